@@ -1,0 +1,237 @@
+//! The `poolscale` command line: `run`, `seed`, `report`, `gate`, and the hidden worker mode.
+//! Exit codes: 0 success, 1 a regression found by `gate`, 2 any error (bad input, missing data,
+//! a failed worker), 130 interrupted.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::limits;
+use crate::strategy::{Options, Outcome, StrategyKind, processes, verify};
+use crate::workload::{Job, countdown_jobs, square_jobs};
+
+/// How does each way of running work in parallel scale with the number of workers, and why?
+#[derive(Debug, Parser)]
+#[command(name = "poolscale", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one workload under one strategy and print the wall time and results.
+    Run(RunArgs),
+}
+
+/// The seed's two workloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Workload {
+    /// Program 1: count down from N in each job (CPU-bound).
+    Countdown,
+    /// Program 2: sleep a nap, then square the job's value (latency-bound).
+    Square,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Which workload.
+    #[arg(long, value_enum)]
+    workload: Workload,
+    /// Which strategy: sequential, threads, rayon, crossbeam, processes or gil.
+    #[arg(long, value_parser = parse_strategy)]
+    strategy: StrategyKind,
+    /// Number of workers (1 to 256).
+    #[arg(long, value_parser = parse_workers)]
+    workers: usize,
+    /// countdown: decrements per job (default: the seed's 100,000,000).
+    #[arg(long, value_parser = parse_count, default_value = "100000000")]
+    count: u64,
+    /// countdown: divide one count over the workers' jobs (strong scaling) instead of a full
+    /// count per worker (weak scaling, the seed's shape).
+    #[arg(long)]
+    split: bool,
+    /// square: number of tasks (default: the seed's 10).
+    #[arg(long, value_parser = parse_tasks, default_value = "10")]
+    tasks: usize,
+    /// square: the nap before each square, e.g. 1s, 10ms, 250us (default: the seed's 1s).
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    nap: Duration,
+    /// gil: the switch interval (CPython's default 5ms).
+    #[arg(long, value_parser = parse_duration, default_value = "5ms")]
+    switch_interval: Duration,
+    /// processes: fail if a worker holds one job longer than this.
+    #[arg(long, value_parser = parse_duration)]
+    job_timeout: Option<Duration>,
+    /// Print exactly one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_strategy(s: &str) -> Result<StrategyKind, String> {
+    s.parse().map_err(|e: crate::Error| e.to_string())
+}
+fn parse_workers(s: &str) -> Result<usize, String> {
+    limits::parse_workers(s).map_err(|e| e.to_string())
+}
+fn parse_count(s: &str) -> Result<u64, String> {
+    limits::parse_count(s).map_err(|e| e.to_string())
+}
+fn parse_tasks(s: &str) -> Result<usize, String> {
+    limits::parse_tasks(s).map_err(|e| e.to_string())
+}
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    limits::parse_duration(s).map_err(|e| e.to_string())
+}
+
+/// What `run --json` prints: one object per run.
+#[derive(Debug, Serialize)]
+pub struct RunRecord {
+    /// `countdown` or `square`.
+    pub workload: Workload,
+    /// The strategy's name.
+    pub strategy: StrategyKind,
+    /// Worker count.
+    pub workers: usize,
+    /// Number of jobs mapped.
+    pub jobs: usize,
+    /// countdown: decrements per job before splitting; square: absent.
+    pub count: Option<u64>,
+    /// countdown: whether the count was split over the jobs.
+    pub split: bool,
+    /// square: the nap, in nanoseconds; countdown: absent.
+    pub nap_ns: Option<u64>,
+    /// Time to start the pool, in nanoseconds (not part of `wall_ns`).
+    pub startup_ns: u64,
+    /// Wall-clock time of the map, in nanoseconds.
+    pub wall_ns: u64,
+    /// The jobs' results, in input order.
+    pub results: Vec<u64>,
+    /// Where and when each job ran, in input order.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// Runs one map as `run` describes and checks its results.
+fn run(args: &RunArgs) -> anyhow::Result<RunRecord> {
+    let jobs: Vec<Job> = match args.workload {
+        Workload::Countdown => countdown_jobs(args.count, args.workers, args.split),
+        Workload::Square => square_jobs(args.tasks, args.nap),
+    };
+    let options = Options {
+        switch_interval: args.switch_interval,
+        job_timeout: args.job_timeout,
+        ..Options::default()
+    };
+    let t = Instant::now();
+    let mut pool = args
+        .strategy
+        .start(args.workers, &options)
+        .with_context(|| {
+            format!(
+                "cannot start {} with {} workers",
+                args.strategy, args.workers
+            )
+        })?;
+    let startup = t.elapsed();
+    let t = Instant::now();
+    let outcomes = pool
+        .map(&jobs)
+        .with_context(|| format!("{} failed to run {} jobs", args.strategy, jobs.len()))?;
+    let wall = t.elapsed();
+    drop(pool);
+    if let Err(e) = verify(&jobs, &outcomes, args.workers) {
+        bail!("{} returned wrong results: {e}", args.strategy);
+    }
+    Ok(RunRecord {
+        workload: args.workload,
+        strategy: args.strategy,
+        workers: args.workers,
+        jobs: jobs.len(),
+        count: (args.workload == Workload::Countdown).then_some(args.count),
+        split: args.split,
+        nap_ns: (args.workload == Workload::Square).then_some(args.nap.as_nanos() as u64),
+        startup_ns: startup.as_nanos() as u64,
+        wall_ns: wall.as_nanos() as u64,
+        results: outcomes.iter().map(|o| o.value).collect(),
+        outcomes,
+    })
+}
+
+fn print_run(rec: &RunRecord, out: &mut impl Write) -> std::io::Result<()> {
+    let what = match rec.workload {
+        Workload::Countdown => format!(
+            "countdown of {} {} over {} jobs",
+            rec.count.unwrap_or(0),
+            if rec.split { "split" } else { "each" },
+            rec.jobs
+        ),
+        Workload::Square => format!(
+            "square of {} tasks after a {} nap",
+            rec.jobs,
+            humantime::format_duration(Duration::from_nanos(rec.nap_ns.unwrap_or(0)))
+        ),
+    };
+    writeln!(out, "{what}: {} with {} workers", rec.strategy, rec.workers)?;
+    writeln!(out, "results: {:?}", rec.results)?;
+    writeln!(out, "pool start-up: {}", fmt_secs(rec.startup_ns))?;
+    writeln!(out, "wall time: {}", fmt_secs(rec.wall_ns))
+}
+
+/// `1.234 s`, `12.3 ms`, `45.6 µs`.
+pub fn fmt_secs(ns: u64) -> String {
+    let s = ns as f64 / 1e9;
+    if s >= 1.0 {
+        format!("{s:.3} s")
+    } else if s >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else {
+        format!("{:.1} µs", s * 1e6)
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == processes::WORKER_ARG)
+    {
+        return ExitCode::from(processes::worker::serve() as u8);
+    }
+    crate::interrupt::install();
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if e.chain()
+                .any(|c| matches!(c.downcast_ref(), Some(crate::Error::Interrupted)))
+            {
+                eprintln!("poolscale: interrupted");
+                return ExitCode::from(130);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => {
+            let rec = run(&args)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            if args.json {
+                serde_json::to_writer(&mut out, &rec)?;
+                writeln!(out)?;
+            } else {
+                print_run(&rec, &mut out)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

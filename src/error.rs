@@ -1,0 +1,172 @@
+//! The library's one error type. Every variant names what failed: the worker, its pid and exit
+//! status, the job, the file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the library can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A user-supplied value is out of range or malformed.
+    #[error("invalid {what} `{value}`: {reason}")]
+    Invalid {
+        /// Which input (e.g. "worker count", "nap").
+        what: &'static str,
+        /// The value as given.
+        value: String,
+        /// Why it was refused, with the accepted range.
+        reason: String,
+    },
+
+    /// The worker program could not be started.
+    #[error("cannot start worker {worker} from `{}`: {source}", program.display())]
+    Spawn {
+        /// Index of the worker being started.
+        worker: usize,
+        /// The program that was run.
+        program: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+
+    /// A worker process exited (or was killed) while the pool still needed it.
+    #[error("worker {worker} (pid {pid}) {status} {}", doing(*job))]
+    WorkerDied {
+        /// Index of the worker in the pool.
+        worker: usize,
+        /// Its process id.
+        pid: u32,
+        /// How it ended, e.g. "was killed by signal 9 (SIGKILL)" or "exited with status 3".
+        status: String,
+        /// The index of the job it was running, if any.
+        job: Option<usize>,
+    },
+
+    /// A worker process sent bytes that do not follow the protocol.
+    #[error("worker {worker} (pid {pid}) broke the protocol {}: {detail}", doing(*job))]
+    WorkerProtocol {
+        /// Index of the worker in the pool.
+        worker: usize,
+        /// Its process id.
+        pid: u32,
+        /// The job it was running, if any.
+        job: Option<usize>,
+        /// What was wrong.
+        detail: String,
+    },
+
+    /// A worker process held one job longer than the pool's job timeout.
+    #[error("worker {worker} (pid {pid}) did not finish job {job} within {}", humantime::format_duration(*timeout))]
+    WorkerTimeout {
+        /// Index of the worker in the pool.
+        worker: usize,
+        /// Its process id.
+        pid: u32,
+        /// The job it was running.
+        job: usize,
+        /// The timeout it exceeded.
+        timeout: Duration,
+    },
+
+    /// The pool lost a worker earlier and refuses to run more maps.
+    #[error("the process pool is broken (an earlier map failed: {0}); start a new pool")]
+    PoolBroken(String),
+
+    /// The user interrupted the run (Ctrl-C); every worker was stopped and reaped.
+    #[error("interrupted; all workers were stopped")]
+    Interrupted,
+
+    /// A worker thread panicked.
+    #[error("{strategy} worker thread {worker} panicked{}", job.map(|j| format!(" while running job {j}")).unwrap_or_default())]
+    ThreadPanicked {
+        /// The strategy's name.
+        strategy: &'static str,
+        /// The worker index.
+        worker: usize,
+        /// The job it was running, if known.
+        job: Option<usize>,
+    },
+
+    /// rayon could not build its thread pool.
+    #[error("cannot build a rayon pool of {workers} threads: {source}")]
+    RayonPool {
+        /// Requested threads.
+        workers: usize,
+        /// rayon's error.
+        source: rayon::ThreadPoolBuildError,
+    },
+
+    /// An I/O operation on a file or pipe failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, naming the file or worker.
+        context: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+
+    /// There are no Criterion results where they were looked for.
+    #[error("no Criterion results in `{}`: {reason}", dir.display())]
+    NoResults {
+        /// The directory searched.
+        dir: PathBuf,
+        /// What was missing.
+        reason: String,
+    },
+
+    /// A JSON file (Criterion's or poolscale's) could not be parsed.
+    #[error("malformed JSON in `{}`: {source}", path.display())]
+    MalformedJson {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error, with line and column.
+        source: serde_json::Error,
+    },
+
+    /// Writing an output would overwrite something the user saved.
+    #[error("refusing to overwrite `{}`: {reason}", path.display())]
+    WouldOverwrite {
+        /// The file that exists.
+        path: PathBuf,
+        /// Why it is protected and how to proceed.
+        reason: String,
+    },
+
+    /// Drawing a chart failed.
+    #[error("cannot draw chart `{}`: {detail}", path.display())]
+    Chart {
+        /// The chart file.
+        path: PathBuf,
+        /// The drawing backend's error.
+        detail: String,
+    },
+}
+
+fn doing(job: Option<usize>) -> String {
+    match job {
+        Some(j) => format!("while running job {j}"),
+        None => "while idle".to_string(),
+    }
+}
+
+impl Error {
+    /// Shorthand for [`Error::Invalid`].
+    pub fn invalid(what: &'static str, value: impl ToString, reason: impl ToString) -> Self {
+        Error::Invalid {
+            what,
+            value: value.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub fn io(context: impl ToString, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.to_string(),
+            source,
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

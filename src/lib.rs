@@ -1,0 +1,19 @@
+//! poolscale: how does each way of running work in parallel scale with the number of workers,
+//! and why?
+//!
+//! The seed's two workloads ([`workload`]) run under six strategies ([`strategy::StrategyKind`]);
+//! Criterion measures them (`benches/scaling.rs`); [`report`] turns Criterion's results into
+//! tables, charts and exports; [`gate`] fails CI on scaling regressions; [`seed`] re-enacts the
+//! original Python programs.
+
+pub mod cli;
+pub mod error;
+pub mod gil;
+pub mod interrupt;
+pub mod limits;
+pub mod strategy;
+pub mod workload;
+
+pub use error::{Error, Result};
+pub use strategy::{Options, Outcome, Strategy, StrategyKind};
+pub use workload::Job;

@@ -1,0 +1,181 @@
+//! The documented bounds on every user-facing number, and the parsers that enforce them. The CLI,
+//! the benches' environment knobs and the library all go through these, so every bad value gets
+//! the same clear error.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Most workers any strategy accepts (the process pool starts one OS process each).
+pub const MAX_WORKERS: usize = 256;
+/// Largest countdown per job: about a minute of work at ~2 ns a decrement.
+pub const MAX_COUNT: u64 = 100_000_000_000;
+/// Most jobs in one map.
+pub const MAX_TASKS: usize = 10_000_000;
+/// Longest nap a square job may take.
+pub const MAX_NAP: Duration = Duration::from_secs(3600);
+
+/// Checks a worker count: 1 to [`MAX_WORKERS`].
+pub fn workers(w: usize) -> Result<usize> {
+    if w == 0 || w > MAX_WORKERS {
+        return Err(Error::invalid(
+            "worker count",
+            w,
+            format!("must be between 1 and {MAX_WORKERS}"),
+        ));
+    }
+    Ok(w)
+}
+
+/// Parses a worker count from text.
+pub fn parse_workers(s: &str) -> Result<usize> {
+    let w: usize = s
+        .trim()
+        .parse()
+        .map_err(|e| Error::invalid("worker count", s, format!("{e}; expected a whole number")))?;
+    workers(w)
+}
+
+/// Parses a comma-separated worker list such as `1,2,4,8` (deduplicated, sorted).
+pub fn parse_worker_list(s: &str) -> Result<Vec<usize>> {
+    let mut list = s
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(parse_workers)
+        .collect::<Result<Vec<_>>>()?;
+    if list.is_empty() {
+        return Err(Error::invalid(
+            "worker list",
+            s,
+            "expected comma-separated counts such as `1,2,4`",
+        ));
+    }
+    list.sort_unstable();
+    list.dedup();
+    Ok(list)
+}
+
+/// Checks a countdown count: 0 to [`MAX_COUNT`]. Underscores are allowed (`100_000_000`).
+pub fn parse_count(s: &str) -> Result<u64> {
+    let n: u64 = s.trim().replace('_', "").parse().map_err(|e| {
+        Error::invalid(
+            "count",
+            s,
+            format!("{e}; expected a whole number such as 100000000"),
+        )
+    })?;
+    if n > MAX_COUNT {
+        return Err(Error::invalid(
+            "count",
+            s,
+            format!("must be at most {MAX_COUNT}"),
+        ));
+    }
+    Ok(n)
+}
+
+/// Checks a task count: 1 to [`MAX_TASKS`].
+pub fn tasks(t: usize) -> Result<usize> {
+    if t == 0 || t > MAX_TASKS {
+        return Err(Error::invalid(
+            "task count",
+            t,
+            format!("must be between 1 and {MAX_TASKS}"),
+        ));
+    }
+    Ok(t)
+}
+
+/// Parses a task count from text.
+pub fn parse_tasks(s: &str) -> Result<usize> {
+    let t: usize =
+        s.trim().replace('_', "").parse().map_err(|e| {
+            Error::invalid("task count", s, format!("{e}; expected a whole number"))
+        })?;
+    tasks(t)
+}
+
+/// Parses a human duration (`10ms`, `1s`, `250us`, `1.5s`): 0 to [`MAX_NAP`].
+pub fn parse_duration(s: &str) -> Result<Duration> {
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err(Error::invalid("duration", s, "must not be negative"));
+    }
+    let d = match humantime::parse_duration(t) {
+        Ok(d) => d,
+        // humantime has no fractions; accept `1.5s` and `0.25ms` too.
+        Err(e) => parse_fractional(t).ok_or_else(|| {
+            Error::invalid(
+                "duration",
+                s,
+                format!("{e}; expected a form such as 10ms, 1s or 250us"),
+            )
+        })?,
+    };
+    if d > MAX_NAP {
+        return Err(Error::invalid(
+            "duration",
+            s,
+            format!("must be at most {}", humantime::format_duration(MAX_NAP)),
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_fractional(s: &str) -> Option<Duration> {
+    let split = s.find(|c: char| c.is_ascii_alphabetic())?;
+    let (num, unit) = s.split_at(split);
+    let v: f64 = num.trim().parse().ok()?;
+    let scale = match unit.trim() {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        _ => return None,
+    };
+    let secs = v * scale;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10ms").unwrap(), Duration::from_millis(10));
+        assert_eq!(parse_duration("250us").unwrap(), Duration::from_micros(250));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("0s").unwrap(), Duration::ZERO);
+        for bad in ["-1s", "ten", "", "5 parsecs", "2h", "-0.5ms"] {
+            let e = parse_duration(bad).unwrap_err().to_string();
+            assert!(e.contains("invalid duration"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn worker_counts() {
+        assert_eq!(parse_workers("3").unwrap(), 3);
+        assert!(
+            parse_workers("0")
+                .unwrap_err()
+                .to_string()
+                .contains("between 1 and 256")
+        );
+        assert!(parse_workers("257").is_err());
+        assert!(parse_workers("-2").is_err());
+        assert_eq!(parse_worker_list("4,1,2,2").unwrap(), vec![1, 2, 4]);
+        assert!(parse_worker_list(",").is_err());
+        assert!(parse_worker_list("1,x").is_err());
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count("100_000_000").unwrap(), 100_000_000);
+        assert!(parse_count("1e99").is_err());
+        assert!(parse_count("100000000000000").is_err());
+        assert!(parse_tasks("0").is_err());
+        assert_eq!(parse_tasks("10").unwrap(), 10);
+    }
+}

@@ -1,0 +1,62 @@
+//! `crossbeam`: `w` scoped threads fed job indices by one crossbeam MPMC channel, sending their
+//! outcomes back on another: the message-passing shape of a worker pool.
+
+use std::time::Instant;
+
+use crossbeam::channel;
+
+use super::{Observer, Outcome, Strategy, StrategyKind, in_order, join_all, run_here};
+use crate::error::Result;
+use crate::workload::Job;
+
+/// `w` threads around two crossbeam channels.
+#[derive(Debug)]
+pub struct Crossbeam {
+    workers: usize,
+}
+
+impl Crossbeam {
+    /// A strategy of `workers` threads (spawned by each map).
+    pub fn new(workers: usize) -> Self {
+        Crossbeam { workers }
+    }
+}
+
+impl Strategy for Crossbeam {
+    fn kind(&self) -> StrategyKind {
+        StrategyKind::Crossbeam
+    }
+
+    fn workers(&self) -> usize {
+        self.workers
+    }
+
+    fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
+        let t0 = Instant::now();
+        let (job_tx, job_rx) = channel::unbounded::<usize>();
+        let (out_tx, out_rx) = channel::unbounded::<(usize, Outcome)>();
+        for i in 0..jobs.len() {
+            // Cannot fail: the receiver is alive until the scope below ends.
+            let _ = job_tx.send(i);
+        }
+        drop(job_tx);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..self.workers)
+                .map(|worker| {
+                    let (job_rx, out_tx) = (job_rx.clone(), out_tx.clone());
+                    s.spawn(move || {
+                        for i in job_rx {
+                            let outcome = run_here(&jobs[i], i, worker, t0, on_start);
+                            if out_tx.send((i, outcome)).is_err() {
+                                break;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            drop(out_tx);
+            join_all(handles, "crossbeam")
+        })?;
+        in_order(jobs.len(), out_rx.try_iter(), "crossbeam")
+    }
+}

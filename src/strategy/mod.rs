@@ -1,0 +1,367 @@
+//! The six ways of running a list of jobs, behind one trait ([`Strategy`]) and one enum
+//! ([`StrategyKind`]). The CLI, the benches and the reports iterate [`StrategyKind::ALL`], so adding
+//! a strategy is one new module plus one enum arm.
+//!
+//! Contract (checked by `tests/equivalence.rs`): every strategy, at every worker count, returns the
+//! results of `sequential`, in input order, and records which worker ran each job.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::gil::DEFAULT_SWITCH_INTERVAL;
+use crate::limits;
+use crate::workload::Job;
+
+pub mod crossbeam;
+pub mod gil;
+pub mod processes;
+pub mod rayon;
+pub mod sequential;
+pub mod threads;
+
+/// What one job produced, and where and when it ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The job's result.
+    pub value: u64,
+    /// Index of the worker that ran it (0-based, below the pool's worker count).
+    pub worker: usize,
+    /// Process id that ran it: the worker's for `processes`, this process's otherwise.
+    pub pid: u32,
+    /// When the job started, in nanoseconds since the map began.
+    pub started_ns: u64,
+    /// When the job finished, in nanoseconds since the map began.
+    pub finished_ns: u64,
+}
+
+/// A job starting, reported to a map's observer as it happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Started {
+    /// Index of the job in the map's input.
+    pub job: usize,
+    /// Worker that took it.
+    pub worker: usize,
+    /// Process id of that worker.
+    pub pid: u32,
+}
+
+/// Called once per job as it starts (from any thread).
+pub type Observer<'a> = &'a (dyn Fn(Started) + Sync);
+
+/// A way of running jobs with a fixed number of workers. A value is a started pool: build it with
+/// [`StrategyKind::start`] outside any timed region, then call [`Strategy::map`] as often as needed.
+pub trait Strategy: Send {
+    /// Which strategy this is.
+    fn kind(&self) -> StrategyKind;
+
+    /// The pool's worker count.
+    fn workers(&self) -> usize;
+
+    /// Runs every job and returns their outcomes in input order, telling `on_start` as each job
+    /// starts.
+    fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>>;
+
+    /// Runs every job and returns their outcomes in input order.
+    fn map(&mut self, jobs: &[Job]) -> Result<Vec<Outcome>> {
+        self.map_observed(jobs, &|_| {})
+    }
+}
+
+/// The strategies, with stable lowercase names used in bench ids, the CLI and reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StrategyKind {
+    /// One job after another on the calling thread: the baseline.
+    Sequential,
+    /// `w` scoped std threads pulling the next job from a shared counter.
+    Threads,
+    /// A dedicated rayon pool of exactly `w` threads, one task per job.
+    Rayon,
+    /// `w` scoped threads fed by a crossbeam MPMC channel.
+    Crossbeam,
+    /// A persistent pool of `w` child processes fed over pipes (`multiprocessing.Pool`).
+    Processes,
+    /// `w` threads sharing one emulated CPython interpreter lock.
+    Gil,
+}
+
+impl StrategyKind {
+    /// Every strategy, baseline first.
+    pub const ALL: [StrategyKind; 6] = [
+        StrategyKind::Sequential,
+        StrategyKind::Threads,
+        StrategyKind::Rayon,
+        StrategyKind::Crossbeam,
+        StrategyKind::Processes,
+        StrategyKind::Gil,
+    ];
+
+    /// The stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrategyKind::Sequential => "sequential",
+            StrategyKind::Threads => "threads",
+            StrategyKind::Rayon => "rayon",
+            StrategyKind::Crossbeam => "crossbeam",
+            StrategyKind::Processes => "processes",
+            StrategyKind::Gil => "gil",
+        }
+    }
+
+    /// Whether the strategy runs its jobs in parallel at all (all but `sequential`).
+    pub fn is_parallel(self) -> bool {
+        self != StrategyKind::Sequential
+    }
+
+    /// Whether the strategy computes on several cores at once (not `sequential`, not `gil`).
+    pub fn computes_in_parallel(self) -> bool {
+        !matches!(self, StrategyKind::Sequential | StrategyKind::Gil)
+    }
+
+    /// Starts a pool of `workers` workers (threads, a rayon pool, child processes...).
+    pub fn start(self, workers: usize, options: &Options) -> Result<Box<dyn Strategy>> {
+        let w = limits::workers(workers)?;
+        Ok(match self {
+            StrategyKind::Sequential => Box::new(sequential::Sequential::new(w)),
+            StrategyKind::Threads => Box::new(threads::Threads::new(w)),
+            StrategyKind::Rayon => Box::new(rayon::Rayon::new(w)?),
+            StrategyKind::Crossbeam => Box::new(crossbeam::Crossbeam::new(w)),
+            StrategyKind::Processes => Box::new(processes::ProcessPool::start(w, options)?),
+            StrategyKind::Gil => Box::new(gil::GilThreads::new(w, options.switch_interval)),
+        })
+    }
+}
+
+impl std::fmt::Display for StrategyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StrategyKind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        StrategyKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = StrategyKind::ALL.iter().map(|k| k.as_str()).collect();
+                Error::invalid(
+                    "strategy",
+                    s,
+                    format!("expected one of {}", names.join(", ")),
+                )
+            })
+    }
+}
+
+/// Settings for starting a pool. The defaults suit every strategy.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The `gil` strategy's switch interval (CPython's default: 5 ms).
+    pub switch_interval: Duration,
+    /// The program that `processes` runs as a worker (`poolscale __worker`). `None`: find the
+    /// `poolscale` binary (see [`processes::default_worker_program`]).
+    pub worker_program: Option<PathBuf>,
+    /// `processes`: a worker that holds one job longer than this is killed and the map fails.
+    pub job_timeout: Option<Duration>,
+    /// `processes`: extra environment for the workers (used by the fault-injection tests).
+    pub worker_env: Vec<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            switch_interval: DEFAULT_SWITCH_INTERVAL,
+            worker_program: None,
+            job_timeout: None,
+            worker_env: Vec::new(),
+        }
+    }
+}
+
+/// Checks outcomes against the jobs' expected results: same length, same values in input order,
+/// worker indices below `workers`. Returns a message naming the first mismatch.
+pub fn verify(
+    jobs: &[Job],
+    outcomes: &[Outcome],
+    workers: usize,
+) -> std::result::Result<(), String> {
+    if jobs.len() != outcomes.len() {
+        return Err(format!(
+            "expected {} results, got {}",
+            jobs.len(),
+            outcomes.len()
+        ));
+    }
+    for (i, (job, out)) in jobs.iter().zip(outcomes).enumerate() {
+        if out.value != job.expected() {
+            return Err(format!(
+                "job {i} ({job:?}) returned {}, expected {}",
+                out.value,
+                job.expected()
+            ));
+        }
+        if out.worker >= workers {
+            return Err(format!(
+                "job {i} claims worker {}, but the pool has {workers}",
+                out.worker
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs job `index` on the current thread of an in-process strategy, timing it against `t0`.
+pub(crate) fn run_here(
+    job: &Job,
+    index: usize,
+    worker: usize,
+    t0: Instant,
+    on_start: Observer<'_>,
+) -> Outcome {
+    let pid = std::process::id();
+    let started = elapsed_ns(t0);
+    on_start(Started {
+        job: index,
+        worker,
+        pid,
+    });
+    let value = job.run();
+    Outcome {
+        value,
+        worker,
+        pid,
+        started_ns: started,
+        finished_ns: elapsed_ns(t0),
+    }
+}
+
+/// Nanoseconds since `t0`, saturating.
+pub(crate) fn elapsed_ns(t0: Instant) -> u64 {
+    u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Runs `jobs` on `workers` scoped threads that pull the next index from one shared counter;
+/// `run(worker, index)` runs one job. Returns the outcomes in input order.
+pub(crate) fn scoped_pull<F>(
+    workers: usize,
+    jobs: usize,
+    strategy: &'static str,
+    run: F,
+) -> Result<Vec<Outcome>>
+where
+    F: Fn(usize, usize) -> Outcome + Sync,
+{
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let parts = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|worker| {
+                let (next, run) = (&next, &run);
+                s.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= jobs {
+                            break;
+                        }
+                        mine.push((i, run(worker, i)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        join_all(handles, strategy)
+    })?;
+    in_order(jobs, parts.into_iter().flatten(), strategy)
+}
+
+/// Joins scoped worker threads, turning a panic into [`Error::ThreadPanicked`] naming the worker.
+pub(crate) fn join_all<T>(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, T>>,
+    strategy: &'static str,
+) -> Result<Vec<T>> {
+    handles
+        .into_iter()
+        .enumerate()
+        .map(|(worker, h)| {
+            h.join().map_err(|_| Error::ThreadPanicked {
+                strategy,
+                worker,
+                job: None,
+            })
+        })
+        .collect()
+}
+
+/// Puts `(index, outcome)` pairs gathered by several workers back into input order.
+pub(crate) fn in_order(
+    n: usize,
+    parts: impl IntoIterator<Item = (usize, Outcome)>,
+    strategy: &'static str,
+) -> Result<Vec<Outcome>> {
+    let mut slots: Vec<Option<Outcome>> = vec![None; n];
+    for (i, o) in parts {
+        slots[i] = Some(o);
+    }
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            o.ok_or_else(|| Error::ThreadPanicked {
+                strategy,
+                worker: 0,
+                job: Some(i),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for k in StrategyKind::ALL {
+            assert_eq!(k.as_str().parse::<StrategyKind>().unwrap(), k);
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{k}\""));
+        }
+        let e = "fibers".parse::<StrategyKind>().unwrap_err().to_string();
+        assert!(
+            e.contains("fibers") && e.contains("sequential, threads"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn verify_names_the_first_wrong_result() {
+        let jobs = crate::workload::square_jobs(3, Duration::ZERO);
+        let mut out: Vec<Outcome> = jobs
+            .iter()
+            .map(|j| Outcome {
+                value: j.expected(),
+                worker: 0,
+                pid: 1,
+                started_ns: 0,
+                finished_ns: 0,
+            })
+            .collect();
+        assert!(verify(&jobs, &out, 1).is_ok());
+        out[2].value = 5;
+        assert!(verify(&jobs, &out, 1).unwrap_err().contains("job 2"));
+        out[2].value = 4;
+        out[1].worker = 3;
+        assert!(verify(&jobs, &out, 2).unwrap_err().contains("worker 3"));
+        assert!(
+            verify(&jobs[..2], &out, 4)
+                .unwrap_err()
+                .contains("expected 2 results")
+        );
+    }
+}

@@ -1,0 +1,522 @@
+//! `processes`: a persistent pool of `w` child OS processes, the analogue of
+//! `multiprocessing.Pool(w).map(f, jobs)` with chunksize 1.
+//!
+//! Each worker is the `poolscale` binary in its hidden `__worker` mode. All workers read jobs from
+//! ONE shared pipe (their stdin) and answer on their own stdout (see [`protocol`]). The parent keeps
+//! that pipe full, so no worker waits for a round trip, and a job goes to whichever worker is free:
+//! dynamic load balancing without a per-job round trip.
+//!
+//! Faults: a worker that dies (even by SIGKILL), exits early, writes garbage, lies about its job or
+//! holds a job past the timeout makes the map fail with an error naming the worker, its pid, how it
+//! ended and the job; the pool then kills and reaps every worker and refuses further maps. Dropping
+//! a pool closes the job pipe (workers exit on end of input), then kills whatever has not exited
+//! within a grace period, and reaps them all. Workers whose parent dies exit on their own.
+
+pub mod protocol;
+pub mod worker;
+
+use std::fs::File;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use self::protocol::{JOB_LEN, PROTOCOL_VERSION, REPLY_LEN, Reply, decode_reply, encode_job};
+use super::{Observer, Options, Outcome, Started, Strategy, StrategyKind, elapsed_ns};
+use crate::error::{Error, Result};
+use crate::workload::Job;
+
+/// The hidden subcommand that turns `poolscale` into a worker.
+pub const WORKER_ARG: &str = "__worker";
+/// Environment variable naming the worker program, overriding the search.
+pub const WORKER_PROGRAM_ENV: &str = "POOLSCALE_WORKER";
+/// How long a new worker has to say hello.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a dropped pool waits for idle workers to exit before killing them.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
+/// Largest write to the shared job pipe: POSIX makes writes of at most `PIPE_BUF` bytes atomic.
+const WRITE_CHUNK: usize = (libc::PIPE_BUF / JOB_LEN) * JOB_LEN;
+
+/// Finds the `poolscale` binary to run as a worker: `$POOLSCALE_WORKER`, else this executable if
+/// it is `poolscale`, else a `poolscale` beside it or one directory up (where Cargo puts the binary
+/// relative to test and bench executables in `target/<profile>/deps`).
+pub fn default_worker_program() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os(WORKER_PROGRAM_ENV) {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::io("cannot locate the running executable", e))?;
+    if exe.file_stem().is_some_and(|s| s == "poolscale") {
+        return Ok(exe);
+    }
+    let mut dir = exe.parent();
+    for _ in 0..2 {
+        let Some(d) = dir else { break };
+        let candidate = d.join("poolscale");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        dir = d.parent();
+    }
+    Err(Error::invalid(
+        "worker program",
+        exe.display(),
+        format!(
+            "no `poolscale` binary next to it; build it (`cargo build --release`) or set {WORKER_PROGRAM_ENV}"
+        ),
+    ))
+}
+
+#[derive(Debug)]
+struct Worker {
+    child: Child,
+    pid: u32,
+    stdout: ChildStdout,
+    /// Bytes read but not yet a whole reply.
+    pending: Vec<u8>,
+    /// The job it is running and when it said `TOOK`.
+    current: Option<(usize, Instant)>,
+    /// Its exit status, once reaped.
+    reaped: Option<ExitStatus>,
+}
+
+/// A started pool of worker processes.
+#[derive(Debug)]
+pub struct ProcessPool {
+    workers: Vec<Worker>,
+    /// Write end of the shared job pipe (non-blocking). `None` once closed.
+    jobs_tx: Option<File>,
+    /// Our copy of the read end: keeps writes from failing with EPIPE if every worker died, so
+    /// that the death is reported, not a broken pipe.
+    _jobs_rx: OwnedFd,
+    job_timeout: Option<Duration>,
+    /// Why the pool refuses work, after a failed map.
+    broken: Option<String>,
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
+    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    if rc != 0 {
+        return Err(Error::io(
+            "cannot create the job pipe",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    use std::os::fd::FromRawFd;
+    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+fn set_nonblocking(fd: &impl AsRawFd) -> std::io::Result<()> {
+    let fd = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Describes how a process ended, e.g. "was killed by signal 9 (SIGKILL)".
+pub fn describe_exit(status: ExitStatus) -> String {
+    if let Some(sig) = status.signal() {
+        // SAFETY: strsignal returns a pointer to a static or thread-local string (or null).
+        let name = unsafe {
+            let p = libc::strsignal(sig);
+            if p.is_null() {
+                String::new()
+            } else {
+                std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+            }
+        };
+        let abbrev = match sig {
+            libc::SIGKILL => " (SIGKILL)",
+            libc::SIGTERM => " (SIGTERM)",
+            libc::SIGSEGV => " (SIGSEGV)",
+            libc::SIGABRT => " (SIGABRT)",
+            libc::SIGINT => " (SIGINT)",
+            _ => "",
+        };
+        format!("was killed by signal {sig}{abbrev}: {name}")
+    } else {
+        match status.code() {
+            Some(c) => format!("exited with status {c}"),
+            None => format!("ended with {status}"),
+        }
+    }
+}
+
+impl ProcessPool {
+    /// Starts `workers` worker processes and waits for each one's handshake.
+    pub fn start(workers: usize, options: &Options) -> Result<Self> {
+        let program = match &options.worker_program {
+            Some(p) => p.clone(),
+            None => default_worker_program()?,
+        };
+        let (rx, tx) = pipe()?;
+        set_nonblocking(&tx).map_err(|e| Error::io("cannot configure the job pipe", e))?;
+        let mut pool = ProcessPool {
+            workers: Vec::with_capacity(workers),
+            jobs_tx: Some(File::from(tx)),
+            _jobs_rx: rx,
+            job_timeout: options.job_timeout,
+            broken: None,
+        };
+        // On any error below, dropping `pool` kills and reaps the workers started so far.
+        for index in 0..workers {
+            pool.spawn_worker(index, &program, options)?;
+        }
+        pool.handshake(&program)?;
+        Ok(pool)
+    }
+
+    fn spawn_worker(&mut self, index: usize, program: &Path, options: &Options) -> Result<()> {
+        let spawn_err = |source| Error::Spawn {
+            worker: index,
+            program: program.to_path_buf(),
+            source,
+        };
+        let stdin = self._jobs_rx.try_clone().map_err(spawn_err)?;
+        let mut child = Command::new(program)
+            .arg(WORKER_ARG)
+            .envs(options.worker_env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::from(stdin))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(spawn_err)?;
+        let pid = child.id();
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| spawn_err(std::io::Error::other("the child has no stdout pipe")))?;
+        set_nonblocking(&stdout).map_err(spawn_err)?;
+        self.workers.push(Worker {
+            child,
+            pid,
+            stdout,
+            pending: Vec::with_capacity(REPLY_LEN * 64),
+            current: None,
+            reaped: None,
+        });
+        Ok(())
+    }
+
+    fn handshake(&mut self, program: &Path) -> Result<()> {
+        let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
+        let mut greeted = vec![false; self.workers.len()];
+        while greeted.iter().any(|g| !g) {
+            let now = Instant::now();
+            if now >= deadline {
+                let k = greeted.iter().position(|g| !g).unwrap_or(0);
+                return Err(self.fail(Error::WorkerProtocol {
+                    worker: k,
+                    pid: self.workers[k].pid,
+                    job: None,
+                    detail: format!(
+                        "no handshake within {}; is `{}` the poolscale binary?",
+                        humantime::format_duration(HANDSHAKE_TIMEOUT),
+                        program.display()
+                    ),
+                }));
+            }
+            let ready = self.poll(false, deadline - now)?;
+            for k in ready {
+                let (replies, eof) = self.read_worker(k)?;
+                for r in replies {
+                    match r {
+                        Reply::Hello { version, .. }
+                            if version == PROTOCOL_VERSION && !greeted[k] =>
+                        {
+                            greeted[k] = true;
+                        }
+                        other => {
+                            return Err(self.protocol_error(
+                                k,
+                                format!(
+                                    "sent {other:?} instead of a protocol {PROTOCOL_VERSION} handshake; is `{}` the poolscale binary of this build?",
+                                    program.display()
+                                ),
+                            ));
+                        }
+                    }
+                }
+                if eof {
+                    return Err(self.died(k));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until the job pipe is writable (if `want_write`) or some worker has output; returns
+    /// the workers with output or hang-up. Index `usize::MAX` is never returned; writability is
+    /// simply acted upon by the caller's next write attempt.
+    fn poll(&mut self, want_write: bool, timeout: Duration) -> Result<Vec<usize>> {
+        let mut fds: Vec<libc::pollfd> = self
+            .workers
+            .iter()
+            .map(|w| libc::pollfd {
+                fd: w.stdout.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        if want_write && let Some(tx) = &self.jobs_tx {
+            fds.push(libc::pollfd {
+                fd: tx.as_raw_fd(),
+                events: libc::POLLOUT,
+                revents: 0,
+            });
+        }
+        let ms = libc::c_int::try_from(timeout.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
+        // SAFETY: `fds` is a valid, initialised array of `fds.len()` pollfd structs.
+        let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if rc < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == ErrorKind::Interrupted {
+                return Ok(Vec::new());
+            }
+            return Err(self.fail(Error::io("poll on the worker pipes failed", e)));
+        }
+        Ok(fds
+            .iter()
+            .take(self.workers.len())
+            .enumerate()
+            .filter(|(_, p)| p.revents != 0)
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    /// Reads whatever worker `k` has written; returns its whole replies and whether it hung up.
+    fn read_worker(&mut self, k: usize) -> Result<(Vec<Reply>, bool)> {
+        let mut buf = [0u8; 64 * REPLY_LEN];
+        let mut eof = false;
+        loop {
+            match self.workers[k].stdout.read(&mut buf) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => self.workers[k].pending.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let w = &self.workers[k];
+                    let ctx = format!("cannot read from worker {k} (pid {})", w.pid);
+                    return Err(self.fail(Error::io(ctx, e)));
+                }
+            }
+        }
+        let whole = self.workers[k].pending.len() / REPLY_LEN * REPLY_LEN;
+        let mut replies = Vec::with_capacity(whole / REPLY_LEN);
+        for rec in self.workers[k].pending[..whole].chunks_exact(REPLY_LEN) {
+            match decode_reply(rec) {
+                Ok(r) => replies.push(r),
+                Err(detail) => return Err(self.protocol_error(k, detail)),
+            }
+        }
+        self.workers[k].pending.drain(..whole);
+        if eof && !self.workers[k].pending.is_empty() {
+            let tail = protocol::show_bytes(&self.workers[k].pending);
+            return Err(self.protocol_error(k, format!("garbage on its stdout: {tail}")));
+        }
+        Ok((replies, eof))
+    }
+
+    fn protocol_error(&mut self, k: usize, detail: String) -> Error {
+        let w = &self.workers[k];
+        let e = Error::WorkerProtocol {
+            worker: k,
+            pid: w.pid,
+            job: w.current.map(|c| c.0),
+            detail,
+        };
+        self.fail(e)
+    }
+
+    /// Worker `k` hung up: reap it and describe how it ended.
+    fn died(&mut self, k: usize) -> Error {
+        let status = reap(&mut self.workers[k], Duration::from_secs(2));
+        let w = &self.workers[k];
+        let e = Error::WorkerDied {
+            worker: k,
+            pid: w.pid,
+            status: status
+                .map(describe_exit)
+                .unwrap_or_else(|| "closed its stdout and would not exit".to_string()),
+            job: w.current.map(|c| c.0),
+        };
+        self.fail(e)
+    }
+
+    /// Marks the pool broken, kills and reaps every worker, and passes the error on.
+    fn fail(&mut self, e: Error) -> Error {
+        self.broken = Some(e.to_string());
+        self.shutdown(Duration::ZERO);
+        e
+    }
+
+    /// Closes the job pipe, gives workers `grace` to exit, then kills and reaps the rest.
+    fn shutdown(&mut self, grace: Duration) {
+        self.jobs_tx = None;
+        let deadline = Instant::now() + grace;
+        for w in &mut self.workers {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if reap(w, left).is_none() {
+                let _ = w.child.kill();
+                w.reaped = w.child.wait().ok();
+            }
+        }
+    }
+
+    /// Writes as many encoded jobs as the shared pipe takes without blocking.
+    fn feed(&mut self, bytes: &[u8], written: &mut usize) -> Result<()> {
+        let Some(tx) = self.jobs_tx.as_mut() else {
+            return Err(Error::PoolBroken("the job pipe is closed".into()));
+        };
+        while *written < bytes.len() {
+            let end = (*written + WRITE_CHUNK).min(bytes.len());
+            match tx.write(&bytes[*written..end]) {
+                Ok(n) => *written += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.fail(Error::io("cannot write to the job pipe", e))),
+            }
+        }
+        Ok(())
+    }
+
+    fn check_timeouts(&mut self) -> Result<Option<Duration>> {
+        let Some(limit) = self.job_timeout else {
+            return Ok(None);
+        };
+        let mut next = limit;
+        for k in 0..self.workers.len() {
+            if let Some((job, since)) = self.workers[k].current {
+                let held = since.elapsed();
+                if held >= limit {
+                    let e = Error::WorkerTimeout {
+                        worker: k,
+                        pid: self.workers[k].pid,
+                        job,
+                        timeout: limit,
+                    };
+                    return Err(self.fail(e));
+                }
+                next = next.min(limit - held);
+            }
+        }
+        Ok(Some(next))
+    }
+}
+
+/// Waits up to `grace` for a worker to exit; returns its status if it did.
+fn reap(w: &mut Worker, grace: Duration) -> Option<ExitStatus> {
+    if w.reaped.is_some() {
+        return w.reaped;
+    }
+    let deadline = Instant::now() + grace;
+    loop {
+        match w.child.try_wait() {
+            Ok(Some(s)) => {
+                w.reaped = Some(s);
+                return w.reaped;
+            }
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_micros(200)),
+            _ => return None,
+        }
+    }
+}
+
+impl Strategy for ProcessPool {
+    fn kind(&self) -> StrategyKind {
+        StrategyKind::Processes
+    }
+
+    fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
+        if let Some(why) = &self.broken {
+            return Err(Error::PoolBroken(why.clone()));
+        }
+        let t0 = Instant::now();
+        let mut bytes = Vec::with_capacity(jobs.len() * JOB_LEN);
+        for (i, job) in jobs.iter().enumerate() {
+            encode_job(i as u64, job, &mut bytes);
+        }
+        let mut written = 0;
+        let mut results: Vec<Option<Outcome>> = vec![None; jobs.len()];
+        let mut taken = vec![false; jobs.len()];
+        let mut remaining = jobs.len();
+        while remaining > 0 {
+            self.feed(&bytes, &mut written)?;
+            // Without a job timeout, wake up once a second anyway: a worker that died is noticed
+            // through its hang-up, and this bounds the wait if that were ever missed.
+            let wait = self.check_timeouts()?.unwrap_or(Duration::from_secs(1));
+            let ready = self.poll(written < bytes.len(), wait)?;
+            if crate::interrupt::requested() {
+                return Err(self.fail(Error::Interrupted));
+            }
+            for k in ready {
+                let (replies, eof) = self.read_worker(k)?;
+                for r in replies {
+                    let pid = self.workers[k].pid;
+                    match r {
+                        Reply::Took { index }
+                            if self.workers[k].current.is_none()
+                                && (index as usize) < jobs.len()
+                                && !taken[index as usize] =>
+                        {
+                            let i = index as usize;
+                            taken[i] = true;
+                            self.workers[k].current = Some((i, Instant::now()));
+                            on_start(Started {
+                                job: i,
+                                worker: k,
+                                pid,
+                            });
+                        }
+                        Reply::Done { index, value }
+                            if self.workers[k].current.map(|c| c.0 as u64) == Some(index) =>
+                        {
+                            let (i, since) = self.workers[k].current.take().unwrap_or((0, t0));
+                            results[i] = Some(Outcome {
+                                value,
+                                worker: k,
+                                pid,
+                                started_ns: u64::try_from(since.duration_since(t0).as_nanos())
+                                    .unwrap_or(u64::MAX),
+                                finished_ns: elapsed_ns(t0),
+                            });
+                            remaining -= 1;
+                        }
+                        other => {
+                            let detail =
+                                format!("sent {other:?}, which does not follow its last message");
+                            return Err(self.protocol_error(k, detail));
+                        }
+                    }
+                }
+                if eof {
+                    return Err(self.died(k));
+                }
+            }
+        }
+        Ok(results.into_iter().flatten().collect())
+    }
+}
+
+impl Drop for ProcessPool {
+    fn drop(&mut self) {
+        self.shutdown(EXIT_GRACE);
+    }
+}

@@ -1,0 +1,172 @@
+//! The worker side of the process pool: what `poolscale __worker` runs. It reads one job record at
+//! a time from stdin (the pipe it shares with its siblings), says `TOOK`, runs the job, says
+//! `DONE`, and exits on end of input. A watchdog thread exits the process if its parent dies, so a
+//! worker can never be orphaned.
+//!
+//! For the fault tests, `POOLSCALE_WORKER_FAULT=ACTION@JOB` makes the worker that takes job `JOB`
+//! misbehave: `exit` (exit 3 mid-job), `abort`, `garbage` (write text to stdout), `hang` (sleep
+//! forever), `lie` (report another job index), `wrong` (a wrong result).
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use super::protocol::{JOB_LEN, PROTOCOL_VERSION, Reply, decode_job, encode_reply};
+
+/// The environment variable that injects a fault (see the module docs).
+pub const FAULT_ENV: &str = "POOLSCALE_WORKER_FAULT";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    Exit,
+    Abort,
+    Garbage,
+    Hang,
+    Lie,
+    Wrong,
+}
+
+fn parse_fault(spec: &str) -> Option<(Fault, u64)> {
+    let (action, job) = spec.split_once('@')?;
+    let fault = match action {
+        "exit" => Fault::Exit,
+        "abort" => Fault::Abort,
+        "garbage" => Fault::Garbage,
+        "hang" => Fault::Hang,
+        "lie" => Fault::Lie,
+        "wrong" => Fault::Wrong,
+        _ => return None,
+    };
+    Some((fault, job.parse().ok()?))
+}
+
+/// Runs the worker loop on stdin/stdout; returns the process exit code.
+pub fn serve() -> i32 {
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_millis(50));
+            if std::os::unix::process::parent_id() != parent {
+                // Our parent is gone: exit rather than become an orphan.
+                std::process::exit(4);
+            }
+        }
+    });
+    let fault = std::env::var(FAULT_ENV).ok().and_then(|s| parse_fault(&s));
+    // Raw, unbuffered handles: a buffered stdin would read ahead and steal jobs that belong to
+    // sibling workers sharing the pipe, and every reply must reach the parent at once.
+    let (mut input, mut output) = match raw_stdio() {
+        Ok(io) => io,
+        Err(e) => {
+            eprintln!("poolscale worker: cannot open stdin/stdout: {e}");
+            return 2;
+        }
+    };
+    let say =
+        |out: &mut std::fs::File, r: Reply| -> bool { out.write_all(&encode_reply(r)).is_ok() };
+    let pid = u64::from(std::process::id());
+    if !say(
+        &mut output,
+        Reply::Hello {
+            pid,
+            version: PROTOCOL_VERSION,
+        },
+    ) {
+        return 1;
+    }
+    let mut rec = [0u8; JOB_LEN];
+    loop {
+        // One record per read: the parent writes whole records atomically, so a read returns a
+        // whole record or, at end of input, nothing.
+        match read_record(&mut input, &mut rec) {
+            Ok(true) => {}
+            Ok(false) => return 0,
+            Err(e) => {
+                eprintln!("poolscale worker {pid}: cannot read a job: {e}");
+                return 2;
+            }
+        }
+        let (index, job) = match decode_job(&rec) {
+            Ok(j) => j,
+            Err(e) => {
+                eprintln!("poolscale worker {pid}: {e}");
+                return 2;
+            }
+        };
+        if !say(&mut output, Reply::Took { index }) {
+            return 1;
+        }
+        let mut reply = Reply::Done {
+            index,
+            value: job.run(),
+        };
+        if let Some((f, at)) = fault
+            && at == index
+        {
+            match f {
+                Fault::Exit => std::process::exit(3),
+                Fault::Abort => std::process::abort(),
+                Fault::Garbage => {
+                    let _ = output.write_all(b"Traceback (most recent call last): oops\n");
+                }
+                Fault::Hang => loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                },
+                Fault::Lie => {
+                    reply = Reply::Done {
+                        index: index + 1,
+                        value: job.expected(),
+                    }
+                }
+                Fault::Wrong => {
+                    reply = Reply::Done {
+                        index,
+                        value: job.expected().wrapping_add(1),
+                    }
+                }
+            }
+        }
+        if !say(&mut output, reply) {
+            return 1;
+        }
+    }
+}
+
+fn raw_stdio() -> std::io::Result<(std::fs::File, std::fs::File)> {
+    use std::os::fd::AsFd;
+    let input = std::io::stdin().as_fd().try_clone_to_owned()?;
+    let output = std::io::stdout().as_fd().try_clone_to_owned()?;
+    Ok((input.into(), output.into()))
+}
+
+/// Reads one record; `Ok(false)` at a clean end of input.
+fn read_record(input: &mut impl Read, rec: &mut [u8; JOB_LEN]) -> std::io::Result<bool> {
+    let mut got = 0;
+    while got < JOB_LEN {
+        match input.read(&mut rec[got..]) {
+            Ok(0) if got == 0 => return Ok(false),
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("input ended inside a record ({got} of {JOB_LEN} bytes)"),
+                ));
+            }
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_specs() {
+        assert_eq!(parse_fault("exit@3"), Some((Fault::Exit, 3)));
+        assert_eq!(parse_fault("lie@0"), Some((Fault::Lie, 0)));
+        assert_eq!(parse_fault("explode@1"), None);
+        assert_eq!(parse_fault("exit"), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! The seed's two workloads, as plain data so a job can cross a process boundary.
+//!
+//! - [`countdown`] is program 1 of `SEED.md`: `while n > 0: n -= 1`. It is pure CPU work, so it
+//!   scales with cores for every strategy except `sequential` and `gil`.
+//! - [`square_after_sleep`] is program 2's `f`: sleep a nap, then return `x * x`. It is pure
+//!   latency, so it scales with workers whatever the core count (`gil` included: sleeping releases
+//!   the lock).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// One unit of work handed to a strategy. Plain data: it is encoded into a fixed-size record to
+/// reach a worker process (see [`crate::strategy::processes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Job {
+    /// Count `n` down to zero, one decrement at a time; the result is `n` (decrements done).
+    Countdown {
+        /// Decrements to perform.
+        n: u64,
+    },
+    /// Sleep `nap_ns` nanoseconds, then return `x * x` (wrapping).
+    Square {
+        /// The value to square.
+        x: u64,
+        /// The nap before squaring, in nanoseconds.
+        nap_ns: u64,
+    },
+}
+
+impl Job {
+    /// Runs the job on the calling thread and returns its result.
+    pub fn run(&self) -> u64 {
+        match *self {
+            Job::Countdown { n } => countdown(n),
+            Job::Square { x, nap_ns } => square_after_sleep(x, Duration::from_nanos(nap_ns)),
+        }
+    }
+
+    /// The result [`Job::run`] returns, computed without doing the work: what every strategy's
+    /// output is checked against.
+    pub fn expected(&self) -> u64 {
+        match *self {
+            Job::Countdown { n } => n,
+            Job::Square { x, .. } => square(x),
+        }
+    }
+}
+
+/// Decrements a counter from `n` to zero, `n` real decrements (the loop survives optimisation:
+/// every step goes through [`black_box`]). Returns `n`, the number of decrements performed.
+#[inline(never)]
+pub fn countdown(n: u64) -> u64 {
+    let mut left = n;
+    countdown_steps(&mut left, n);
+    n
+}
+
+/// Performs `steps` decrements of `*left` (at most `*left` of them). The building block of
+/// [`countdown`], shared with the `gil` strategy, which checks its lock between slices.
+#[inline(always)]
+pub fn countdown_steps(left: &mut u64, steps: u64) {
+    let stop = left.saturating_sub(steps);
+    let mut n = *left;
+    while n > stop {
+        n = black_box(n) - 1;
+    }
+    *left = n;
+}
+
+/// `x * x`, wrapping on overflow so that every `u64` is a valid input.
+pub fn square(x: u64) -> u64 {
+    x.wrapping_mul(x)
+}
+
+/// Program 2's `f`: sleeps `nap`, then returns `x * x`.
+pub fn square_after_sleep(x: u64, nap: Duration) -> u64 {
+    if !nap.is_zero() {
+        std::thread::sleep(nap);
+    }
+    square(x)
+}
+
+/// The jobs of program 1: `workers` jobs of `count` each (weak scaling, the seed's shape), or with
+/// `split` one `count` divided as evenly as possible over `workers` jobs (strong scaling).
+pub fn countdown_jobs(count: u64, workers: usize, split: bool) -> Vec<Job> {
+    let w = workers.max(1) as u64;
+    (0..w)
+        .map(|i| {
+            let n = if split {
+                count / w + u64::from(i < count % w)
+            } else {
+                count
+            };
+            Job::Countdown { n }
+        })
+        .collect()
+}
+
+/// The jobs of program 2: `Square { x }` for `x` in `0..tasks`, each after `nap`.
+pub fn square_jobs(tasks: usize, nap: Duration) -> Vec<Job> {
+    let nap_ns = u64::try_from(nap.as_nanos()).unwrap_or(u64::MAX);
+    (0..tasks as u64)
+        .map(|x| Job::Square { x, nap_ns })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countdown_returns_its_count() {
+        assert_eq!(countdown(0), 0);
+        assert_eq!(countdown(12_345), 12_345);
+    }
+
+    #[test]
+    fn countdown_steps_stop_at_zero() {
+        let mut left = 10;
+        countdown_steps(&mut left, 4);
+        assert_eq!(left, 6);
+        countdown_steps(&mut left, 100);
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn split_jobs_add_up_to_the_count() {
+        let jobs = countdown_jobs(10, 3, true);
+        let ns: Vec<u64> = jobs.iter().map(Job::expected).collect();
+        assert_eq!(ns, vec![4, 3, 3]);
+        assert_eq!(
+            countdown_jobs(7, 2, false),
+            vec![Job::Countdown { n: 7 }; 2]
+        );
+    }
+
+    #[test]
+    fn square_wraps() {
+        assert_eq!(square(9), 81);
+        assert_eq!(square(u64::MAX), 1);
+        assert_eq!(square_jobs(3, Duration::ZERO)[2].run(), 4);
+    }
+}
