@@ -47,26 +47,26 @@ struct RunArgs {
     #[arg(long, value_parser = parse_strategy)]
     strategy: StrategyKind,
     /// Number of workers (1 to 256).
-    #[arg(long, value_parser = parse_workers)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_workers)]
     workers: usize,
     /// countdown: decrements per job (default: the seed's 100,000,000).
-    #[arg(long, value_parser = parse_count, default_value = "100000000")]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_count, default_value = "100000000")]
     count: u64,
     /// countdown: divide one count over the workers' jobs (strong scaling) instead of a full
     /// count per worker (weak scaling, the seed's shape).
     #[arg(long)]
     split: bool,
     /// square: number of tasks (default: the seed's 10).
-    #[arg(long, value_parser = parse_tasks, default_value = "10")]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_tasks, default_value = "10")]
     tasks: usize,
     /// square: the nap before each square, e.g. 1s, 10ms, 250us (default: the seed's 1s).
-    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_duration, default_value = "1s")]
     nap: Duration,
     /// gil: the switch interval (CPython's default 5ms).
-    #[arg(long, value_parser = parse_duration, default_value = "5ms")]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_duration, default_value = "5ms")]
     switch_interval: Duration,
     /// processes: fail if a worker holds one job longer than this.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_duration)]
     job_timeout: Option<Duration>,
     /// Print exactly one JSON object on stdout.
     #[arg(long)]

@@ -1,0 +1,100 @@
+//! The core property: every strategy, at every worker count, returns exactly what `sequential`
+//! returns, in input order, with valid worker indices. Pools are started once and reused across
+//! all cases, so reuse is tested too.
+
+mod common;
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use poolscale::strategy::verify;
+use poolscale::{Job, Strategy, StrategyKind};
+use proptest::prelude::*;
+use proptest::strategy::Strategy as _;
+use proptest::test_runner::{Config, TestRunner};
+
+fn job() -> impl proptest::strategy::Strategy<Value = Job> {
+    prop_oneof![
+        (0u64..20_000).prop_map(|n| Job::Countdown { n }),
+        (any::<u64>(), 0u64..200_000).prop_map(|(x, nap_ns)| Job::Square { x, nap_ns }),
+    ]
+}
+
+#[test]
+fn every_strategy_matches_sequential() {
+    let pools: Vec<RefCell<Box<dyn Strategy>>> = StrategyKind::ALL
+        .into_iter()
+        .flat_map(|k| (1..=5).map(move |w| (k, w)))
+        .map(|(k, w)| RefCell::new(k.start(w, &common::options()).expect("start pool")))
+        .collect();
+    let mut baseline = StrategyKind::Sequential
+        .start(1, &common::options())
+        .expect("start sequential");
+    let baseline = RefCell::new(&mut baseline);
+    let mut runner = TestRunner::new(Config::with_cases(48));
+    runner
+        .run(&prop::collection::vec(job(), 0..24), |jobs| {
+            let expected: Vec<u64> = baseline
+                .borrow_mut()
+                .map(&jobs)
+                .expect("sequential")
+                .iter()
+                .map(|o| o.value)
+                .collect();
+            for pool in &pools {
+                let mut pool = pool.borrow_mut();
+                let out = pool
+                    .map(&jobs)
+                    .map_err(|e| TestCaseError::fail(format!("{}: {e}", pool.kind())))?;
+                let got: Vec<u64> = out.iter().map(|o| o.value).collect();
+                prop_assert_eq!(
+                    &got,
+                    &expected,
+                    "{} with {} workers",
+                    pool.kind(),
+                    pool.workers()
+                );
+                prop_assert!(verify(&jobs, &out, pool.workers()).is_ok());
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn more_workers_than_jobs() {
+    let jobs = poolscale::workload::square_jobs(3, Duration::from_millis(1));
+    for kind in StrategyKind::ALL {
+        let mut pool = kind.start(8, &common::options()).unwrap();
+        let out = pool.map(&jobs).unwrap();
+        assert_eq!(
+            out.iter().map(|o| o.value).collect::<Vec<_>>(),
+            vec![0, 1, 4],
+            "{kind}"
+        );
+        assert!(pool.map(&[]).unwrap().is_empty(), "{kind}: empty map");
+    }
+}
+
+#[test]
+fn parallel_strategies_use_several_workers() {
+    // Ten 20 ms naps over 3 workers: any working pool spreads them over more than one worker
+    // (a single worker would need 200 ms while the others sit idle on free jobs).
+    let jobs = poolscale::workload::square_jobs(10, Duration::from_millis(20));
+    for kind in StrategyKind::ALL.into_iter().filter(|k| k.is_parallel()) {
+        let mut pool = kind.start(3, &common::options()).unwrap();
+        let out = pool.map(&jobs).unwrap();
+        let mut used: Vec<usize> = out.iter().map(|o| o.worker).collect();
+        used.sort_unstable();
+        used.dedup();
+        assert!(used.len() > 1, "{kind} ran everything on worker {used:?}");
+        if kind == StrategyKind::Processes {
+            let pids: std::collections::BTreeSet<u32> = out.iter().map(|o| o.pid).collect();
+            assert!(
+                !pids.contains(&std::process::id()),
+                "processes ran jobs in the parent"
+            );
+            assert_eq!(pids.len(), used.len(), "one pid per worker");
+        }
+    }
+}
