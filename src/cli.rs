@@ -10,8 +10,16 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
+use std::path::{Path, PathBuf};
+
+use crate::data::Dataset;
+use crate::gate::{self, GateResult, InvariantLimits, Thresholds};
+use crate::group::Group;
 use crate::limits;
+use crate::report::{self, Report};
+use crate::settings::{Settings, criterion_home};
 use crate::strategy::{Options, Outcome, StrategyKind, processes, verify};
+use crate::units::fmt_ns;
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
 /// How does each way of running work in parallel scale with the number of workers, and why?
@@ -26,6 +34,181 @@ pub struct Cli {
 enum Command {
     /// Run one workload under one strategy and print the wall time and results.
     Run(RunArgs),
+    /// Turn Criterion's results into scaling tables, SVG charts and JSON exports.
+    Report(ReportArgs),
+    /// Exit 1 if a benchmark regressed or a scaling invariant failed, 2 if it cannot judge.
+    Gate(GateArgs),
+}
+
+#[derive(Debug, Args)]
+struct DataArgs {
+    /// Criterion's results directory (default: $CRITERION_HOME, else target/criterion).
+    #[arg(long)]
+    criterion_dir: Option<PathBuf>,
+}
+
+impl DataArgs {
+    fn dir(&self) -> PathBuf {
+        self.criterion_dir.clone().unwrap_or_else(criterion_home)
+    }
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Report a saved baseline (`cargo bench -- --save-baseline NAME`) instead of the latest run.
+    #[arg(long)]
+    baseline: Option<String>,
+    /// Where to write README.md, the charts and the JSON files.
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// Replace files in --out even if `poolscale report` did not write them.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Args)]
+struct GateArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Compare the latest run against this saved Criterion baseline.
+    #[arg(long)]
+    baseline: Option<String>,
+    /// Compare against a results.json written by `poolscale report`.
+    #[arg(long)]
+    against: Option<PathBuf>,
+    /// With --against: compare times divided by the same run's 1-worker time (cancels machine speed).
+    #[arg(long)]
+    normalize: bool,
+    /// Check the machine-independent scaling invariants.
+    #[arg(long)]
+    invariants: bool,
+    /// Regression threshold on the change's lower confidence bound (default 10%).
+    #[arg(long, default_value = "10%", allow_hyphen_values = true, value_parser = parse_percent)]
+    threshold: f64,
+    /// A group's own threshold, e.g. square_sleep=5% (repeatable).
+    #[arg(long, value_parser = parse_group_threshold)]
+    group_threshold: Vec<(Group, f64)>,
+    /// Fail (exit 1) when a benchmark of the baseline is missing now.
+    #[arg(long)]
+    strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: GateFormat,
+    /// Invariant: square_sleep measured/ideal at most this.
+    #[arg(long, default_value_t = InvariantLimits::default().max_square_ratio)]
+    max_square_ratio: f64,
+    /// Invariant: countdown_weak efficiency at 2 workers at least this (threads, rayon,
+    /// crossbeam, processes).
+    #[arg(long, default_value_t = InvariantLimits::default().min_weak_efficiency)]
+    min_weak_efficiency: f64,
+    /// Invariant: gil's countdown_weak time at 2 workers at least this many times its 1-worker time.
+    #[arg(long, default_value_t = InvariantLimits::default().min_gil_slowdown)]
+    min_gil_slowdown: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum GateFormat {
+    Table,
+    Json,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    gate::parse_percent(s).map_err(|e| e.to_string())
+}
+fn parse_group_threshold(s: &str) -> Result<(Group, f64), String> {
+    gate::parse_group_threshold(s).map_err(|e| e.to_string())
+}
+
+/// Reads a Criterion directory into a report.
+fn load_report(dir: &Path, baseline: &str) -> anyhow::Result<Report> {
+    let data = Dataset::load(dir, baseline)
+        .with_context(|| format!("cannot read benchmark results from `{}`", dir.display()))?;
+    let settings = Settings::load(dir, Some(baseline).filter(|b| *b != "new"))?;
+    Ok(Report::build(&data, settings, dir, baseline))
+}
+
+fn report_cmd(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let baseline = args.baseline.as_deref().unwrap_or("new");
+    let report = load_report(&args.data.dir(), baseline)?;
+    let paths = report::write_all(&report, &args.out, args.force)
+        .with_context(|| format!("cannot write the report into `{}`", args.out.display()))?;
+    println!(
+        "read {} benchmarks from `{}` (baseline `{baseline}`)",
+        report.records.len(),
+        args.data.dir().display()
+    );
+    for p in paths {
+        println!("wrote {}", p.display());
+    }
+    if !report.missing.is_empty() {
+        println!(
+            "missing {} expected benchmarks (listed in the report): {}",
+            report.missing.len(),
+            report.missing.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
+    if args.baseline.is_none() && args.against.is_none() && !args.invariants {
+        bail!("nothing to check: give --baseline NAME, --against results.json or --invariants");
+    }
+    if args.normalize && args.against.is_none() && args.baseline.is_none() {
+        bail!("--normalize needs --against or --baseline");
+    }
+    let dir = args.data.dir();
+    let current = load_report(&dir, "new")?;
+    let thresholds = Thresholds {
+        default: args.threshold,
+        per_group: args.group_threshold.iter().copied().collect(),
+    };
+    let mut result = GateResult {
+        strict: args.strict,
+        ..GateResult::default()
+    };
+    let after = gate::points(&current, args.normalize);
+    if let Some(b) = &args.baseline {
+        let before = load_report(&dir, b)?;
+        result.rows.extend(gate::compare(
+            &gate::points(&before, args.normalize),
+            &after,
+            &thresholds,
+        ));
+    }
+    if let Some(path) = &args.against {
+        let before = Report::load_json(path)
+            .with_context(|| format!("cannot use `{}` as --against", path.display()))?;
+        result.rows.extend(gate::compare(
+            &gate::points(&before, args.normalize),
+            &after,
+            &thresholds,
+        ));
+    }
+    if args.invariants {
+        let limits = InvariantLimits {
+            max_square_ratio: args.max_square_ratio,
+            min_weak_efficiency: args.min_weak_efficiency,
+            min_gil_slowdown: args.min_gil_slowdown,
+        };
+        result.checks = gate::invariants(&current, &limits);
+    }
+    match args.format {
+        GateFormat::Table => print!("{}", result.to_table(args.normalize)),
+        GateFormat::Json => {
+            let v = serde_json::json!({
+                "exit_code": result.exit_code(),
+                "normalized": args.normalize,
+                "rows": result.rows,
+                "invariants": result.checks,
+                "strict": result.strict,
+            });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+    }
+    Ok(ExitCode::from(result.exit_code()))
 }
 
 /// The seed's two workloads.
@@ -178,20 +361,8 @@ fn print_run(rec: &RunRecord, out: &mut impl Write) -> std::io::Result<()> {
     };
     writeln!(out, "{what}: {} with {} workers", rec.strategy, rec.workers)?;
     writeln!(out, "results: {:?}", rec.results)?;
-    writeln!(out, "pool start-up: {}", fmt_secs(rec.startup_ns))?;
-    writeln!(out, "wall time: {}", fmt_secs(rec.wall_ns))
-}
-
-/// `1.234 s`, `12.3 ms`, `45.6 µs`.
-pub fn fmt_secs(ns: u64) -> String {
-    let s = ns as f64 / 1e9;
-    if s >= 1.0 {
-        format!("{s:.3} s")
-    } else if s >= 1e-3 {
-        format!("{:.2} ms", s * 1e3)
-    } else {
-        format!("{:.1} µs", s * 1e6)
-    }
+    writeln!(out, "pool start-up: {}", fmt_ns(rec.startup_ns as f64))?;
+    writeln!(out, "wall time: {}", fmt_ns(rec.wall_ns as f64))
 }
 
 /// Entry point of the binary.
@@ -233,5 +404,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report(args) => report_cmd(&args),
+        Command::Gate(args) => gate_cmd(&args),
     }
 }

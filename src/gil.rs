@@ -21,9 +21,6 @@ use std::time::Duration;
 /// CPython's default `sys.getswitchinterval()`.
 pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
-/// How many countdown decrements run between two checks of the drop request (~2 µs of work).
-pub const CHECK_EVERY: u64 = 1024;
-
 #[derive(Debug, Default)]
 struct State {
     locked: bool,

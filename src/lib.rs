@@ -7,11 +7,18 @@
 //! original Python programs.
 
 pub mod cli;
+pub mod data;
 pub mod error;
+pub mod gate;
 pub mod gil;
+pub mod group;
 pub mod interrupt;
 pub mod limits;
+pub mod machine;
+pub mod report;
+pub mod settings;
 pub mod strategy;
+pub mod units;
 pub mod workload;
 
 pub use error::{Error, Result};

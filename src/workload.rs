@@ -48,18 +48,30 @@ impl Job {
     }
 }
 
+/// Decrements between two calls of the `check` hook in [`countdown_with`] (~0.2-2 µs of work):
+/// the `gil` strategy checks its lock's drop request there.
+pub const SLICE: u64 = 1024;
+
 /// Decrements a counter from `n` to zero, `n` real decrements (the loop survives optimisation:
 /// every step goes through [`black_box`]). Returns `n`, the number of decrements performed.
-#[inline(never)]
 pub fn countdown(n: u64) -> u64 {
+    countdown_with(n, || ())
+}
+
+/// [`countdown`] calling `check` after every [`SLICE`] decrements. Every strategy runs this same
+/// machine code (the slice loop is never inlined), so their times differ only by how they run it.
+#[inline]
+pub fn countdown_with(n: u64, mut check: impl FnMut()) -> u64 {
     let mut left = n;
-    countdown_steps(&mut left, n);
+    while left > 0 {
+        countdown_steps(&mut left, SLICE);
+        check();
+    }
     n
 }
 
-/// Performs `steps` decrements of `*left` (at most `*left` of them). The building block of
-/// [`countdown`], shared with the `gil` strategy, which checks its lock between slices.
-#[inline(always)]
+/// Performs `steps` decrements of `*left` (at most `*left` of them).
+#[inline(never)]
 pub fn countdown_steps(left: &mut u64, steps: u64) {
     let stop = left.saturating_sub(steps);
     let mut n = *left;
@@ -114,6 +126,13 @@ mod tests {
     fn countdown_returns_its_count() {
         assert_eq!(countdown(0), 0);
         assert_eq!(countdown(12_345), 12_345);
+    }
+
+    #[test]
+    fn countdown_checks_once_per_slice() {
+        let mut checks = 0;
+        assert_eq!(countdown_with(SLICE * 3 + 1, || checks += 1), SLICE * 3 + 1);
+        assert_eq!(checks, 4);
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! `gil`: `w` scoped threads that must hold one emulated CPython interpreter lock
 //! ([`crate::gil::Gil`]) to compute, like Python threads. Countdown checks the lock's drop request
-//! every [`CHECK_EVERY`] decrements; a square job holds the lock except while it sleeps.
+//! every [`crate::workload::SLICE`] decrements; a square job holds the lock except while it sleeps.
 //! Expected: countdown at 2 workers takes twice its 1-worker time; square scales like `threads`.
 
 use std::time::{Duration, Instant};
 
 use super::{Observer, Outcome, Started, Strategy, StrategyKind, elapsed_ns, scoped_pull};
 use crate::error::Result;
-use crate::gil::{CHECK_EVERY, Gil, GilGuard, GilStats};
-use crate::workload::{Job, countdown_steps, square};
+use crate::gil::{Gil, GilGuard, GilStats};
+use crate::workload::{Job, countdown_with, square};
 
 /// `w` threads and one interpreter lock, kept across maps so its counters accumulate.
 #[derive(Debug)]
@@ -35,14 +35,7 @@ impl GilThreads {
 /// Runs one job the way the interpreter would: computing only while holding the lock.
 fn run_under_gil(job: &Job, guard: &mut GilGuard<'_>) -> u64 {
     match *job {
-        Job::Countdown { n } => {
-            let mut left = n;
-            while left > 0 {
-                countdown_steps(&mut left, CHECK_EVERY);
-                guard.check();
-            }
-            n
-        }
+        Job::Countdown { n } => countdown_with(n, || guard.check()),
         Job::Square { x, nap_ns } => {
             if nap_ns > 0 {
                 guard.allow_threads(|| std::thread::sleep(Duration::from_nanos(nap_ns)));
@@ -64,7 +57,7 @@ impl Strategy for GilThreads {
     fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
         let t0 = Instant::now();
         let gil = &self.gil;
-        let pid = std::process::id();
+        let pid = super::this_pid();
         scoped_pull(self.workers, jobs.len(), "gil", |worker, i| {
             let mut guard = gil.acquire(worker);
             let started_ns = elapsed_ns(t0);

@@ -225,7 +225,7 @@ pub(crate) fn run_here(
     t0: Instant,
     on_start: Observer<'_>,
 ) -> Outcome {
-    let pid = std::process::id();
+    let pid = this_pid();
     let started = elapsed_ns(t0);
     on_start(Started {
         job: index,
@@ -240,6 +240,12 @@ pub(crate) fn run_here(
         started_ns: started,
         finished_ns: elapsed_ns(t0),
     }
+}
+
+/// This process's id, read once (`getpid` is a system call).
+pub(crate) fn this_pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 /// Nanoseconds since `t0`, saturating.

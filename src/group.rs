@@ -1,0 +1,157 @@
+//! The five bench groups, listed once: the benches iterate [`Group::ALL`] to measure, and
+//! `report`/`gate` iterate it to read and model the results.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::settings::Settings;
+use crate::strategy::StrategyKind;
+use crate::workload::{Job, countdown_jobs, square_jobs};
+
+/// A bench group: one workload shape swept over strategies and worker counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Group {
+    /// Program 1 as the seed runs it: each of `w` jobs counts the full count (weak scaling).
+    CountdownWeak,
+    /// One count split evenly over `w` jobs (strong scaling).
+    CountdownStrong,
+    /// Program 2: `tasks` jobs that nap then square.
+    SquareSleep,
+    /// Many zero-nap squares: the strategy's own per-task cost.
+    Dispatch,
+    /// Start a pool of `w` workers, run one trivial job per worker, stop it.
+    Startup,
+}
+
+/// How the ideal time of a group depends on the worker count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// `t1 × ceil(w / cores)`: work grows with `w`.
+    Weak,
+    /// `t1 / min(w, cores)`: fixed work divided.
+    Strong,
+    /// `ceil(tasks / w) × nap`: latency-bound rounds.
+    Rounds,
+    /// No ideal; report a per-unit cost instead (per task, per worker).
+    PerUnit,
+}
+
+impl Group {
+    /// Every group, in report order.
+    pub const ALL: [Group; 5] = [
+        Group::CountdownWeak,
+        Group::CountdownStrong,
+        Group::SquareSleep,
+        Group::Dispatch,
+        Group::Startup,
+    ];
+
+    /// The stable snake_case name (the first part of a bench id).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::CountdownWeak => "countdown_weak",
+            Group::CountdownStrong => "countdown_strong",
+            Group::SquareSleep => "square_sleep",
+            Group::Dispatch => "dispatch",
+            Group::Startup => "startup",
+        }
+    }
+
+    /// One sentence for report headings.
+    pub fn describe(self, s: &Settings) -> String {
+        match self {
+            Group::CountdownWeak => format!(
+                "each of w workers counts down {} (the seed's program 1; weak scaling)",
+                s.count
+            ),
+            Group::CountdownStrong => {
+                format!(
+                    "one countdown of {} split over w workers (strong scaling)",
+                    s.count
+                )
+            }
+            Group::SquareSleep => format!(
+                "{} tasks, each a {} nap then a square (the seed's program 2)",
+                s.tasks,
+                humantime::format_duration(s.nap())
+            ),
+            Group::Dispatch => format!(
+                "{} zero-nap squares: the strategy's own cost per task",
+                s.dispatch_tasks
+            ),
+            Group::Startup => {
+                "start a pool of w workers, run one trivial job on each, stop it".into()
+            }
+        }
+    }
+
+    /// The strategies measured in this group.
+    pub fn strategies(self) -> Vec<StrategyKind> {
+        StrategyKind::ALL
+            .into_iter()
+            .filter(|k| self != Group::Startup || k.is_parallel())
+            .collect()
+    }
+
+    /// The jobs one measured map runs with `workers` workers.
+    pub fn jobs(self, s: &Settings, workers: usize) -> Vec<Job> {
+        match self {
+            Group::CountdownWeak => countdown_jobs(s.count, workers, false),
+            Group::CountdownStrong => countdown_jobs(s.count, workers, true),
+            Group::SquareSleep => square_jobs(s.tasks, s.nap()),
+            Group::Dispatch => square_jobs(s.dispatch_tasks, std::time::Duration::ZERO),
+            Group::Startup => square_jobs(workers, std::time::Duration::ZERO),
+        }
+    }
+
+    /// Whether starting the pool is part of what is timed.
+    pub fn times_startup(self) -> bool {
+        self == Group::Startup
+    }
+
+    /// Whether one routine is long (tens of milliseconds or more): flat sampling.
+    pub fn is_long(self) -> bool {
+        matches!(
+            self,
+            Group::CountdownWeak | Group::CountdownStrong | Group::SquareSleep
+        )
+    }
+
+    /// The group's scaling model.
+    pub fn model(self) -> Model {
+        match self {
+            Group::CountdownWeak => Model::Weak,
+            Group::CountdownStrong => Model::Strong,
+            Group::SquareSleep => Model::Rounds,
+            Group::Dispatch | Group::Startup => Model::PerUnit,
+        }
+    }
+
+    /// The bench id `group/strategy/workers`.
+    pub fn bench_id(self, kind: StrategyKind, workers: usize) -> String {
+        format!("{}/{}/{}", self.as_str(), kind.as_str(), workers)
+    }
+}
+
+impl std::fmt::Display for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Group {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Group::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Group::ALL.iter().map(|g| g.as_str()).collect();
+                Error::invalid("group", s, format!("expected one of {}", names.join(", ")))
+            })
+    }
+}

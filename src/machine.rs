@@ -1,0 +1,121 @@
+//! The machine a measurement came from: printed beside every table, because absolute times only
+//! mean something next to the CPU, core count and compiler that produced them.
+
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+/// A description of this machine and build.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPU model name from `/proc/cpuinfo` (or "unknown").
+    pub cpu: String,
+    /// Logical cores (hardware threads) available to this process.
+    pub logical_cores: usize,
+    /// Physical cores.
+    pub physical_cores: usize,
+    /// Total memory in bytes (0 if unknown).
+    pub memory_bytes: u64,
+    /// Operating system, e.g. "Debian GNU/Linux 12 (bookworm), Linux 6.1.0".
+    pub os: String,
+    /// `rustc --version`.
+    pub rustc: String,
+    /// `git describe`-style commit of the working tree, with `-dirty` if it had changes.
+    pub commit: String,
+    /// When this was taken, as an RFC 3339 UTC time.
+    pub date: String,
+}
+
+impl Machine {
+    /// Reads the current machine.
+    pub fn current() -> Machine {
+        Machine {
+            cpu: cpu_model(),
+            logical_cores: num_cpus::get(),
+            physical_cores: num_cpus::get_physical(),
+            memory_bytes: memory_bytes(),
+            os: os_name(),
+            rustc: command_line(&[
+                &std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()),
+                "--version",
+            ])
+            .unwrap_or_else(|| "unknown".into()),
+            commit: commit(),
+            date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        }
+    }
+
+    /// One line: "Intel Xeon (2 logical / 2 physical cores, 23.4 GiB), Debian 12, rustc 1.95.0".
+    pub fn summary(&self) -> String {
+        format!(
+            "{} ({} logical / {} physical cores, {:.1} GiB), {}, {}",
+            self.cpu,
+            self.logical_cores,
+            self.physical_cores,
+            self.memory_bytes as f64 / (1u64 << 30) as f64,
+            self.os,
+            self.rustc
+        )
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn memory_bytes() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|kb| kb.parse::<u64>().ok())
+                })
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn os_name() -> String {
+    let pretty = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        });
+    let kernel = command_line(&["uname", "-sr"]);
+    match (pretty, kernel) {
+        (Some(p), Some(k)) => format!("{p}, {k}"),
+        (Some(p), None) => p,
+        (None, Some(k)) => k,
+        (None, None) => std::env::consts::OS.to_string(),
+    }
+}
+
+fn commit() -> String {
+    let Some(rev) = command_line(&["git", "rev-parse", "--short=12", "HEAD"]) else {
+        return "unknown".into();
+    };
+    let dirty = command_line(&["git", "status", "--porcelain", "--untracked-files=no"])
+        .is_some_and(|s| !s.is_empty());
+    if dirty { format!("{rev}-dirty") } else { rev }
+}
+
+/// Runs a command and returns its trimmed stdout, if it succeeded.
+fn command_line(argv: &[&str]) -> Option<String> {
+    let out = Command::new(argv[0]).args(&argv[1..]).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

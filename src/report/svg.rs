@@ -1,0 +1,219 @@
+//! The report's charts, drawn with plotters' SVG backend: for each group, time against workers
+//! (log scale: times span orders of magnitude) with the ideal dashed, and, for groups with a
+//! scaling model, speedup against workers with the ideal speedup dashed. One line per strategy.
+
+use plotters::prelude::*;
+
+use super::{Report, ideal_ns};
+use crate::error::{Error, Result};
+use crate::group::{Group, Model};
+use crate::strategy::StrategyKind;
+
+const SIZE: (u32, u32) = (760, 460);
+
+/// Each strategy's colour, stable across charts.
+fn colour(kind: StrategyKind) -> RGBColor {
+    match kind {
+        StrategyKind::Sequential => RGBColor(90, 90, 90),
+        StrategyKind::Threads => RGBColor(31, 119, 180),
+        StrategyKind::Rayon => RGBColor(255, 127, 14),
+        StrategyKind::Crossbeam => RGBColor(44, 160, 44),
+        StrategyKind::Processes => RGBColor(148, 103, 189),
+        StrategyKind::Gil => RGBColor(214, 39, 40),
+    }
+}
+
+fn has_speedup(group: Group) -> bool {
+    group.model() != Model::PerUnit
+}
+
+/// The chart file names the report will contain.
+pub fn chart_names(report: &Report) -> Vec<String> {
+    let mut names = Vec::new();
+    for g in report.groups() {
+        names.push(format!("{g}-time.svg"));
+        if has_speedup(g) {
+            names.push(format!("{g}-speedup.svg"));
+        }
+    }
+    names
+}
+
+/// What a group's time chart plots per record, and its axis label.
+fn time_axis(group: Group) -> (&'static str, fn(&super::BenchRecord) -> f64) {
+    match group {
+        Group::Dispatch => ("time per task (µs)", |r| {
+            r.per_unit_ns.unwrap_or(0.0) / 1e3
+        }),
+        Group::Startup => ("start-up per worker (µs)", |r| {
+            r.per_unit_ns.unwrap_or(0.0) / 1e3
+        }),
+        _ => ("median time (ms)", |r| r.median_ns / 1e6),
+    }
+}
+
+/// The ideal curve for a parallel strategy, as (workers, value in the chart's unit).
+fn ideal_curve(report: &Report, group: Group, speedup: bool) -> Vec<(f64, f64)> {
+    let t1 = report
+        .get(group, StrategyKind::Sequential, 1)
+        .map(|r| r.median_ns);
+    let ideal = |w: usize, t1: Option<f64>| {
+        ideal_ns(
+            group,
+            StrategyKind::Threads,
+            w,
+            t1,
+            report.cores,
+            &report.settings,
+        )
+    };
+    let workers: Vec<usize> = report.settings.workers.clone();
+    workers
+        .iter()
+        .filter_map(|&w| {
+            let v = if speedup {
+                match group.model() {
+                    Model::Weak => w as f64 / ideal(w, Some(1.0))?,
+                    _ => ideal(1, Some(1.0))? / ideal(w, Some(1.0))?,
+                }
+            } else {
+                ideal(w, t1)? / 1e6
+            };
+            Some((w as f64, v))
+        })
+        .collect()
+}
+
+fn draw_err(path: &str, e: impl std::fmt::Display) -> Error {
+    Error::Chart {
+        path: path.into(),
+        detail: e.to_string(),
+    }
+}
+
+/// Renders one chart to an SVG string.
+fn chart(report: &Report, group: Group, speedup: bool) -> Result<String> {
+    let name = format!("{group}-{}.svg", if speedup { "speedup" } else { "time" });
+    let (y_label, value): (&str, fn(&super::BenchRecord) -> f64) = if speedup {
+        ("speedup over 1 worker", |r| r.speedup.unwrap_or(0.0))
+    } else {
+        time_axis(group)
+    };
+    let series: Vec<(StrategyKind, Vec<(f64, f64)>)> = report
+        .strategies(group)
+        .into_iter()
+        .map(|k| {
+            let pts = report
+                .group(group)
+                .filter(|r| r.strategy == k)
+                .map(|r| (r.workers as f64, value(r)))
+                .filter(|(_, v)| v.is_finite() && *v > 0.0)
+                .collect();
+            (k, pts)
+        })
+        .collect();
+    let ideal = if group.model() == Model::PerUnit {
+        Vec::new()
+    } else {
+        ideal_curve(report, group, speedup)
+    };
+    let all = series
+        .iter()
+        .flat_map(|(_, p)| p.iter())
+        .chain(ideal.iter());
+    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::MAX, 0.0f64);
+    for &(x, y) in all {
+        x_max = x_max.max(x);
+        y_min = y_min.min(y);
+        y_max = y_max.max(y);
+    }
+    if y_max <= 0.0 {
+        y_min = 0.1;
+        y_max = 1.0;
+    }
+    let caption = format!("{group}: {}", if speedup { "speedup" } else { "time" });
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_err(&name, e))?;
+        let mut builder = ChartBuilder::on(&root);
+        builder
+            .caption(caption, ("sans-serif", 22))
+            .margin(14)
+            .x_label_area_size(42)
+            .y_label_area_size(64);
+        let x_range = 0.8f64..(x_max * 1.05);
+        macro_rules! draw {
+            ($chart:expr) => {{
+                let mut chart = $chart.map_err(|e| draw_err(&name, e))?;
+                chart
+                    .configure_mesh()
+                    .x_desc("workers")
+                    .y_desc(y_label)
+                    .draw()
+                    .map_err(|e| draw_err(&name, e))?;
+                for (kind, pts) in &series {
+                    let c = colour(*kind);
+                    chart
+                        .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+                        .map_err(|e| draw_err(&name, e))?
+                        .label(kind.as_str())
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                        });
+                    chart
+                        .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                        .map_err(|e| draw_err(&name, e))?;
+                }
+                if !ideal.is_empty() {
+                    let label = if speedup {
+                        format!("ideal ({} cores)", report.cores)
+                    } else {
+                        format!(
+                            "ideal ({} cores, from sequential at 1 worker)",
+                            report.cores
+                        )
+                    };
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            ideal.iter().copied(),
+                            6,
+                            4,
+                            BLACK.stroke_width(1),
+                        ))
+                        .map_err(|e| draw_err(&name, e))?
+                        .label(label)
+                        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK));
+                }
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK.mix(0.4))
+                    .draw()
+                    .map_err(|e| draw_err(&name, e))?;
+            }};
+        }
+        if speedup {
+            draw!(builder.build_cartesian_2d(x_range, 0f64..(y_max * 1.15)));
+        } else {
+            let lo = y_min / 1.5;
+            let hi = y_max * 1.5;
+            draw!(builder.build_cartesian_2d(x_range, (lo..hi).log_scale()));
+        }
+        root.present().map_err(|e| draw_err(&name, e))?;
+    }
+    Ok(buf)
+}
+
+/// Renders every chart: (file name, SVG text).
+pub fn render_all(report: &Report) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for g in report.groups() {
+        out.push((format!("{g}-time.svg"), chart(report, g, false)?));
+        if has_speedup(g) {
+            out.push((format!("{g}-speedup.svg"), chart(report, g, true)?));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,49 @@
+//! Human-readable numbers for tables and terminal output.
+
+/// A time in nanoseconds as `1.234 s`, `12.35 ms`, `45.6 µs` or `512 ns`.
+pub fn fmt_ns(ns: f64) -> String {
+    let a = ns.abs();
+    if !ns.is_finite() {
+        "–".into()
+    } else if a >= 1e9 {
+        format!("{:.3} s", ns / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// A ratio as `1.97×`, or `–` when absent.
+pub fn fmt_ratio(r: Option<f64>) -> String {
+    r.map_or_else(|| "–".into(), |r| format!("{r:.2}×"))
+}
+
+/// A fraction as `98.5%`, or `–` when absent.
+pub fn fmt_pct(r: Option<f64>) -> String {
+    r.map_or_else(|| "–".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// A signed fraction as `+12.3%`.
+pub fn fmt_change(r: f64) -> String {
+    format!("{:+.1}%", r * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(fmt_ns(1_234_000_000.0), "1.234 s");
+        assert_eq!(fmt_ns(12_345_678.0), "12.35 ms");
+        assert_eq!(fmt_ns(45_600.0), "45.6 µs");
+        assert_eq!(fmt_ns(512.0), "512 ns");
+        assert_eq!(fmt_ratio(Some(1.966)), "1.97×");
+        assert_eq!(fmt_pct(Some(0.985)), "98.5%");
+        assert_eq!(fmt_pct(None), "–");
+        assert_eq!(fmt_change(-0.123), "-12.3%");
+    }
+}
