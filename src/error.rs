@@ -87,6 +87,15 @@ pub enum Error {
         job: Option<usize>,
     },
 
+    /// A map finished without a result for one of its jobs (a strategy bug).
+    #[error("{strategy} lost job {job}: no worker returned its result")]
+    LostJob {
+        /// The strategy's name.
+        strategy: &'static str,
+        /// The job's index.
+        job: usize,
+    },
+
     /// rayon could not build its thread pool.
     #[error("cannot build a rayon pool of {workers} threads: {source}")]
     RayonPool {

@@ -318,13 +318,7 @@ pub(crate) fn in_order(
     slots
         .into_iter()
         .enumerate()
-        .map(|(i, o)| {
-            o.ok_or_else(|| Error::ThreadPanicked {
-                strategy,
-                worker: 0,
-                job: Some(i),
-            })
-        })
+        .map(|(i, o)| o.ok_or(Error::LostJob { strategy, job: i }))
         .collect()
 }
 

@@ -97,3 +97,76 @@ pub fn signal(pid: u32, signal: i32) {
         libc::kill(pid as libc::pid_t, signal);
     }
 }
+
+/// One fake Criterion result: (group, strategy, workers, median ns).
+pub type Fake<'a> = (&'a str, &'a str, usize, f64);
+
+/// Writes `group/strategy/workers/<baseline>/estimates.json` for each entry, with a ±1%
+/// confidence interval, as Criterion lays them out.
+pub fn fake_criterion(dir: &std::path::Path, baseline: &str, entries: &[Fake<'_>]) {
+    for &(g, s, w, median) in entries {
+        let d = dir.join(g).join(s).join(w.to_string()).join(baseline);
+        std::fs::create_dir_all(&d).unwrap();
+        let est = |v: f64| {
+            serde_json::json!({
+                "confidence_interval": {"confidence_level": 0.95, "lower_bound": v * 0.99, "upper_bound": v * 1.01},
+                "point_estimate": v,
+                "standard_error": v * 0.005
+            })
+        };
+        let doc = serde_json::json!({
+            "mean": est(median), "median": est(median), "median_abs_dev": est(median * 0.01),
+            "slope": null, "std_dev": est(median * 0.01)
+        });
+        std::fs::write(d.join("estimates.json"), doc.to_string()).unwrap();
+    }
+}
+
+/// Writes the settings file the benches would: 2 cores, the given workers, 10 tasks of 10 ms,
+/// 1000 dispatch tasks.
+pub fn fake_settings(dir: &std::path::Path, workers: &[usize]) {
+    let mut s = poolscale::settings::Settings::defaults();
+    s.workers = workers.to_vec();
+    s.count = 1_000_000;
+    s.nap_ns = 10_000_000;
+    s.tasks = 10;
+    s.dispatch_tasks = 1000;
+    s.machine.logical_cores = 2;
+    s.machine.physical_cores = 2;
+    s.save(dir, None).unwrap();
+}
+
+/// A consistent, healthy data set on 2 cores (times in ns).
+pub fn healthy() -> Vec<Fake<'static>> {
+    let ms = 1e6;
+    vec![
+        ("countdown_weak", "threads", 1, 100.0 * ms),
+        ("countdown_weak", "threads", 2, 100.0 * ms),
+        ("countdown_weak", "threads", 4, 200.0 * ms),
+        ("countdown_weak", "rayon", 1, 100.0 * ms),
+        ("countdown_weak", "rayon", 2, 101.0 * ms),
+        ("countdown_weak", "crossbeam", 1, 100.0 * ms),
+        ("countdown_weak", "crossbeam", 2, 102.0 * ms),
+        ("countdown_weak", "processes", 1, 100.0 * ms),
+        ("countdown_weak", "processes", 2, 103.0 * ms),
+        ("countdown_weak", "gil", 1, 100.0 * ms),
+        ("countdown_weak", "gil", 2, 200.0 * ms),
+        ("countdown_strong", "threads", 1, 100.0 * ms),
+        ("countdown_strong", "threads", 2, 50.0 * ms),
+        ("countdown_strong", "threads", 4, 60.0 * ms),
+        ("countdown_strong", "sequential", 1, 100.0 * ms),
+        ("countdown_strong", "sequential", 2, 100.0 * ms),
+        ("square_sleep", "sequential", 1, 100.0 * ms),
+        ("square_sleep", "sequential", 2, 100.0 * ms),
+        ("square_sleep", "threads", 1, 100.0 * ms),
+        ("square_sleep", "threads", 2, 50.0 * ms),
+        ("square_sleep", "threads", 4, 30.0 * ms),
+        ("square_sleep", "rayon", 1, 100.0 * ms),
+        ("square_sleep", "crossbeam", 1, 100.0 * ms),
+        ("square_sleep", "processes", 1, 101.0 * ms),
+        ("square_sleep", "gil", 1, 100.0 * ms),
+        ("square_sleep", "gil", 2, 51.0 * ms),
+        ("dispatch", "threads", 1, 500_000.0),
+        ("startup", "processes", 4, 4.0 * ms),
+    ]
+}

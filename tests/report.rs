@@ -1,0 +1,202 @@
+//! `poolscale report` on small Criterion-shaped directories: every derived number, every output
+//! format, and the error cases.
+
+mod common;
+
+use common::{fake_criterion, fake_settings, healthy, poolscale};
+use serde_json::Value;
+
+fn close(a: &Value, b: f64) -> bool {
+    a.as_f64()
+        .is_some_and(|a| (a - b).abs() < 1e-9 * b.abs().max(1.0))
+}
+
+fn record<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no record {id}"))
+}
+
+fn build() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let crit = tmp.path().join("criterion");
+    let out = tmp.path().join("out");
+    fake_criterion(&crit, "new", &healthy());
+    fake_settings(&crit, &[1, 2, 4]);
+    (tmp, crit, out)
+}
+
+fn run_report(
+    crit: &std::path::Path,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let mut args = vec![
+        "report",
+        "--criterion-dir",
+        crit.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    poolscale(&args)
+}
+
+#[test]
+fn numbers_follow_the_models() {
+    let (_tmp, crit, out) = build();
+    let (code, stdout, err) = run_report(&crit, &out, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("read 28 benchmarks"), "{stdout}");
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let ms = 1e6;
+    // Weak: speedup w·t1/t, efficiency t1/t, ideal t1·ceil(w/cores).
+    let r = record(&results, "countdown_weak/threads/4");
+    assert!(close(&r["speedup"], 2.0) && close(&r["efficiency"], 0.5));
+    assert!(close(&r["ideal_ns"], 200.0 * ms) && close(&r["measured_over_ideal"], 1.0));
+    let r = record(&results, "countdown_weak/gil/2");
+    assert!(close(&r["speedup"], 1.0) && close(&r["efficiency"], 0.5));
+    assert!(close(&r["ideal_ns"], 100.0 * ms) && close(&r["measured_over_ideal"], 2.0));
+    // Strong: speedup t1/t, efficiency speedup/w, ideal t1/min(w, cores).
+    let r = record(&results, "countdown_strong/threads/4");
+    assert!(close(&r["speedup"], 100.0 / 60.0) && close(&r["efficiency"], 100.0 / 240.0));
+    assert!(close(&r["ideal_ns"], 50.0 * ms) && close(&r["measured_over_ideal"], 1.2));
+    // sequential runs on one thread: its ideal does not fall with w.
+    let r = record(&results, "countdown_strong/sequential/2");
+    assert!(close(&r["ideal_ns"], 100.0 * ms) && close(&r["measured_over_ideal"], 1.0));
+    // Rounds: ceil(10/4) = 3 naps of 10 ms.
+    let r = record(&results, "square_sleep/threads/4");
+    assert!(close(&r["ideal_ns"], 30.0 * ms) && close(&r["measured_over_ideal"], 1.0));
+    assert!(close(&r["speedup"], 100.0 / 30.0));
+    let r = record(&results, "square_sleep/sequential/2");
+    assert!(close(&r["ideal_ns"], 100.0 * ms));
+    // Per-unit costs.
+    let r = record(&results, "dispatch/threads/1");
+    assert!(close(&r["per_unit_ns"], 500.0) && r["per_unit"] == "task");
+    assert!(r["speedup"].is_null());
+    let r = record(&results, "startup/processes/4");
+    assert!(close(&r["per_unit_ns"], 1.0 * ms) && r["per_unit"] == "worker");
+    // Confidence interval carried through.
+    let r = record(&results, "countdown_weak/threads/2");
+    assert!(close(&r["median_lower_ns"], 99.0 * ms) && close(&r["median_upper_ns"], 101.0 * ms));
+}
+
+#[test]
+fn every_output_is_written_and_parses() {
+    let (_tmp, crit, out) = build();
+    assert_eq!(run_report(&crit, &out, &[]).0, 0);
+    let bmf: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bmf.json")).unwrap()).unwrap();
+    let lat = &bmf["countdown_weak/gil/2"]["latency"];
+    assert!(close(&lat["value"], 200e6) && close(&lat["lower_value"], 198e6));
+    assert!(close(&lat["upper_value"], 202e6));
+    let gh: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("github-benchmark.json")).unwrap())
+            .unwrap();
+    let e = gh
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "dispatch/threads/1")
+        .unwrap();
+    assert_eq!(e["unit"], "ns");
+    assert!(close(&e["value"], 500_000.0));
+    assert_eq!(e["range"], "± 5000");
+    let md = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(
+        md.contains("| countdown_weak/gil") || md.contains("| gil | 2 | 200.00 ms"),
+        "{md}"
+    );
+    assert!(md.contains("![countdown_weak time](countdown_weak-time.svg)"));
+    assert!(md.contains("2.00×"), "gil's 2x headline: {md}");
+    for chart in [
+        "countdown_weak-time.svg",
+        "countdown_weak-speedup.svg",
+        "square_sleep-speedup.svg",
+        "dispatch-time.svg",
+    ] {
+        let svg = std::fs::read_to_string(out.join(chart)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("threads"),
+            "{chart}"
+        );
+    }
+    // Expected from the worker list [1, 2, 4] but absent: listed, not fatal.
+    assert!(
+        md.contains("## Missing") && md.contains("`countdown_weak/rayon/4`"),
+        "{md}"
+    );
+}
+
+#[test]
+fn no_results_suggests_cargo_bench() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_report(&tmp.path().join("nope"), &tmp.path().join("out"), &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("does not exist") && err.contains("cargo bench"),
+        "{err}"
+    );
+    let (code, _, err) = run_report(tmp.path(), &tmp.path().join("out"), &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("run `cargo bench` first"), "{err}");
+}
+
+#[test]
+fn truncated_json_names_the_file() {
+    let (_tmp, crit, out) = build();
+    let file = crit.join("square_sleep/gil/2/new/estimates.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, &text[..text.len() / 2]).unwrap();
+    let (code, _, err) = run_report(&crit, &out, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("malformed JSON") && err.contains("square_sleep/gil/2/new/estimates.json"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn an_unknown_baseline_lists_the_ones_present() {
+    let (_tmp, crit, out) = build();
+    let (code, _, err) = run_report(&crit, &out, &["--baseline", "main"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("baseline `main`") && err.contains("new"),
+        "{err}"
+    );
+}
+
+#[test]
+fn files_the_user_wrote_are_never_overwritten() {
+    let (_tmp, crit, out) = build();
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("README.md"), "my notes").unwrap();
+    let (code, _, err) = run_report(&crit, &out, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("refusing to overwrite") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("README.md")).unwrap(),
+        "my notes"
+    );
+    assert!(
+        !out.join("results.json").exists(),
+        "a refused report writes nothing"
+    );
+    // Its own files it may refresh; --force replaces the user's.
+    assert_eq!(run_report(&crit, &out, &["--force"]).0, 0);
+    assert_eq!(run_report(&crit, &out, &[]).0, 0);
+    // Criterion's directory is only read.
+    assert!(std::fs::read_dir(&crit).unwrap().all(|e| {
+        let n = e.unwrap().file_name();
+        n != "README.md" && n != "results.json"
+    }));
+}
