@@ -16,10 +16,12 @@ use crate::data::Dataset;
 use crate::gate::{self, GateResult, InvariantLimits, Thresholds};
 use crate::group::Group;
 use crate::limits;
+use crate::machine::Machine;
 use crate::report::{self, Report};
+use crate::seed;
 use crate::settings::{Settings, criterion_home};
 use crate::strategy::{Options, Outcome, StrategyKind, processes, verify};
-use crate::units::fmt_ns;
+use crate::units::{fmt_ns, text_table};
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
 /// How does each way of running work in parallel scale with the number of workers, and why?
@@ -36,8 +38,154 @@ enum Command {
     Run(RunArgs),
     /// Turn Criterion's results into scaling tables, SVG charts and JSON exports.
     Report(ReportArgs),
+    /// Re-enact the seed's two Python programs, live, beside what Rust changes.
+    Seed(SeedArgs),
     /// Exit 1 if a benchmark regressed or a scaling invariant failed, 2 if it cannot judge.
     Gate(GateArgs),
+}
+
+#[derive(Debug, Args)]
+struct SeedArgs {
+    #[command(subcommand)]
+    program: SeedProgram,
+}
+
+#[derive(Debug, Subcommand)]
+enum SeedProgram {
+    /// Program 1: each of 1, then 2 workers counts down the full count.
+    Countdown(SeedCountdownArgs),
+    /// Program 2: `Pool(3).map(f, range(10))`, f napping then squaring.
+    Pool(SeedPoolArgs),
+}
+
+#[derive(Debug, Args)]
+struct SeedShared {
+    /// Also run the seed's programs in CPython (`python3`, or $POOLSCALE_PYTHON).
+    #[arg(long)]
+    python: bool,
+    /// Write the tables as Markdown into FILE (a file written by this command is updated in
+    /// place; any other existing file is refused).
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct SeedCountdownArgs {
+    /// Decrements per worker (the seed's 100,000,000).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_count, default_value = "100000000")]
+    count: u64,
+    /// Run only this strategy (default: gil, threads and processes).
+    #[arg(long, value_parser = parse_strategy)]
+    strategy: Option<StrategyKind>,
+    /// Time each Rust configuration this many times and tabulate the median (the seed's lines
+    /// are printed for the first run).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_repeat, default_value = "5")]
+    repeat: usize,
+    #[command(flatten)]
+    shared: SeedShared,
+}
+
+#[derive(Debug, Args)]
+struct SeedPoolArgs {
+    /// Pool size (the seed's 3).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_workers, default_value = "3")]
+    workers: usize,
+    /// Items mapped, `range(items)` (the seed's 10).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_tasks, default_value = "10")]
+    items: usize,
+    /// Each item's nap (the seed's 1s).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_duration, default_value = "1s")]
+    nap: Duration,
+    /// The strategy (the seed's processes).
+    #[arg(long, value_parser = parse_strategy, default_value = "processes")]
+    strategy: StrategyKind,
+    #[command(flatten)]
+    shared: SeedShared,
+}
+
+fn find_python(wanted: bool) -> Option<seed::Python> {
+    if !wanted {
+        return None;
+    }
+    match seed::Python::find() {
+        Ok(p) => Some(p),
+        Err(why) => {
+            println!("note: --python: {why}; showing the Rust rows only");
+            None
+        }
+    }
+}
+
+fn seed_cmd(args: &SeedArgs) -> anyhow::Result<ExitCode> {
+    let say = |l: &str| println!("{l}");
+    let options = Options::default();
+    match &args.program {
+        SeedProgram::Countdown(a) => {
+            let strategies = match a.strategy {
+                Some(k) => vec![k],
+                None => vec![
+                    StrategyKind::Gil,
+                    StrategyKind::Threads,
+                    StrategyKind::Processes,
+                ],
+            };
+            let python = find_python(a.shared.python);
+            let rows = seed::countdown(
+                &strategies,
+                a.count,
+                a.repeat,
+                python.as_ref(),
+                &options,
+                &say,
+            )
+            .context("program 1 (countdown) failed")?;
+            println!();
+            print!(
+                "{}",
+                text_table(&seed::COUNTDOWN_HEADER, &seed::countdown_table(&rows))
+            );
+            if let Some(path) = &a.shared.markdown {
+                let md = seed::countdown_markdown(&rows, a.count, a.repeat, python.as_ref());
+                seed::write_markdown(path, "countdown", &md, &Machine::current())?;
+                println!("wrote {}", path.display());
+            }
+        }
+        SeedProgram::Pool(a) => {
+            let mut runs = vec![
+                seed::pool(a.strategy, a.workers, a.items, a.nap, &options, &say)
+                    .context("program 2 (pool) failed")?,
+            ];
+            if let Some(py) = find_python(a.shared.python) {
+                println!("\n== CPython multiprocessing.Pool ==");
+                runs.push(seed::pool_python(&py, a.workers, a.items, a.nap, &say)?);
+            }
+            for r in &runs {
+                let (header, rows) = r.rounds_table();
+                let header: Vec<&str> = header.iter().map(String::as_str).collect();
+                println!(
+                    "\nRounds, {} ({} workers, {} items, {} nap): measured {:.3} s, model {} rounds = {:.3} s",
+                    r.implementation,
+                    r.workers,
+                    r.items.len(),
+                    humantime::format_duration(a.nap),
+                    r.total_s,
+                    r.model_rounds(),
+                    r.model_rounds() as f64 * r.nap_s
+                );
+                print!("{}", text_table(&header, &rows));
+            }
+            if let Some(path) = &a.shared.markdown {
+                seed::write_markdown(
+                    path,
+                    "pool",
+                    &seed::pool_markdown(&runs),
+                    &Machine::current(),
+                )?;
+                println!("wrote {}", path.display());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +410,14 @@ fn parse_strategy(s: &str) -> Result<StrategyKind, String> {
 fn parse_workers(s: &str) -> Result<usize, String> {
     limits::parse_workers(s).map_err(|e| e.to_string())
 }
+fn parse_repeat(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n @ 1..=100) => Ok(n),
+        _ => Err(format!(
+            "invalid repeat count `{s}`: expected a whole number from 1 to 100"
+        )),
+    }
+}
 fn parse_count(s: &str) -> Result<u64, String> {
     limits::parse_count(s).map_err(|e| e.to_string())
 }
@@ -405,6 +561,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Report(args) => report_cmd(&args),
+        Command::Seed(args) => seed_cmd(&args),
         Command::Gate(args) => gate_cmd(&args),
     }
 }

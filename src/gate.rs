@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::group::Group;
 use crate::report::{BenchRecord, Report};
 use crate::strategy::StrategyKind;
-use crate::units::{fmt_change, fmt_ns};
+use crate::units::{fmt_change, fmt_ns, text_table};
 
 /// Parses a percentage: `10%`, `10` (percent) or `0.1%`; returns a fraction (0.10).
 pub fn parse_percent(s: &str) -> Result<f64> {
@@ -198,14 +198,7 @@ impl GateResult {
             None => "–".into(),
         };
         if !self.rows.is_empty() {
-            let mut rows = vec![[
-                "benchmark".to_string(),
-                "before".into(),
-                "after".into(),
-                "change [95% CI]".into(),
-                "threshold".into(),
-                "verdict".into(),
-            ]];
+            let mut rows = Vec::new();
             for r in &self.rows {
                 let change = match (r.change, r.change_lower, r.change_upper) {
                     (Some(c), Some(lo), Some(hi)) => {
@@ -213,7 +206,7 @@ impl GateResult {
                     }
                     _ => "–".into(),
                 };
-                rows.push([
+                rows.push(vec![
                     r.id.clone(),
                     show(r.before),
                     show(r.after),
@@ -222,27 +215,33 @@ impl GateResult {
                     format!("{:?}", r.verdict).to_lowercase(),
                 ]);
             }
-            out.push_str(&align(&rows));
+            let header = [
+                "benchmark",
+                "before",
+                "after",
+                "change [95% CI]",
+                "threshold",
+                "verdict",
+            ];
+            out.push_str(&text_table(&header, &rows));
         }
         if !self.checks.is_empty() {
             if !out.is_empty() {
                 out.push('\n');
             }
-            let mut rows = vec![[
-                "invariant".to_string(),
-                "measured".into(),
-                "bound".into(),
-                "verdict".into(),
-            ]];
+            let mut rows = Vec::new();
             for c in &self.checks {
-                rows.push([
+                rows.push(vec![
                     c.check.clone(),
                     c.measured.map_or_else(|| "–".into(), |m| format!("{m:.3}")),
                     c.bound.clone(),
                     c.verdict.to_string(),
                 ]);
             }
-            out.push_str(&align(&rows));
+            out.push_str(&text_table(
+                &["invariant", "measured", "bound", "verdict"],
+                &rows,
+            ));
         }
         let count = |v: Verdict| self.rows.iter().filter(|r| r.verdict == v).count();
         let failed = self.checks.iter().filter(|c| c.verdict == "fail").count();
@@ -259,26 +258,6 @@ impl GateResult {
         ));
         out
     }
-}
-
-fn align<const N: usize>(rows: &[[String; N]]) -> String {
-    let mut widths = [0usize; N];
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// The points of a report, optionally normalised by each (group, strategy)'s 1-worker median.

@@ -16,6 +16,7 @@ pub mod interrupt;
 pub mod limits;
 pub mod machine;
 pub mod report;
+pub mod seed;
 pub mod settings;
 pub mod strategy;
 pub mod units;

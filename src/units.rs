@@ -31,6 +31,31 @@ pub fn fmt_change(r: f64) -> String {
     format!("{:+.1}%", r * 100.0)
 }
 
+/// A plain-text table with aligned columns, for the terminal.
+pub fn text_table<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(c.as_ref().chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        padded.join("  ").trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for r in rows {
+        out.push_str(&line(r.iter().map(AsRef::as_ref).collect()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +70,7 @@ mod tests {
         assert_eq!(fmt_pct(Some(0.985)), "98.5%");
         assert_eq!(fmt_pct(None), "–");
         assert_eq!(fmt_change(-0.123), "-12.3%");
+        let t = text_table(&["a", "bb"], &[vec!["xxx", "y"]]);
+        assert_eq!(t, "a    bb\nxxx  y\n");
     }
 }
