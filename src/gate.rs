@@ -244,18 +244,28 @@ impl GateResult {
             ));
         }
         let count = |v: Verdict| self.rows.iter().filter(|r| r.verdict == v).count();
-        let failed = self.checks.iter().filter(|c| c.verdict == "fail").count();
+        let checks = |v: &str| self.checks.iter().filter(|c| c.verdict == v).count();
         out.push_str(&format!(
-            "\n{} regressed, {} improved, {} ok, {} missing, {} new; invariants: {} passed, {} failed, {} could not be judged\n",
+            "\n{} regressed, {} improved, {} ok, {} missing, {} new; invariants: {} passed, {} failed, {} could not be judged, {} skipped\n",
             count(Verdict::Regressed),
             count(Verdict::Improved),
             count(Verdict::Ok),
             count(Verdict::Missing),
             count(Verdict::New),
-            self.checks.iter().filter(|c| c.verdict == "pass").count(),
-            failed,
-            self.checks.iter().filter(|c| c.verdict == "missing").count(),
+            checks("pass"),
+            checks("fail"),
+            checks("missing"),
+            checks("skipped"),
         ));
+        let missing_fails = if self.strict {
+            count(Verdict::Missing)
+        } else {
+            0
+        };
+        let failed = count(Verdict::Regressed) + checks("fail") + checks("missing") + missing_fails;
+        let passed =
+            count(Verdict::Ok) + count(Verdict::Improved) + count(Verdict::New) + checks("pass");
+        out.push_str(&format!("gate: {passed} passed, {failed} failed\n"));
         out
     }
 }
