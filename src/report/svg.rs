@@ -1,5 +1,5 @@
 //! The report's charts, drawn with plotters' SVG backend: for each group, time against workers
-//! (log scale: times span orders of magnitude) with the ideal dashed, and, for groups with a
+//! (log scale where values span more than 20x) with the ideal dashed, and, for groups with a
 //! scaling model, speedup against workers with the ideal speedup dashed. One line per strategy.
 
 use plotters::prelude::*;
@@ -150,6 +150,10 @@ fn chart(report: &Report, group: Group, speedup: bool) -> Result<String> {
                     .configure_mesh()
                     .x_desc("workers")
                     .y_desc(y_label)
+                    .light_line_style(TRANSPARENT)
+                    .x_labels(x_max as usize + 1)
+                    .x_label_formatter(&|x| format!("{x:.0}"))
+                    .y_label_formatter(&|y| format_tick(*y))
                     .draw()
                     .map_err(|e| draw_err(&name, e))?;
                 for (kind, pts) in &series {
@@ -166,13 +170,13 @@ fn chart(report: &Report, group: Group, speedup: bool) -> Result<String> {
                         .map_err(|e| draw_err(&name, e))?;
                 }
                 if !ideal.is_empty() {
-                    let label = if speedup {
-                        format!("ideal ({} cores)", report.cores)
-                    } else {
-                        format!(
-                            "ideal ({} cores, from sequential at 1 worker)",
+                    let label = match (group.model(), speedup) {
+                        (Model::Rounds, _) => "ideal: ceil(tasks / w) naps".to_string(),
+                        (_, true) => format!("ideal on {} cores", report.cores),
+                        (_, false) => format!(
+                            "ideal on {} cores, from sequential's 1-worker time",
                             report.cores
-                        )
+                        ),
                     };
                     chart
                         .draw_series(DashedLineSeries::new(
@@ -194,16 +198,31 @@ fn chart(report: &Report, group: Group, speedup: bool) -> Result<String> {
                     .map_err(|e| draw_err(&name, e))?;
             }};
         }
-        if speedup {
-            draw!(builder.build_cartesian_2d(x_range, 0f64..(y_max * 1.15)));
+        // A log scale only where values span more than 20x (dispatch's per-task costs); a
+        // linear scale from zero reads better otherwise.
+        if !speedup && y_max / y_min > 20.0 {
+            draw!(builder.build_cartesian_2d(x_range, ((y_min / 1.5)..(y_max * 8.0)).log_scale()));
         } else {
-            let lo = y_min / 1.5;
-            let hi = y_max * 1.5;
-            draw!(builder.build_cartesian_2d(x_range, (lo..hi).log_scale()));
+            // Headroom above the data keeps the legend (upper left) clear of the lines.
+            draw!(builder.build_cartesian_2d(x_range, 0f64..(y_max * 1.6)));
         }
         root.present().map_err(|e| draw_err(&name, e))?;
     }
     Ok(buf)
+}
+
+/// A tick label with as few digits as the value needs: `200`, `12.5`, `0.35`.
+fn format_tick(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 0.1 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 /// Renders every chart: (file name, SVG text).
