@@ -337,37 +337,37 @@ pub fn compare(
         .collect()
 }
 
+/// An invariant's row: `pass` or `fail` by `ok`, or `missing` without a measurement.
+fn judge(check: String, bound: String, measured: Option<f64>, ok: impl Fn(f64) -> bool) -> Check {
+    let verdict = match measured {
+        Some(v) if ok(v) => "pass",
+        Some(_) => "fail",
+        None => "missing",
+    };
+    Check {
+        check,
+        measured,
+        bound,
+        verdict,
+    }
+}
+
 /// Checks the machine-independent invariants on one report.
 pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
     let mut checks = Vec::new();
-    let missing = |check: String, bound: String| Check {
-        check,
-        measured: None,
-        bound,
-        verdict: "missing",
-    };
     // square_sleep: every strategy near its ideal at every worker count (its worst point).
     for kind in StrategyKind::ALL {
-        let check = format!("square_sleep/{kind} worst measured/ideal");
-        let bound = format!("<= {:.2}", limits.max_square_ratio);
         let worst = report
             .group(Group::SquareSleep)
             .filter(|r| r.strategy == kind)
             .filter_map(|r| r.measured_over_ideal)
-            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-        checks.push(match worst {
-            Some(v) => Check {
-                check,
-                measured: Some(v),
-                bound,
-                verdict: if v <= limits.max_square_ratio {
-                    "pass"
-                } else {
-                    "fail"
-                },
-            },
-            None => missing(check, bound),
-        });
+            .reduce(f64::max);
+        checks.push(judge(
+            format!("square_sleep/{kind} worst measured/ideal"),
+            format!("<= {:.2}", limits.max_square_ratio),
+            worst,
+            |v| v <= limits.max_square_ratio,
+        ));
     }
     // countdown_weak: compute-parallel strategies keep their efficiency at 2 workers.
     for kind in StrategyKind::ALL
@@ -388,23 +388,11 @@ pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
         let eff = report
             .get(Group::CountdownWeak, kind, 2)
             .and_then(|r| r.efficiency);
-        checks.push(match eff {
-            Some(e) => Check {
-                check,
-                measured: Some(e),
-                bound,
-                verdict: if e >= limits.min_weak_efficiency {
-                    "pass"
-                } else {
-                    "fail"
-                },
-            },
-            None => missing(check, bound),
-        });
+        checks.push(judge(check, bound, eff, |e| {
+            e >= limits.min_weak_efficiency
+        }));
     }
     // gil: the seed's effect shows.
-    let check = "countdown_weak/gil 2-worker time / 1-worker time".to_string();
-    let bound = format!(">= {:.2}", limits.min_gil_slowdown);
     let ratio = match (
         report.get(Group::CountdownWeak, StrategyKind::Gil, 1),
         report.get(Group::CountdownWeak, StrategyKind::Gil, 2),
@@ -412,18 +400,11 @@ pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
         (Some(one), Some(two)) if one.median_ns > 0.0 => Some(two.median_ns / one.median_ns),
         _ => None,
     };
-    checks.push(match ratio {
-        Some(r) => Check {
-            check,
-            measured: Some(r),
-            bound,
-            verdict: if r >= limits.min_gil_slowdown {
-                "pass"
-            } else {
-                "fail"
-            },
-        },
-        None => missing(check, bound),
-    });
+    checks.push(judge(
+        "countdown_weak/gil 2-worker time / 1-worker time".to_string(),
+        format!(">= {:.2}", limits.min_gil_slowdown),
+        ratio,
+        |r| r >= limits.min_gil_slowdown,
+    ));
     checks
 }
