@@ -300,6 +300,21 @@ fn report_cmd(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Warns (on stderr) when two runs were measured with different settings.
+fn warn_settings(before: &Report, after: &Report, what: &str, normalized: bool) {
+    let mut diffs = gate::settings_differences(&before.settings, &after.settings);
+    if normalized {
+        // Normalising cancels machine speed; a different machine is expected then.
+        diffs.retain(|d| !d.starts_with("cpu ") && !d.starts_with("logical cores "));
+    }
+    if !diffs.is_empty() {
+        eprintln!(
+            "warning: {what} was measured with other settings ({}); changes may reflect them, not the code",
+            diffs.join(", ")
+        );
+    }
+}
+
 fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
     if args.baseline.is_none() && args.against.is_none() && !args.invariants {
         bail!("nothing to check: give --baseline NAME, --against results.json or --invariants");
@@ -320,6 +335,12 @@ fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
     let after = gate::points(&current, args.normalize);
     if let Some(b) = &args.baseline {
         let before = load_report(&dir, b)?;
+        warn_settings(
+            &before,
+            &current,
+            &format!("baseline `{b}`"),
+            args.normalize,
+        );
         result.rows.extend(gate::compare(
             &gate::points(&before, args.normalize),
             &after,
@@ -329,6 +350,12 @@ fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.against {
         let before = Report::load_json(path)
             .with_context(|| format!("cannot use `{}` as --against", path.display()))?;
+        warn_settings(
+            &before,
+            &current,
+            &path.display().to_string(),
+            args.normalize,
+        );
         result.rows.extend(gate::compare(
             &gate::points(&before, args.normalize),
             &after,

@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::group::Group;
 use crate::report::{BenchRecord, Report};
+use crate::settings::Settings;
 use crate::strategy::StrategyKind;
 use crate::units::{fmt_change, fmt_ns, text_table};
 
@@ -335,6 +336,36 @@ pub fn compare(
             row
         })
         .collect()
+}
+
+/// The knobs that differ between two runs' settings, e.g. `nap 10ms → 13ms`: a comparison across
+/// different settings measures the knob, not the code.
+pub fn settings_differences(before: &Settings, after: &Settings) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut diff = |name: &str, b: String, a: String| {
+        if b != a {
+            out.push(format!("{name} {b} → {a}"));
+        }
+    };
+    diff("count", before.count.to_string(), after.count.to_string());
+    diff(
+        "nap",
+        humantime::format_duration(before.nap()).to_string(),
+        humantime::format_duration(after.nap()).to_string(),
+    );
+    diff("tasks", before.tasks.to_string(), after.tasks.to_string());
+    diff(
+        "dispatch tasks",
+        before.dispatch_tasks.to_string(),
+        after.dispatch_tasks.to_string(),
+    );
+    diff("cpu", before.machine.cpu.clone(), after.machine.cpu.clone());
+    diff(
+        "logical cores",
+        before.machine.logical_cores.to_string(),
+        after.machine.logical_cores.to_string(),
+    );
+    out
 }
 
 /// An invariant's row: `pass` or `fail` by `ok`, or `missing` without a measurement.

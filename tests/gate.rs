@@ -237,3 +237,23 @@ fn against_a_report_from_a_slower_machine_with_normalize() {
     assert_eq!(code, 2);
     assert!(err.contains("results.json"), "{err}");
 }
+
+#[test]
+fn different_settings_are_warned_about() {
+    let tmp = setup(&healthy(), &healthy());
+    let (_, _, err) = gate(tmp.path(), &["--baseline", "main"]);
+    assert!(!err.contains("warning"), "same settings, no warning: {err}");
+    let mut old = poolscale::settings::Settings::load(tmp.path(), None)
+        .unwrap()
+        .unwrap();
+    old.nap_ns = 13_000_000;
+    old.save(tmp.path(), Some("main")).unwrap();
+    // save() also rewrites the latest settings; put the current ones back.
+    fake_settings(tmp.path(), &[1, 2, 4]);
+    let (code, _, err) = gate(tmp.path(), &["--baseline", "main"]);
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("warning: baseline `main`") && err.contains("nap 13ms → 10ms"),
+        "{err}"
+    );
+}
