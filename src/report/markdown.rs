@@ -96,6 +96,10 @@ fn header(report: &Report, out: &mut String) {
         ],
     ];
     table(out, &["", "value"], &rows);
+    out.push_str(
+        "Reproduce: `cargo bench` (the `POOLSCALE_*` variables set the knobs above), then \
+         `cargo run --release -- report`.\n\n",
+    );
 }
 
 /// The findings a reader came for, computed from the records.
@@ -192,7 +196,13 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         Model::Rounds => out.push_str("Ideal: ceil(tasks / w) × nap; speedup is t1 / t.\n\n"),
         Model::PerUnit => {}
     }
-    out.push_str("`sequential` runs on one thread whatever w: its ideal assumes one worker.\n\n");
+    match g {
+        Group::Dispatch => out.push_str("Per task: the median divided by the task count.\n\n"),
+        Group::Startup => out.push_str("Per worker: the median divided by w.\n\n"),
+        _ => out.push_str(
+            "`sequential` runs on one thread whatever w: its ideal assumes one worker.\n\n",
+        ),
+    }
     let rows: Vec<Vec<String>> = report
         .group(g)
         .map(|r| {

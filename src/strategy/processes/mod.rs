@@ -231,8 +231,10 @@ impl ProcessPool {
                 let (replies, eof) = self.read_worker(k)?;
                 for r in replies {
                     match r {
-                        Reply::Hello { version, .. }
-                            if version == PROTOCOL_VERSION && !greeted[k] =>
+                        Reply::Hello { pid, version }
+                            if version == PROTOCOL_VERSION
+                                && pid == u64::from(self.workers[k].pid)
+                                && !greeted[k] =>
                         {
                             greeted[k] = true;
                         }
