@@ -229,3 +229,62 @@ impl Dataset {
         set.into_iter().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let p = dir.join("estimates.json");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn est(point: f64, lo: f64, hi: f64) -> String {
+        format!(
+            r#"{{"point_estimate": {point}, "standard_error": 1.0,
+               "confidence_interval": {{"confidence_level": 0.95, "lower_bound": {lo}, "upper_bound": {hi}}}}}"#
+        )
+    }
+
+    #[test]
+    fn reads_median_and_mean_and_rejects_nonsense() {
+        let tmp = std::env::temp_dir().join(format!("poolscale-data-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let ok = format!(
+            r#"{{"mean": {}, "median": {}, "slope": null}}"#,
+            est(10.0, 9.0, 11.0),
+            est(8.0, 7.0, 9.0)
+        );
+        let (median, mean) = read_estimates(&write(&tmp, &ok)).unwrap();
+        assert_eq!(
+            (median.point_ns, median.lower_ns, median.upper_ns),
+            (8.0, 7.0, 9.0)
+        );
+        assert_eq!(mean.point_ns, 10.0);
+        let inverted = format!(
+            r#"{{"mean": {}, "median": {}}}"#,
+            est(10.0, 9.0, 11.0),
+            est(8.0, 9.0, 7.0)
+        );
+        let e = read_estimates(&write(&tmp, &inverted))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("median") && e.contains("interval"), "{e}");
+        let negative = format!(
+            r#"{{"mean": {}, "median": {}}}"#,
+            est(-1.0, -2.0, 0.0),
+            est(8.0, 7.0, 9.0)
+        );
+        assert!(read_estimates(&write(&tmp, &negative)).is_err());
+        let missing = r#"{"mean": {"point_estimate": 1.0}}"#;
+        let e = read_estimates(&write(&tmp, missing))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("malformed JSON") && e.contains("estimates.json"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+}

@@ -188,7 +188,7 @@ pub const COUNTDOWN_HEADER: [&str; 4] = ["implementation", "1 worker", "2 worker
 pub struct PoolItem {
     /// The value squared.
     pub x: u64,
-    /// Worker index (0-based) it ran on, in the order workers first appeared.
+    /// Worker (0-based), numbered in the order the workers first started a job.
     pub worker: usize,
     /// Process id of that worker.
     pub pid: u32,
@@ -298,24 +298,40 @@ pub fn pool(
     let results: Vec<u64> = out.iter().map(|o| o.value).collect();
     say(&format!("{results:?}"));
     say(&format!("Total work time {total_s:.3}"));
+    let mut items: Vec<PoolItem> = out
+        .iter()
+        .enumerate()
+        .map(|(x, o)| PoolItem {
+            x: x as u64,
+            worker: o.worker,
+            pid: o.pid,
+            start_s: o.started_ns as f64 / 1e9,
+            end_s: o.finished_ns as f64 / 1e9,
+        })
+        .collect();
+    number_workers(&mut items);
     Ok(PoolRun {
         implementation: kind.to_string(),
         workers,
         nap_s: nap.as_secs_f64(),
         results,
-        items: out
-            .iter()
-            .enumerate()
-            .map(|(x, o)| PoolItem {
-                x: x as u64,
-                worker: o.worker,
-                pid: o.pid,
-                start_s: o.started_ns as f64 / 1e9,
-                end_s: o.finished_ns as f64 / 1e9,
-            })
-            .collect(),
+        items,
         total_s,
     })
+}
+
+/// Numbers the workers 0, 1, 2... in the order they first started a job (as the seed's table
+/// does), telling them apart by worker index and pid; returns how many there were.
+fn number_workers(items: &mut [PoolItem]) -> usize {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| items[a].start_s.total_cmp(&items[b].start_s));
+    let mut ids: BTreeMap<(usize, u32), usize> = BTreeMap::new();
+    for i in order {
+        let next = ids.len();
+        let key = (items[i].worker, items[i].pid);
+        items[i].worker = *ids.entry(key).or_insert(next);
+    }
+    ids.len()
 }
 
 /// Program 2 in CPython (`Pool(workers).map`).
@@ -335,30 +351,24 @@ pub fn pool_python(
         format!("{}", nap.as_secs_f64()),
     ];
     let r: PyPool = py.run(PY_POOL, &args, say)?;
-    // Number the pool's processes in the order they first took a job.
-    let mut order: Vec<&PyItem> = r.items.iter().collect();
-    order.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-    let mut index: BTreeMap<u32, usize> = BTreeMap::new();
-    for it in order {
-        let next = index.len();
-        index.entry(it.pid).or_insert(next);
-    }
+    let mut items: Vec<PoolItem> = r
+        .items
+        .iter()
+        .map(|it| PoolItem {
+            x: it.x,
+            worker: 0,
+            pid: it.pid,
+            start_s: it.start_s,
+            end_s: it.end_s,
+        })
+        .collect();
+    let seen = number_workers(&mut items);
     Ok(PoolRun {
         implementation: "Python processes".into(),
-        workers: workers.max(index.len()),
+        workers: workers.max(seen),
         nap_s: nap.as_secs_f64(),
         results: r.results,
-        items: r
-            .items
-            .iter()
-            .map(|it| PoolItem {
-                x: it.x,
-                worker: index[&it.pid],
-                pid: it.pid,
-                start_s: it.start_s,
-                end_s: it.end_s,
-            })
-            .collect(),
+        items,
         total_s: r.total_s,
     })
 }
@@ -621,5 +631,17 @@ mod tests {
         assert_eq!(rows[3][5], "4.000 s");
         assert_eq!(seed_run(4, 10).model_rounds(), 3);
         assert_eq!(seed_run(3, 9).rounds().len(), 3);
+    }
+
+    #[test]
+    fn workers_are_numbered_by_first_job() {
+        let mut run = seed_run(3, 6);
+        // Pool index 2 started first, then 0, then 1.
+        for it in &mut run.items {
+            it.worker = [2, 0, 1][it.worker];
+        }
+        assert_eq!(number_workers(&mut run.items), 3);
+        let first: Vec<usize> = run.items.iter().map(|i| i.worker).collect();
+        assert_eq!(first, vec![0, 1, 2, 0, 1, 2]);
     }
 }
