@@ -490,7 +490,12 @@ pub const MARKER: &str =
 pub fn write_markdown(path: &Path, name: &str, section: &str, machine: &Machine) -> Result<()> {
     let begin = format!("<!-- seed:{name} -->");
     let end = format!("<!-- /seed:{name} -->");
-    let block = format!("{begin}\n{}\n{end}\n", section.trim_end());
+    let block = format!(
+        "{begin}\n{}\n\nMeasured {} at commit `{}`.\n{end}\n",
+        section.trim_end(),
+        machine.date,
+        machine.commit
+    );
     let existing = match std::fs::read_to_string(path) {
         Ok(s) => Some(s),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -499,10 +504,8 @@ pub fn write_markdown(path: &Path, name: &str, section: &str, machine: &Machine)
     let text = match existing {
         None => format!(
             "{MARKER}\n# The seed, re-enacted\n\n`poolscale seed` runs the seed's two programs (see `SEED.md`) \
-             in Rust and CPython on this machine: {}, commit `{}`, {}.\n\n{block}",
+             in Rust and CPython on this machine: {}.\n\n{block}",
             machine.summary(),
-            machine.commit,
-            machine.date
         ),
         Some(old) if old.starts_with(MARKER) => match (old.find(&begin), old.find(&end)) {
             (Some(b), Some(e)) if b < e => {
