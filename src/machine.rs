@@ -20,7 +20,7 @@ pub struct Machine {
     pub os: String,
     /// `rustc --version`.
     pub rustc: String,
-    /// `git describe`-style commit of the working tree, with `-dirty` if it had changes.
+    /// Commit of the working tree, with `-dirty` if tracked files outside `reports/` had changes.
     pub commit: String,
     /// When this was taken, as an RFC 3339 UTC time.
     pub date: String,
@@ -107,8 +107,17 @@ fn commit() -> String {
     let Some(rev) = command_line(&["git", "rev-parse", "--short=12", "HEAD"]) else {
         return "unknown".into();
     };
-    let dirty = command_line(&["git", "status", "--porcelain", "--untracked-files=no"])
-        .is_some_and(|s| !s.is_empty());
+    // Changes to generated reports do not make the measured code dirty.
+    let dirty = command_line(&[
+        "git",
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ":(top)",
+        ":(top,exclude)reports",
+    ])
+    .is_some_and(|s| !s.is_empty());
     if dirty { format!("{rev}-dirty") } else { rev }
 }
 
