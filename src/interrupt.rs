@@ -1,10 +1,17 @@
-//! Ctrl-C: the CLI installs a handler that only raises a flag; long waits (the process pool's
-//! event loop) check it and fail with [`crate::Error::Interrupted`], so pools are dropped and
-//! every child process is reaped before the program exits.
+//! Ctrl-C (SIGINT, or SIGTERM). The CLI installs one handler:
+//! - it kills every registered external process group (the CPython runs of `seed --python`,
+//!   started in their own group so that their own pool workers die with them);
+//! - while a process pool is running, it only raises a flag: the pool's event loop sees it, fails
+//!   with [`crate::Error::Interrupted`], and the pool kills and reaps every worker before the CLI
+//!   exits with 130;
+//! - otherwise (threads compute in this process; nothing to reap) it exits with 130 at once.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static POOLS: AtomicUsize = AtomicUsize::new(0);
+static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
 /// Installs the handler (once; later calls are no-ops).
 pub fn install() {
@@ -12,11 +19,73 @@ pub fn install() {
     ONCE.call_once(|| {
         // If a handler cannot be installed, Ctrl-C keeps its default effect; workers still exit
         // on their own when their parent is gone.
-        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+        let _ = ctrlc::set_handler(|| {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            for &pgid in GROUPS.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+                // SAFETY: kill(2) with plain integers; a negative pid names a process group.
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
+            if POOLS.load(Ordering::SeqCst) == 0 {
+                eprintln!("poolscale: interrupted");
+                std::process::exit(130);
+            }
+        });
     });
 }
 
 /// Whether Ctrl-C (or SIGTERM) was received.
 pub fn requested() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// Marks a process pool as running until the guard is dropped: Ctrl-C then lets the pool stop
+/// and reap its workers instead of exiting at once.
+#[derive(Debug)]
+pub struct PoolGuard(());
+
+impl PoolGuard {
+    /// Registers a running pool.
+    pub fn new() -> PoolGuard {
+        POOLS.fetch_add(1, Ordering::SeqCst);
+        PoolGuard(())
+    }
+}
+
+impl Default for PoolGuard {
+    fn default() -> Self {
+        PoolGuard::new()
+    }
+}
+
+impl Drop for PoolGuard {
+    fn drop(&mut self) {
+        POOLS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Registers a child's process group, to be killed on Ctrl-C, until the guard is dropped.
+#[derive(Debug)]
+pub struct GroupGuard(i32);
+
+impl GroupGuard {
+    /// Registers process group `pgid`.
+    pub fn new(pgid: u32) -> GroupGuard {
+        let pgid = pgid as i32;
+        GROUPS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(pgid);
+        GroupGuard(pgid)
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        GROUPS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|&g| g != self.0);
+    }
 }

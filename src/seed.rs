@@ -434,14 +434,18 @@ impl Python {
         args: &[String],
         say: Sink<'_>,
     ) -> Result<T> {
+        use std::os::unix::process::CommandExt;
+        // Its own process group, so that Ctrl-C can kill it together with its pool's workers.
         let mut child = Command::new(&self.program)
             .arg("-c")
             .arg(script)
             .args(args)
+            .process_group(0)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .map_err(|e| Error::io(format!("cannot run `{}`", self.program.display()), e))?;
+        let _group = crate::interrupt::GroupGuard::new(child.id());
         let mut result = None;
         if let Some(stdout) = child.stdout.take() {
             use std::io::BufRead;

@@ -94,6 +94,8 @@ pub struct ProcessPool {
     job_timeout: Option<Duration>,
     /// Why the pool refuses work, after a failed map.
     broken: Option<String>,
+    /// Tells the Ctrl-C handler to let this pool reap its workers.
+    _interrupt: crate::interrupt::PoolGuard,
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
@@ -167,6 +169,7 @@ impl ProcessPool {
             _jobs_rx: rx,
             job_timeout: options.job_timeout,
             broken: None,
+            _interrupt: crate::interrupt::PoolGuard::new(),
         };
         // On any error below, dropping `pool` kills and reaps the workers started so far.
         for index in 0..workers {
@@ -449,6 +452,9 @@ impl Strategy for ProcessPool {
     fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
         if let Some(why) = &self.broken {
             return Err(Error::PoolBroken(why.clone()));
+        }
+        if crate::interrupt::requested() {
+            return Err(self.fail(Error::Interrupted));
         }
         let t0 = Instant::now();
         let mut bytes = Vec::with_capacity(jobs.len() * JOB_LEN);
