@@ -90,7 +90,7 @@ pub struct ProcessPool {
     jobs_tx: Option<File>,
     /// Our copy of the read end: keeps writes from failing with EPIPE if every worker died, so
     /// that the death is reported, not a broken pipe.
-    _jobs_rx: OwnedFd,
+    jobs_rx: OwnedFd,
     job_timeout: Option<Duration>,
     /// Why the pool refuses work, after a failed map.
     broken: Option<String>,
@@ -166,7 +166,7 @@ impl ProcessPool {
         let mut pool = ProcessPool {
             workers: Vec::with_capacity(workers),
             jobs_tx: Some(File::from(tx)),
-            _jobs_rx: rx,
+            jobs_rx: rx,
             job_timeout: options.job_timeout,
             broken: None,
             _interrupt: crate::interrupt::PoolGuard::new(),
@@ -185,7 +185,7 @@ impl ProcessPool {
             program: program.to_path_buf(),
             source,
         };
-        let stdin = self._jobs_rx.try_clone().map_err(spawn_err)?;
+        let stdin = self.jobs_rx.try_clone().map_err(spawn_err)?;
         let mut child = Command::new(program)
             .arg(WORKER_ARG)
             .envs(options.worker_env.iter().map(|(k, v)| (k, v)))
@@ -260,9 +260,9 @@ impl ProcessPool {
         Ok(())
     }
 
-    /// Waits until the job pipe is writable (if `want_write`) or some worker has output; returns
-    /// the workers with output or hang-up. Index `usize::MAX` is never returned; writability is
-    /// simply acted upon by the caller's next write attempt.
+    /// Waits until the job pipe is writable (if `want_write`) or some worker has output or hung
+    /// up, at most `timeout`; returns the workers to read. The caller's next write attempt acts on
+    /// writability.
     fn poll(&mut self, want_write: bool, timeout: Duration) -> Result<Vec<usize>> {
         let mut fds: Vec<libc::pollfd> = self
             .workers
