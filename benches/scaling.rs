@@ -23,12 +23,13 @@
 //! Every map's output is checked against the expected results outside the timed region: a
 //! broken strategy fails the bench rather than being timed.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
-use poolscale::group::Group;
+use poolscale::group::{BenchId, Group};
+use poolscale::measure::{Arm, Prepared};
 use poolscale::settings::{Settings, criterion_home};
-use poolscale::strategy::{Options, Strategy, StrategyKind, verify};
+use poolscale::strategy::Options;
 
 /// The worker binary Cargo built alongside this bench.
 fn options() -> Options {
@@ -64,46 +65,10 @@ fn record(settings: &Settings) {
     }
 }
 
-/// Starts a pool, failing the bench with a message naming it.
-fn start(kind: StrategyKind, workers: usize, id: &str) -> Box<dyn Strategy> {
-    kind.start(workers, &options())
-        .unwrap_or_else(|e| panic!("{id}: cannot start the pool: {e}"))
-}
-
-/// Times `iters` maps (plus pool start-up and shutdown where the group measures them), checking
-/// every output outside the timed region.
-fn run(
-    group: Group,
-    kind: StrategyKind,
-    workers: usize,
-    jobs: &[poolscale::Job],
-    pool: &mut Option<Box<dyn Strategy>>,
-    iters: u64,
-) -> Duration {
-    let id = group.bench_id(kind, workers);
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let t = Instant::now();
-        let p = match pool {
-            Some(p) if !group.times_startup() => p,
-            _ => pool.insert(start(kind, workers, &id)),
-        };
-        let out = p.map(jobs);
-        if group.times_startup() {
-            *pool = None; // stopping is part of the measurement
-        }
-        total += t.elapsed();
-        let out = out.unwrap_or_else(|e| panic!("{id}: {e}"));
-        if let Err(e) = verify(jobs, &out, workers) {
-            panic!("{id}: wrong results: {e}");
-        }
-    }
-    total
-}
-
 fn suite(c: &mut Criterion) {
     let settings = settings();
     record(&settings);
+    let workloads = settings.workloads();
     for group in Group::ALL {
         let mut g = c.benchmark_group(group.as_str());
         if group.is_long() {
@@ -111,11 +76,22 @@ fn suite(c: &mut Criterion) {
         }
         for kind in group.strategies() {
             for &w in &settings.workers {
-                let jobs = group.jobs(&settings, w);
-                // Started lazily so that `--list` and filtered-out benches start nothing.
-                let mut pool: Option<Box<dyn Strategy>> = None;
+                let id = BenchId::new(group, kind, w);
+                let mut prepared: Option<Prepared> = None;
                 g.bench_function(BenchmarkId::new(kind.as_str(), w), |b| {
-                    b.iter_custom(|iters| run(group, kind, w, &jobs, &mut pool, iters))
+                    // Criterion calls this once per sample. The pool starts on the first call,
+                    // outside the timed routine, and only for benchmarks that run (not for
+                    // `--list` or ones a filter skips).
+                    let prepared = prepared.get_or_insert_with(|| {
+                        Prepared::start(id, &workloads, &options())
+                            .unwrap_or_else(|e| panic!("{id}: cannot start the pool: {e}"))
+                    });
+                    // One measuring path: timed maps, every output verified outside the clock.
+                    b.iter_custom(|iters| {
+                        prepared
+                            .sample(iters)
+                            .unwrap_or_else(|e| panic!("{id}: {e}"))
+                    })
                 });
             }
         }

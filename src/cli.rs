@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 use crate::data::Dataset;
-use crate::gate::{self, GateResult, InvariantLimits, Thresholds};
+use crate::gate::{self, GateResult, InvariantLimits, Thresholds, paired::PairedLimits};
 use crate::group::Group;
 use crate::limits;
 use crate::machine::Machine;
@@ -229,9 +229,24 @@ struct GateArgs {
     /// With --against: compare times divided by the same run's 1-worker time (cancels machine speed).
     #[arg(long)]
     normalize: bool,
-    /// Check the machine-independent scaling invariants.
+    /// Check the scaling invariants on the latest Criterion run (ratios of medians measured
+    /// minutes apart: see --paired-invariants for the robust form).
     #[arg(long)]
     invariants: bool,
+    /// Measure the scaling invariants live, in alternating rounds with a capacity probe, and
+    /// judge each strategy relative to what the machine gave at that moment (the form CI uses).
+    #[arg(long)]
+    paired_invariants: bool,
+    /// --paired-invariants: time allowed for each check (it stops sooner once decided).
+    #[arg(long, value_parser = parse_duration, default_value = "20s")]
+    budget: Duration,
+    /// --paired-invariants: a compute-parallel strategy's efficiency at 2 workers divided by the
+    /// capacity probe's, at least this.
+    #[arg(long, default_value_t = PairedLimits::default().min_relative_efficiency, value_parser = parse_fraction)]
+    min_relative_efficiency: f64,
+    /// --paired-invariants: seed of the randomised sampling order.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// Regression threshold on the change's lower confidence bound (default 10%).
     #[arg(long, default_value = "10%", allow_hyphen_values = true, value_parser = parse_percent)]
     threshold: f64,
@@ -244,15 +259,16 @@ struct GateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: GateFormat,
-    /// Invariant: square_sleep measured/ideal at most this.
-    #[arg(long, default_value_t = InvariantLimits::default().max_square_ratio)]
+    /// Invariant: square_sleep measured/ideal at most this (a number from 1 to 100).
+    #[arg(long, default_value_t = InvariantLimits::default().max_square_ratio, value_parser = parse_ratio_limit)]
     max_square_ratio: f64,
-    /// Invariant: countdown_weak efficiency at 2 workers at least this (threads, rayon,
-    /// crossbeam, processes).
-    #[arg(long, default_value_t = InvariantLimits::default().min_weak_efficiency)]
+    /// Invariant (--invariants): countdown_weak efficiency at 2 workers at least this (threads,
+    /// rayon, crossbeam, processes; a fraction from 0 to 1).
+    #[arg(long, default_value_t = InvariantLimits::default().min_weak_efficiency, value_parser = parse_fraction)]
     min_weak_efficiency: f64,
-    /// Invariant: gil's countdown_weak time at 2 workers at least this many times its 1-worker time.
-    #[arg(long, default_value_t = InvariantLimits::default().min_gil_slowdown)]
+    /// Invariant: gil's countdown_weak time at 2 workers at least this many times its 1-worker
+    /// time (a number from 1 to 100).
+    #[arg(long, default_value_t = InvariantLimits::default().min_gil_slowdown, value_parser = parse_ratio_limit)]
     min_gil_slowdown: f64,
 }
 
@@ -262,6 +278,12 @@ enum GateFormat {
     Json,
 }
 
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    limits::parse_bounded(s, "fraction", 0.0, 1.0).map_err(|e| e.to_string())
+}
+fn parse_ratio_limit(s: &str) -> Result<f64, String> {
+    limits::parse_bounded(s, "ratio", 1.0, 100.0).map_err(|e| e.to_string())
+}
 fn parse_percent(s: &str) -> Result<f64, String> {
     gate::parse_percent(s).map_err(|e| e.to_string())
 }
@@ -316,8 +338,18 @@ fn warn_settings(before: &Report, after: &Report, what: &str, normalized: bool) 
 }
 
 fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
+    if args.paired_invariants {
+        if args.baseline.is_some() || args.against.is_some() || args.invariants {
+            bail!(
+                "--paired-invariants measures live; run it on its own, without --baseline, --against or --invariants"
+            );
+        }
+        return paired_gate_cmd(args);
+    }
     if args.baseline.is_none() && args.against.is_none() && !args.invariants {
-        bail!("nothing to check: give --baseline NAME, --against results.json or --invariants");
+        bail!(
+            "nothing to check: give --baseline NAME, --against results.json, --invariants or --paired-invariants"
+        );
     }
     if args.normalize && args.against.is_none() && args.baseline.is_none() {
         bail!("--normalize needs --against or --baseline");
@@ -370,6 +402,51 @@ fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
         };
         result.checks = gate::invariants(&current, &limits);
     }
+    print_gate(&result, args)
+}
+
+/// `gate --paired-invariants`: measure the invariants live and judge them.
+fn paired_gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::from_env()?;
+    let cfg = gate::paired::PairedConfig {
+        workloads: settings.workloads(),
+        workers: 2,
+        square_workers: 3,
+        plan: crate::paired::Plan {
+            budget: args.budget,
+            ..crate::paired::Plan::default()
+        },
+        limits: PairedLimits {
+            min_relative_efficiency: args.min_relative_efficiency,
+            min_gil_slowdown: args.min_gil_slowdown,
+            max_square_ratio: args.max_square_ratio,
+        },
+        options: cli_options()?,
+        strategies: StrategyKind::ALL.to_vec(),
+        seed: args.seed,
+    };
+    eprintln!(
+        "paired invariants: countdown {} per job, nap {}, {} tasks; up to {} per check",
+        cfg.workloads.count,
+        humantime::format_duration(Duration::from_nanos(cfg.workloads.nap_ns)),
+        cfg.workloads.tasks,
+        humantime::format_duration(args.budget)
+    );
+    let mut k = 0;
+    let checks = gate::paired::run(&cfg, &mut |what| {
+        k += 1;
+        eprintln!("[{k}] {what}");
+    })?;
+    let result = GateResult {
+        checks,
+        strict: args.strict,
+        ..GateResult::default()
+    };
+    print_gate(&result, args)
+}
+
+/// Prints a gate result in the chosen format and returns its exit code.
+fn print_gate(result: &GateResult, args: &GateArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         GateFormat::Table => print!("{}", result.to_table(args.normalize)),
         GateFormat::Json => {
@@ -379,11 +456,21 @@ fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
                 "rows": result.rows,
                 "invariants": result.checks,
                 "strict": result.strict,
+                "tally": result.tally(),
             });
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
     }
     Ok(ExitCode::from(result.exit_code()))
+}
+
+/// Pool options for the CLI: this very executable is the worker program (whatever its name).
+fn cli_options() -> anyhow::Result<Options> {
+    let exe = std::env::current_exe().context("cannot locate the running executable")?;
+    Ok(Options {
+        worker_program: Some(exe),
+        ..Options::default()
+    })
 }
 
 /// The seed's two workloads.
@@ -550,11 +637,14 @@ fn print_run(rec: &RunRecord, out: &mut impl Write) -> std::io::Result<()> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|a| a == processes::WORKER_ARG)
-    {
-        return ExitCode::from(processes::worker::serve() as u8);
+    match std::env::args_os().nth(1) {
+        Some(a) if a == processes::WORKER_ARG => {
+            return ExitCode::from(processes::worker::serve() as u8);
+        }
+        Some(a) if a == crate::probe::PROBE_ARG => {
+            return ExitCode::from(crate::probe::serve() as u8);
+        }
+        _ => {}
     }
     crate::interrupt::install();
     let cli = Cli::parse();

@@ -87,6 +87,39 @@ pub enum Error {
         job: Option<usize>,
     },
 
+    /// A map's results differ from the expected ones: the strategy is broken, not slow.
+    #[error("{id} returned wrong results: {detail}")]
+    WrongResults {
+        /// What was run: a bench id, or a description of the run.
+        id: String,
+        /// The first mismatch.
+        detail: String,
+    },
+
+    /// One side of an A/B comparison (a `poolscale __sample` child) failed or misbehaved.
+    #[error("side {side} (`{}`{}) {detail}", program.display(), pid.map(|p| format!(", pid {p}")).unwrap_or_default())]
+    Side {
+        /// `old` or `new`.
+        side: &'static str,
+        /// The binary.
+        program: PathBuf,
+        /// Its process id, once started.
+        pid: Option<u32>,
+        /// What went wrong, naming the request and bench id, with the fix where there is one.
+        detail: String,
+    },
+
+    /// A capacity-probe process failed.
+    #[error("capacity probe {worker} (pid {pid}) {detail}")]
+    Probe {
+        /// Index of the probe process.
+        worker: usize,
+        /// Its process id.
+        pid: u32,
+        /// What went wrong.
+        detail: String,
+    },
+
     /// A map finished without a result for one of its jobs (a strategy bug).
     #[error("{strategy} lost job {job}: no worker returned its result")]
     LostJob {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::settings::Settings;
+use crate::settings::{Settings, Workloads};
 use crate::strategy::StrategyKind;
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
@@ -97,11 +97,12 @@ impl Group {
     }
 
     /// The jobs one measured map runs with `workers` workers.
-    pub fn jobs(self, s: &Settings, workers: usize) -> Vec<Job> {
+    pub fn jobs(self, s: &Workloads, workers: usize) -> Vec<Job> {
+        let nap = std::time::Duration::from_nanos(s.nap_ns);
         match self {
             Group::CountdownWeak => countdown_jobs(s.count, workers, false),
             Group::CountdownStrong => countdown_jobs(s.count, workers, true),
-            Group::SquareSleep => square_jobs(s.tasks, s.nap()),
+            Group::SquareSleep => square_jobs(s.tasks, nap),
             Group::Dispatch => square_jobs(s.dispatch_tasks, std::time::Duration::ZERO),
             Group::Startup => square_jobs(workers, std::time::Duration::ZERO),
         }
@@ -133,6 +134,69 @@ impl Group {
     /// The bench id `group/strategy/workers`.
     pub fn bench_id(self, kind: StrategyKind, workers: usize) -> String {
         format!("{}/{}/{}", self.as_str(), kind.as_str(), workers)
+    }
+}
+
+/// One benchmark's key, `group/strategy/workers`: the id Criterion stores it under, the gate's row
+/// key and the sampling protocol's request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BenchId {
+    /// The group.
+    pub group: Group,
+    /// The strategy.
+    pub strategy: StrategyKind,
+    /// The worker count (1 to [`crate::limits::MAX_WORKERS`]).
+    pub workers: usize,
+}
+
+impl BenchId {
+    /// A bench id.
+    pub fn new(group: Group, strategy: StrategyKind, workers: usize) -> BenchId {
+        BenchId {
+            group,
+            strategy,
+            workers,
+        }
+    }
+}
+
+impl std::fmt::Display for BenchId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.group, self.strategy, self.workers)
+    }
+}
+
+impl FromStr for BenchId {
+    type Err = Error;
+
+    /// Parses `group/strategy/workers`; the worker count is a bare decimal number within the
+    /// CLI's bounds (`+2` and `02` are not the id of 2 workers).
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let mut parts = s.split('/');
+        let (Some(g), Some(k), Some(w), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Error::invalid(
+                "bench id",
+                s,
+                "expected group/strategy/workers, e.g. countdown_weak/threads/2",
+            ));
+        };
+        if w.is_empty()
+            || !w.bytes().all(|b| b.is_ascii_digit())
+            || (w.len() > 1 && w.starts_with('0'))
+        {
+            return Err(Error::invalid(
+                "bench id",
+                s,
+                "the worker count must be a bare number such as 2",
+            ));
+        }
+        Ok(BenchId::new(
+            g.parse()?,
+            k.parse()?,
+            crate::limits::parse_workers(w)?,
+        ))
     }
 }
 

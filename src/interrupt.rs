@@ -40,6 +40,15 @@ pub fn requested() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
 
+/// `Err(Interrupted)` once Ctrl-C (or SIGTERM) was received: long loops call this between steps.
+pub fn check() -> crate::Result<()> {
+    if requested() {
+        Err(crate::Error::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
 /// Marks a process pool as running until the guard is dropped: Ctrl-C then lets the pool stop
 /// and reap its workers instead of exiting at once.
 #[derive(Debug)]

@@ -122,6 +122,23 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
     Ok(d)
 }
 
+/// Parses a finite number between `min` and `max` inclusive (a limit of the gate: `inf`, `NaN`
+/// and out-of-range values would silently disable or break a check).
+pub fn parse_bounded(s: &str, what: &'static str, min: f64, max: f64) -> Result<f64> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|e| Error::invalid(what, s, format!("{e}; expected a number")))?;
+    if !v.is_finite() || v < min || v > max {
+        return Err(Error::invalid(
+            what,
+            s,
+            format!("must be a number from {min} to {max}"),
+        ));
+    }
+    Ok(v)
+}
+
 fn parse_fractional(s: &str) -> Option<Duration> {
     let split = s.find(|c: char| c.is_ascii_alphabetic())?;
     let (num, unit) = s.split_at(split);

@@ -45,13 +45,13 @@ fn every_strategy_matches_sequential() {
                 let mut pool = pool.borrow_mut();
                 let out = pool
                     .map(&jobs)
-                    .map_err(|e| TestCaseError::fail(format!("{}: {e}", pool.kind())))?;
+                    .map_err(|e| TestCaseError::fail(format!("{}: {e}", pool.name())))?;
                 let got: Vec<u64> = out.iter().map(|o| o.value).collect();
                 prop_assert_eq!(
                     &got,
                     &expected,
                     "{} with {} workers",
-                    pool.kind(),
+                    pool.name(),
                     pool.workers()
                 );
                 prop_assert!(verify(&jobs, &out, pool.workers()).is_ok());

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::group::{Group, Model};
-use crate::settings::Settings;
+use crate::settings::{Settings, Workloads};
 use crate::strategy::StrategyKind;
 
 /// One measured benchmark and what follows from it: the single source of every output format.
@@ -86,17 +86,17 @@ pub fn ideal_ns(
     w: usize,
     t1: Option<f64>,
     cores: usize,
-    settings: &Settings,
+    workloads: &Workloads,
 ) -> Option<f64> {
-    let (w_eff, cores_eff) = if strategy == StrategyKind::Sequential {
-        (1, 1)
-    } else {
+    let (w_eff, cores_eff) = if strategy.is_parallel() {
         (w, cores.max(1))
+    } else {
+        (1, 1)
     };
     match group.model() {
         Model::Weak => t1.map(|t1| t1 * w.div_ceil(cores_eff) as f64),
         Model::Strong => t1.map(|t1| t1 / w_eff.min(cores_eff) as f64),
-        Model::Rounds => Some(settings.tasks.div_ceil(w_eff) as f64 * settings.nap_ns as f64),
+        Model::Rounds => Some(workloads.tasks.div_ceil(w_eff) as f64 * workloads.nap_ns as f64),
         Model::PerUnit => None,
     }
 }
@@ -131,7 +131,14 @@ impl Report {
                     Model::Strong | Model::Rounds => t1.map(|t1| t1 / t),
                     Model::PerUnit => None,
                 };
-                let ideal = ideal_ns(m.group, m.strategy, m.workers, t1, cores, &settings);
+                let ideal = ideal_ns(
+                    m.group,
+                    m.strategy,
+                    m.workers,
+                    t1,
+                    cores,
+                    &settings.workloads(),
+                );
                 let (per_unit_ns, per_unit) = match m.group {
                     Group::Dispatch => (Some(t / settings.dispatch_tasks as f64), Some("task")),
                     Group::Startup => (Some(t / w), Some("worker")),

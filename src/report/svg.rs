@@ -64,7 +64,7 @@ fn ideal_curve(report: &Report, group: Group, speedup: bool) -> Vec<(f64, f64)> 
             w,
             t1,
             report.cores,
-            &report.settings,
+            &report.settings.workloads(),
         )
     };
     let workers: Vec<usize> = report.settings.workers.clone();

@@ -23,8 +23,8 @@ impl Crossbeam {
 }
 
 impl Strategy for Crossbeam {
-    fn kind(&self) -> StrategyKind {
-        StrategyKind::Crossbeam
+    fn name(&self) -> &str {
+        StrategyKind::Crossbeam.as_str()
     }
 
     fn workers(&self) -> usize {

@@ -46,8 +46,8 @@ fn run_under_gil(job: &Job, guard: &mut GilGuard<'_>) -> u64 {
 }
 
 impl Strategy for GilThreads {
-    fn kind(&self) -> StrategyKind {
-        StrategyKind::Gil
+    fn name(&self) -> &str {
+        StrategyKind::Gil.as_str()
     }
 
     fn workers(&self) -> usize {

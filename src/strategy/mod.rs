@@ -55,8 +55,9 @@ pub type Observer<'a> = &'a (dyn Fn(Started) + Sync);
 /// A way of running jobs with a fixed number of workers. A value is a started pool: build it with
 /// [`StrategyKind::start`] outside any timed region, then call [`Strategy::map`] as often as needed.
 pub trait Strategy: Send {
-    /// Which strategy this is.
-    fn kind(&self) -> StrategyKind;
+    /// The strategy's stable lowercase name, the middle part of its bench ids (`threads`); a
+    /// strategy defined outside this crate names itself here.
+    fn name(&self) -> &str;
 
     /// The pool's worker count.
     fn workers(&self) -> usize;

@@ -29,8 +29,8 @@ impl Rayon {
 }
 
 impl Strategy for Rayon {
-    fn kind(&self) -> StrategyKind {
-        StrategyKind::Rayon
+    fn name(&self) -> &str {
+        StrategyKind::Rayon.as_str()
     }
 
     fn workers(&self) -> usize {

@@ -21,8 +21,8 @@ impl Sequential {
 }
 
 impl Strategy for Sequential {
-    fn kind(&self) -> StrategyKind {
-        StrategyKind::Sequential
+    fn name(&self) -> &str {
+        StrategyKind::Sequential.as_str()
     }
 
     fn workers(&self) -> usize {

@@ -22,8 +22,8 @@ impl Threads {
 }
 
 impl Strategy for Threads {
-    fn kind(&self) -> StrategyKind {
-        StrategyKind::Threads
+    fn name(&self) -> &str {
+        StrategyKind::Threads.as_str()
     }
 
     fn workers(&self) -> usize {

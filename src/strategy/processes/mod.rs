@@ -441,8 +441,8 @@ fn reap(w: &mut Worker, grace: Duration) -> Option<ExitStatus> {
 }
 
 impl Strategy for ProcessPool {
-    fn kind(&self) -> StrategyKind {
-        StrategyKind::Processes
+    fn name(&self) -> &str {
+        StrategyKind::Processes.as_str()
     }
 
     fn workers(&self) -> usize {

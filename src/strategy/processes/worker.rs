@@ -39,8 +39,9 @@ fn parse_fault(spec: &str) -> Option<(Fault, u64)> {
     Some((fault, job.parse().ok()?))
 }
 
-/// Runs the worker loop on stdin/stdout; returns the process exit code.
-pub fn serve() -> i32 {
+/// Starts a watchdog thread that exits this process (status 4) within 50 ms of its parent's
+/// death, so that a child of poolscale (worker, probe, sampling side) can never be orphaned.
+pub fn exit_with_parent() {
     let parent = std::os::unix::process::parent_id();
     std::thread::spawn(move || {
         loop {
@@ -51,6 +52,11 @@ pub fn serve() -> i32 {
             }
         }
     });
+}
+
+/// Runs the worker loop on stdin/stdout; returns the process exit code.
+pub fn serve() -> i32 {
+    exit_with_parent();
     let fault = std::env::var(FAULT_ENV).ok().and_then(|s| parse_fault(&s));
     // Raw, unbuffered handles: a buffered stdin would read ahead and steal jobs that belong to
     // sibling workers sharing the pipe, and every reply must reach the parent at once.
@@ -131,7 +137,7 @@ pub fn serve() -> i32 {
     }
 }
 
-fn raw_stdio() -> std::io::Result<(std::fs::File, std::fs::File)> {
+pub(crate) fn raw_stdio() -> std::io::Result<(std::fs::File, std::fs::File)> {
     use std::os::fd::AsFd;
     let input = std::io::stdin().as_fd().try_clone_to_owned()?;
     let output = std::io::stdout().as_fd().try_clone_to_owned()?;
@@ -139,7 +145,7 @@ fn raw_stdio() -> std::io::Result<(std::fs::File, std::fs::File)> {
 }
 
 /// Reads one record; `Ok(false)` at a clean end of input.
-fn read_record(input: &mut impl Read, rec: &mut [u8; JOB_LEN]) -> std::io::Result<bool> {
+pub(crate) fn read_record(input: &mut impl Read, rec: &mut [u8; JOB_LEN]) -> std::io::Result<bool> {
     let mut got = 0;
     while got < JOB_LEN {
         match input.read(&mut rec[got..]) {

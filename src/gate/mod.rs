@@ -14,6 +14,8 @@
 //! `strict`, a benchmark is missing), 2 the gate could not judge (no data, malformed data, an
 //! invariant without the points it needs).
 
+pub mod paired;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -89,6 +91,9 @@ pub enum Verdict {
     Regressed,
     /// Faster beyond the threshold, with confidence.
     Improved,
+    /// Measured on both sides, but the interval still straddles the threshold when the budget
+    /// ran out (`gate --ab`).
+    Inconclusive,
     /// In the baseline, absent now (or not comparable).
     Missing,
     /// Absent from the baseline.
@@ -150,6 +155,23 @@ impl Default for InvariantLimits {
     }
 }
 
+/// An invariant's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckVerdict {
+    /// The invariant holds (with confidence, for paired checks).
+    Pass,
+    /// The invariant is broken (with confidence, for paired checks).
+    Fail,
+    /// Measured, but the interval still straddles the bound when the budget ran out (or the
+    /// machine had no spare capacity to tell): neither pass nor fail.
+    Inconclusive,
+    /// Could not be judged: the data it needs is absent.
+    Missing,
+    /// Does not apply here (e.g. a 2-worker invariant on a 1-core machine).
+    Skipped,
+}
+
 /// One invariant's result.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Check {
@@ -157,10 +179,88 @@ pub struct Check {
     pub check: String,
     /// The measured value, if the data was there.
     pub measured: Option<f64>,
+    /// Lower bound of the measured value's 95% interval (paired checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lower: Option<f64>,
+    /// Upper bound of the measured value's 95% interval (paired checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upper: Option<f64>,
     /// The bound, e.g. ">= 0.70".
     pub bound: String,
-    /// `pass`, `fail`, `missing` (could not judge) or `skipped` (does not apply here).
-    pub verdict: &'static str,
+    /// The verdict.
+    pub verdict: CheckVerdict,
+    /// What else was measured alongside (the probe's efficiency, the rounds taken, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What the gate judged, counted once: the summary line and the exit code both come from here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Rows regressed beyond their threshold.
+    pub regressed: usize,
+    /// Rows improved beyond their threshold.
+    pub improved: usize,
+    /// Rows within their threshold.
+    pub ok: usize,
+    /// Rows whose interval straddled the threshold when sampling stopped.
+    pub inconclusive: usize,
+    /// Rows in the baseline but absent now.
+    pub missing: usize,
+    /// Rows absent from the baseline.
+    pub new: usize,
+    /// Invariants that hold.
+    pub checks_passed: usize,
+    /// Invariants that are broken.
+    pub checks_failed: usize,
+    /// Invariants measured without a decision.
+    pub checks_inconclusive: usize,
+    /// Invariants that could not be judged (data absent).
+    pub checks_unjudged: usize,
+    /// Invariants that do not apply here.
+    pub checks_skipped: usize,
+}
+
+impl Tally {
+    /// Judged and passed: ok and improved rows, passed invariants.
+    pub fn passed(&self) -> usize {
+        self.ok + self.improved + self.checks_passed
+    }
+
+    /// Judged and failed: regressed rows, failed invariants (and, with `strict`, missing rows and
+    /// anything inconclusive).
+    pub fn failed(&self, strict: bool) -> usize {
+        let strict_extra = if strict {
+            self.missing + self.inconclusive + self.checks_inconclusive
+        } else {
+            0
+        };
+        self.regressed + self.checks_failed + strict_extra
+    }
+
+    /// Whether anything at all was measured and compared.
+    pub fn judged_anything(&self) -> bool {
+        self.regressed
+            + self.improved
+            + self.ok
+            + self.inconclusive
+            + self.checks_passed
+            + self.checks_failed
+            + self.checks_inconclusive
+            > 0
+    }
+
+    /// 1 when something failed; 2 when an invariant could not be judged or nothing was
+    /// compared at all; 0 otherwise.
+    pub fn exit_code(&self, strict: bool) -> u8 {
+        if self.failed(strict) > 0 {
+            1
+        } else if self.checks_unjudged > 0 || !self.judged_anything() {
+            2
+        } else {
+            0
+        }
+    }
 }
 
 /// Everything the gate found.
@@ -175,19 +275,63 @@ pub struct GateResult {
 }
 
 impl GateResult {
-    /// 0 pass, 1 regression or failed invariant (or missing with strict), 2 could not judge.
-    pub fn exit_code(&self) -> u8 {
-        let regressed = self.rows.iter().any(|r| r.verdict == Verdict::Regressed)
-            || self.checks.iter().any(|c| c.verdict == "fail")
-            || (self.strict && self.rows.iter().any(|r| r.verdict == Verdict::Missing));
-        let unjudged = self.checks.iter().any(|c| c.verdict == "missing");
-        if regressed {
-            1
-        } else if unjudged {
-            2
-        } else {
-            0
+    /// Counts every row and check by verdict.
+    pub fn tally(&self) -> Tally {
+        let mut t = Tally::default();
+        for r in &self.rows {
+            match r.verdict {
+                Verdict::Ok => t.ok += 1,
+                Verdict::Regressed => t.regressed += 1,
+                Verdict::Improved => t.improved += 1,
+                Verdict::Inconclusive => t.inconclusive += 1,
+                Verdict::Missing => t.missing += 1,
+                Verdict::New => t.new += 1,
+            }
         }
+        for c in &self.checks {
+            match c.verdict {
+                CheckVerdict::Pass => t.checks_passed += 1,
+                CheckVerdict::Fail => t.checks_failed += 1,
+                CheckVerdict::Inconclusive => t.checks_inconclusive += 1,
+                CheckVerdict::Missing => t.checks_unjudged += 1,
+                CheckVerdict::Skipped => t.checks_skipped += 1,
+            }
+        }
+        t
+    }
+
+    /// 0 pass, 1 regression or failed invariant (with `strict`: or a missing or inconclusive
+    /// one), 2 could not judge (an invariant without its data, or nothing compared at all).
+    pub fn exit_code(&self) -> u8 {
+        self.tally().exit_code(self.strict)
+    }
+
+    /// The closing line: what was judged, and the rest named by kind.
+    pub fn summary(&self) -> String {
+        let t = self.tally();
+        let mut s = format!(
+            "{} regressed, {} improved, {} ok, {} inconclusive, {} missing, {} new; invariants: {} passed, {} failed, {} inconclusive, {} could not be judged, {} skipped\n",
+            t.regressed,
+            t.improved,
+            t.ok,
+            t.inconclusive,
+            t.missing,
+            t.new,
+            t.checks_passed,
+            t.checks_failed,
+            t.checks_inconclusive,
+            t.checks_unjudged,
+            t.checks_skipped,
+        );
+        if !t.judged_anything() {
+            s.push_str("gate: nothing was compared (no benchmark or invariant in common)\n");
+        }
+        s.push_str(&format!(
+            "gate: {} passed, {} failed\n",
+            t.passed(),
+            t.failed(self.strict)
+        ));
+        s
     }
 
     /// The human table.
@@ -232,41 +376,36 @@ impl GateResult {
             }
             let mut rows = Vec::new();
             for c in &self.checks {
+                let measured = match (c.measured, c.lower, c.upper) {
+                    (Some(m), Some(lo), Some(hi)) => format!("{m:.3} [{lo:.3}, {hi:.3}]"),
+                    (Some(m), _, _) => format!("{m:.3}"),
+                    _ => "–".into(),
+                };
+                let verdict = serde_json::to_value(c.verdict)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
                 rows.push(vec![
                     c.check.clone(),
-                    c.measured.map_or_else(|| "–".into(), |m| format!("{m:.3}")),
+                    measured,
                     c.bound.clone(),
-                    c.verdict.to_string(),
+                    verdict,
+                    c.detail.clone().unwrap_or_default(),
                 ]);
             }
             out.push_str(&text_table(
-                &["invariant", "measured", "bound", "verdict"],
+                &[
+                    "invariant",
+                    "measured [95% CI]",
+                    "bound",
+                    "verdict",
+                    "detail",
+                ],
                 &rows,
             ));
         }
-        let count = |v: Verdict| self.rows.iter().filter(|r| r.verdict == v).count();
-        let checks = |v: &str| self.checks.iter().filter(|c| c.verdict == v).count();
-        out.push_str(&format!(
-            "\n{} regressed, {} improved, {} ok, {} missing, {} new; invariants: {} passed, {} failed, {} could not be judged, {} skipped\n",
-            count(Verdict::Regressed),
-            count(Verdict::Improved),
-            count(Verdict::Ok),
-            count(Verdict::Missing),
-            count(Verdict::New),
-            checks("pass"),
-            checks("fail"),
-            checks("missing"),
-            checks("skipped"),
-        ));
-        let missing_fails = if self.strict {
-            count(Verdict::Missing)
-        } else {
-            0
-        };
-        let failed = count(Verdict::Regressed) + checks("fail") + checks("missing") + missing_fails;
-        let passed =
-            count(Verdict::Ok) + count(Verdict::Improved) + count(Verdict::New) + checks("pass");
-        out.push_str(&format!("gate: {passed} passed, {failed} failed\n"));
+        out.push('\n');
+        out.push_str(&self.summary());
         out
     }
 }
@@ -371,15 +510,18 @@ pub fn settings_differences(before: &Settings, after: &Settings) -> Vec<String> 
 /// An invariant's row: `pass` or `fail` by `ok`, or `missing` without a measurement.
 fn judge(check: String, bound: String, measured: Option<f64>, ok: impl Fn(f64) -> bool) -> Check {
     let verdict = match measured {
-        Some(v) if ok(v) => "pass",
-        Some(_) => "fail",
-        None => "missing",
+        Some(v) if ok(v) => CheckVerdict::Pass,
+        Some(_) => CheckVerdict::Fail,
+        None => CheckVerdict::Missing,
     };
     Check {
         check,
         measured,
+        lower: None,
+        upper: None,
         bound,
         verdict,
+        detail: None,
     }
 }
 
@@ -411,8 +553,11 @@ pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
             checks.push(Check {
                 check,
                 measured: None,
+                lower: None,
+                upper: None,
                 bound: format!("{bound} (needs 2+ cores; this machine has 1)"),
-                verdict: "skipped",
+                verdict: CheckVerdict::Skipped,
+                detail: None,
             });
             continue;
         }

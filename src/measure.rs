@@ -1,0 +1,102 @@
+//! The one measuring path: start the pool outside the timed region, time `iters` maps, verify
+//! every output outside the timed region. The benches (`benches/scaling.rs`), the sampling sides
+//! of `gate --ab` and the paired invariants all measure through [`Prepared::sample`], so a number
+//! from any of them means the same thing.
+//!
+//! [`Arm`] is what the interleaving driver ([`crate::paired`]) alternates between: a prepared
+//! benchmark in this process, a capacity probe ([`crate::probe`]) or a benchmark on the other end
+//! of a pipe ([`crate::sampling`]).
+
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::group::BenchId;
+use crate::settings::Workloads;
+use crate::strategy::{Options, Strategy, StrategyKind, verify};
+use crate::workload::Job;
+
+/// Something that can be timed on demand: `sample(iters)` runs `iters` iterations and returns
+/// their total wall time.
+pub trait Arm {
+    /// What is measured, for messages and tables (e.g. a bench id).
+    fn label(&self) -> String;
+
+    /// Runs `iters` iterations (at least 1) and returns their total wall time. Every output is
+    /// checked outside the timed region; a wrong one is an error, never a time.
+    fn sample(&mut self, iters: u64) -> Result<Duration>;
+}
+
+/// One benchmark ready to be timed: its jobs built and, unless the group times start-up, its
+/// pool started.
+pub struct Prepared {
+    label: String,
+    workers: usize,
+    jobs: Vec<Job>,
+    pool: Pool,
+}
+
+enum Pool {
+    /// Started once, outside the timed region; every sample maps on it.
+    Started(Box<dyn Strategy>),
+    /// Start-up is what is measured: each iteration starts, maps and stops a pool, all timed.
+    PerIteration(StrategyKind, Options),
+}
+
+impl Prepared {
+    /// Builds the jobs of `id` and starts its pool (outside any timed region).
+    pub fn start(id: BenchId, workloads: &Workloads, options: &Options) -> Result<Prepared> {
+        let pool = if id.group.times_startup() {
+            Pool::PerIteration(id.strategy, options.clone())
+        } else {
+            Pool::Started(id.strategy.start(id.workers, options)?)
+        };
+        Ok(Prepared {
+            label: id.to_string(),
+            workers: id.workers,
+            jobs: id.group.jobs(workloads, id.workers),
+            pool,
+        })
+    }
+
+    /// A pool started elsewhere (any [`Strategy`], including one defined outside this crate)
+    /// mapping `jobs`; `label` names it in errors and tables.
+    pub fn with_pool(
+        label: impl Into<String>,
+        pool: Box<dyn Strategy>,
+        jobs: Vec<Job>,
+    ) -> Prepared {
+        Prepared {
+            label: label.into(),
+            workers: pool.workers(),
+            jobs,
+            pool: Pool::Started(pool),
+        }
+    }
+}
+
+impl Arm for Prepared {
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+
+    fn sample(&mut self, iters: u64) -> Result<Duration> {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters.max(1) {
+            crate::interrupt::check()?;
+            let t = Instant::now();
+            let out = match &mut self.pool {
+                Pool::Started(pool) => pool.map(&self.jobs),
+                Pool::PerIteration(kind, options) => kind
+                    .start(self.workers, options)
+                    .and_then(|mut pool| pool.map(&self.jobs)),
+            };
+            total += t.elapsed();
+            let out = out?;
+            verify(&self.jobs, &out, self.workers).map_err(|detail| Error::WrongResults {
+                id: self.label.clone(),
+                detail,
+            })?;
+        }
+        Ok(total)
+    }
+}
