@@ -237,9 +237,21 @@ struct GateArgs {
     /// judge each strategy relative to what the machine gave at that moment (the form CI uses).
     #[arg(long)]
     paired_invariants: bool,
-    /// --paired-invariants: time allowed for each check (it stops sooner once decided).
-    #[arg(long, value_parser = parse_duration, default_value = "20s")]
-    budget: Duration,
+    /// Interleaved A/B: compare this poolscale binary (the target branch's build) against --new,
+    /// alternating their samples benchmark by benchmark.
+    #[arg(long, value_name = "OLD")]
+    ab: Option<PathBuf>,
+    /// --ab: the change's poolscale binary (default: this one).
+    #[arg(long, value_name = "NEW", requires = "ab")]
+    new: Option<PathBuf>,
+    /// --ab: only benchmarks whose id matches this regular expression (as Criterion's filter),
+    /// at POOLSCALE_WORKERS' counts (default: each group at the counts that show its shape).
+    #[arg(long, requires = "ab")]
+    filter: Option<String>,
+    /// Time allowed per benchmark (--ab, default 4s) or per check (--paired-invariants, default
+    /// 20s); sampling stops sooner once the verdict is decided.
+    #[arg(long, value_parser = parse_duration)]
+    budget: Option<Duration>,
     /// --paired-invariants: a compute-parallel strategy's efficiency at 2 workers divided by the
     /// capacity probe's, at least this.
     #[arg(long, default_value_t = PairedLimits::default().min_relative_efficiency, value_parser = parse_fraction)]
@@ -276,6 +288,8 @@ struct GateArgs {
 enum GateFormat {
     Table,
     Json,
+    /// Bencher Metric Format: each compared benchmark's ratio new/old with its interval (--ab).
+    Bmf,
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {
@@ -338,17 +352,28 @@ fn warn_settings(before: &Report, after: &Report, what: &str, normalized: bool) 
 }
 
 fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
+    let modes = [
+        args.ab.is_some(),
+        args.paired_invariants,
+        args.baseline.is_some() || args.against.is_some() || args.invariants,
+    ];
+    if modes.iter().filter(|m| **m).count() > 1 {
+        bail!(
+            "--ab and --paired-invariants measure live; give one of them on its own, without --baseline, --against or --invariants"
+        );
+    }
+    if args.format == GateFormat::Bmf && args.ab.is_none() {
+        bail!("--format bmf exports the A/B ratios; use it with --ab");
+    }
+    if let Some(old) = &args.ab {
+        return ab_gate_cmd(old, args);
+    }
     if args.paired_invariants {
-        if args.baseline.is_some() || args.against.is_some() || args.invariants {
-            bail!(
-                "--paired-invariants measures live; run it on its own, without --baseline, --against or --invariants"
-            );
-        }
         return paired_gate_cmd(args);
     }
     if args.baseline.is_none() && args.against.is_none() && !args.invariants {
         bail!(
-            "nothing to check: give --baseline NAME, --against results.json, --invariants or --paired-invariants"
+            "nothing to check: give --ab OLD, --paired-invariants, --baseline NAME, --against results.json or --invariants"
         );
     }
     if args.normalize && args.against.is_none() && args.baseline.is_none() {
@@ -356,10 +381,7 @@ fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
     }
     let dir = args.data.dir();
     let current = load_report(&dir, "new")?;
-    let thresholds = Thresholds {
-        default: args.threshold,
-        per_group: args.group_threshold.iter().copied().collect(),
-    };
+    let thresholds = thresholds(args);
     let mut result = GateResult {
         strict: args.strict,
         ..GateResult::default()
@@ -413,7 +435,7 @@ fn paired_gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
         workers: 2,
         square_workers: 3,
         plan: crate::paired::Plan {
-            budget: args.budget,
+            budget: args.budget.unwrap_or(gate::paired::DEFAULT_BUDGET),
             ..crate::paired::Plan::default()
         },
         limits: PairedLimits {
@@ -430,7 +452,7 @@ fn paired_gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
         cfg.workloads.count,
         humantime::format_duration(Duration::from_nanos(cfg.workloads.nap_ns)),
         cfg.workloads.tasks,
-        humantime::format_duration(args.budget)
+        humantime::format_duration(cfg.plan.budget)
     );
     let mut k = 0;
     let checks = gate::paired::run(&cfg, &mut |what| {
@@ -445,10 +467,81 @@ fn paired_gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
     print_gate(&result, args)
 }
 
+/// `gate --ab OLD`: the interleaved A/B comparison of two builds.
+fn ab_gate_cmd(old: &Path, args: &GateArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::from_env()?;
+    let new = match &args.new {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().context("cannot locate the running executable")?,
+    };
+    let selection = match &args.filter {
+        Some(f) => gate::ab::filtered_selection(f, &settings.workers)?,
+        None => gate::ab::default_selection(),
+    };
+    if selection.is_empty() {
+        bail!(
+            "no benchmark matches --filter `{}`; ids look like countdown_weak/threads/2",
+            args.filter.as_deref().unwrap_or_default()
+        );
+    }
+    let cfg = gate::ab::AbConfig {
+        old: old.to_path_buf(),
+        new,
+        selection,
+        workloads: settings.workloads(),
+        thresholds: thresholds(args),
+        plan: crate::paired::Plan {
+            budget: args.budget.unwrap_or(gate::ab::DEFAULT_BUDGET),
+            ..crate::paired::Plan::default()
+        },
+        seed: args.seed,
+    };
+    eprintln!(
+        "A/B: old `{}` against new `{}`: {} benchmarks, up to {} each (countdown {}, nap {}, {} tasks, {} dispatch tasks)",
+        cfg.old.display(),
+        cfg.new.display(),
+        cfg.selection.len(),
+        humantime::format_duration(cfg.plan.budget),
+        cfg.workloads.count,
+        humantime::format_duration(Duration::from_nanos(cfg.workloads.nap_ns)),
+        cfg.workloads.tasks,
+        cfg.workloads.dispatch_tasks,
+    );
+    let t0 = Instant::now();
+    let (rows, details) = gate::ab::run(&cfg, &mut |k, n, id| {
+        let spent = t0.elapsed().as_secs_f64();
+        let left = if k > 1 {
+            format!(
+                ", ~{:.0} s left",
+                spent / (k - 1) as f64 * (n - k + 1) as f64
+            )
+        } else {
+            String::new()
+        };
+        eprintln!("[{k}/{n}] {id} ({spent:.0} s{left})");
+    })?;
+    eprintln!("A/B done in {:.0} s", t0.elapsed().as_secs_f64());
+    let result = GateResult {
+        rows,
+        strict: args.strict,
+        ab: details,
+        ..GateResult::default()
+    };
+    print_gate(&result, args)
+}
+
+fn thresholds(args: &GateArgs) -> Thresholds {
+    Thresholds {
+        default: args.threshold,
+        per_group: args.group_threshold.iter().copied().collect(),
+    }
+}
+
 /// Prints a gate result in the chosen format and returns its exit code.
 fn print_gate(result: &GateResult, args: &GateArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         GateFormat::Table => print!("{}", result.to_table(args.normalize)),
+        GateFormat::Bmf => println!("{}", serde_json::to_string_pretty(&result.bmf_ratios())?),
         GateFormat::Json => {
             let v = serde_json::json!({
                 "exit_code": result.exit_code(),
@@ -457,6 +550,7 @@ fn print_gate(result: &GateResult, args: &GateArgs) -> anyhow::Result<ExitCode> 
                 "invariants": result.checks,
                 "strict": result.strict,
                 "tally": result.tally(),
+                "ab": result.ab,
             });
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
@@ -643,6 +737,9 @@ pub fn main() -> ExitCode {
         }
         Some(a) if a == crate::probe::PROBE_ARG => {
             return ExitCode::from(crate::probe::serve() as u8);
+        }
+        Some(a) if a == crate::sampling::SAMPLE_ARG => {
+            return ExitCode::from(crate::sampling::serve() as u8);
         }
         _ => {}
     }

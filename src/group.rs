@@ -121,6 +121,19 @@ impl Group {
         )
     }
 
+    /// The worker counts `gate --ab` compares by default: the fewest points that show the
+    /// group's behaviour (1 and 2 for the weak countdown, where the seed's lesson is; the seed's
+    /// Pool(3) for square_sleep), keeping one A/B run to a few minutes.
+    pub fn gate_workers(self) -> &'static [usize] {
+        match self {
+            Group::CountdownWeak => &[1, 2],
+            Group::CountdownStrong => &[2],
+            Group::SquareSleep => &[3],
+            Group::Dispatch => &[1],
+            Group::Startup => &[2],
+        }
+    }
+
     /// The group's scaling model.
     pub fn model(self) -> Model {
         match self {

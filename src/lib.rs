@@ -19,6 +19,7 @@ pub mod measure;
 pub mod paired;
 pub mod probe;
 pub mod report;
+pub mod sampling;
 pub mod seed;
 pub mod settings;
 pub mod stats;

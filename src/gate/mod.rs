@@ -14,6 +14,7 @@
 //! `strict`, a benchmark is missing), 2 the gate could not judge (no data, malformed data, an
 //! invariant without the points it needs).
 
+pub mod ab;
 pub mod paired;
 
 use std::collections::BTreeMap;
@@ -272,6 +273,8 @@ pub struct GateResult {
     pub checks: Vec<Check>,
     /// Whether missing benchmarks fail the gate.
     pub strict: bool,
+    /// `--ab`: how each comparison was sampled.
+    pub ab: Vec<ab::AbDetail>,
 }
 
 impl GateResult {
@@ -304,6 +307,21 @@ impl GateResult {
     /// one), 2 could not judge (an invariant without its data, or nothing compared at all).
     pub fn exit_code(&self) -> u8 {
         self.tally().exit_code(self.strict)
+    }
+
+    /// Bencher Metric Format of the compared rows: `{id: {"ratio": {value, lower_value,
+    /// upper_value}}}`, the ratio being after/before (1.10 = 10% slower).
+    pub fn bmf_ratios(&self) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        for r in &self.rows {
+            if let (Some(c), Some(lo), Some(hi)) = (r.change, r.change_lower, r.change_upper) {
+                out.insert(
+                    r.id.clone(),
+                    serde_json::json!({"ratio": {"value": 1.0 + c, "lower_value": 1.0 + lo, "upper_value": 1.0 + hi}}),
+                );
+            }
+        }
+        serde_json::Value::Object(out)
     }
 
     /// The closing line: what was judged, and the rest named by kind.

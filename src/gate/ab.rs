@@ -1,0 +1,247 @@
+//! `gate --ab OLD [--new NEW]`: an interleaved A/B comparison of two builds, the gate mode that
+//! does not cry wolf on a machine whose speed drifts.
+//!
+//! Both builds run as persistent sampling sides ([`crate::sampling`]). For each selected
+//! benchmark both sides start their pool once, outside any timed region; the driver then
+//! alternates OLD and NEW samples in randomised blocks (A B | B A, [`crate::paired`]), each
+//! sample the same number of iterations on both sides and long enough to time well
+//! ([`Plan::sample_time`]), every output verified by the side that produced it. The estimate is
+//! the ratio NEW/OLD by Hodges–Lehmann on the per-pair log ratios, with its 95% Wilcoxon
+//! interval ([`crate::stats`]). Sampling stops as soon as the interval is decided against the
+//! threshold, or when the benchmark's budget is spent:
+//!
+//! - `regressed`: the whole interval is above `+threshold`;
+//! - `improved`: the whole interval is below `-threshold`;
+//! - `ok`: the whole interval is within `±threshold`;
+//! - `inconclusive`: the budget ran out with the interval straddling a threshold.
+//!
+//! A benchmark only one build has is reported `new` or `missing`, not an error.
+
+use std::path::PathBuf;
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::{Row, Thresholds, Verdict};
+use crate::error::{Error, Result};
+use crate::group::{BenchId, Group};
+use crate::paired::{Plan, interleave};
+use crate::sampling::{RemoteArm, Side};
+use crate::settings::Workloads;
+use crate::stats::{Estimate, median, paired_ratio};
+
+/// Default time per benchmark: with the default selection a run stays within about 3 minutes on
+/// 2 cores even when every benchmark spends its budget.
+pub const DEFAULT_BUDGET: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// What to compare and how.
+#[derive(Clone, Debug)]
+pub struct AbConfig {
+    /// The target branch's poolscale binary.
+    pub old: PathBuf,
+    /// The change's poolscale binary.
+    pub new: PathBuf,
+    /// The benchmarks, in order.
+    pub selection: Vec<BenchId>,
+    /// The jobs' knobs, the same for both sides.
+    pub workloads: Workloads,
+    /// Regression thresholds.
+    pub thresholds: Thresholds,
+    /// Sampling plan per benchmark (its budget is per benchmark).
+    pub plan: Plan,
+    /// Seed of the randomised order.
+    pub seed: u64,
+}
+
+/// The default selection: each group at the worker counts that show its behaviour
+/// ([`Group::gate_workers`]), every strategy the group measures.
+pub fn default_selection() -> Vec<BenchId> {
+    Group::ALL
+        .into_iter()
+        .flat_map(|g| {
+            g.strategies()
+                .into_iter()
+                .flat_map(move |k| g.gate_workers().iter().map(move |&w| BenchId::new(g, k, w)))
+        })
+        .collect()
+}
+
+/// Every benchmark of the suite at `workers` whose id matches `filter` (a regular expression, as
+/// Criterion's filter).
+pub fn filtered_selection(filter: &str, workers: &[usize]) -> Result<Vec<BenchId>> {
+    let re = Regex::new(filter).map_err(|e| Error::invalid("filter", filter, e))?;
+    let mut all: Vec<BenchId> = Group::ALL
+        .into_iter()
+        .flat_map(|g| {
+            g.strategies()
+                .into_iter()
+                .flat_map(move |k| workers.iter().map(move |&w| BenchId::new(g, k, w)))
+        })
+        .chain(default_selection())
+        .filter(|id| re.is_match(&id.to_string()))
+        .collect();
+    all.sort();
+    all.dedup();
+    Ok(all)
+}
+
+/// The verdict of a ratio estimate against `threshold`; `None` while undecided.
+pub fn decide(ratio: Option<Estimate>, threshold: f64) -> Option<Verdict> {
+    let e = ratio?;
+    let (lo, hi) = (e.lower - 1.0, e.upper - 1.0);
+    if lo > threshold {
+        Some(Verdict::Regressed)
+    } else if hi < -threshold {
+        Some(Verdict::Improved)
+    } else if lo >= -threshold && hi <= threshold {
+        Some(Verdict::Ok)
+    } else {
+        None
+    }
+}
+
+/// How one benchmark's comparison went, beyond its row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AbDetail {
+    /// Bench id.
+    pub id: String,
+    /// Pairs of samples taken.
+    pub pairs: usize,
+    /// Iterations per sample (both sides).
+    pub iters: u64,
+    /// Seconds spent on this benchmark.
+    pub seconds: f64,
+}
+
+/// Compares every selected benchmark, telling `progress` before each (`k`, `n`, id).
+pub fn run(
+    cfg: &AbConfig,
+    progress: &mut dyn FnMut(usize, usize, BenchId),
+) -> Result<(Vec<Row>, Vec<AbDetail>)> {
+    let mut old = Side::start("old", &cfg.old)?;
+    let mut new = Side::start("new", &cfg.new)?;
+    let mut rng = fastrand::Rng::with_seed(cfg.seed);
+    let mut rows = Vec::new();
+    let mut details = Vec::new();
+    let n = cfg.selection.len();
+    for (k, &id) in cfg.selection.iter().enumerate() {
+        progress(k + 1, n, id);
+        let threshold = cfg.thresholds.for_group(id.group);
+        let mut row = Row {
+            id: id.to_string(),
+            before: None,
+            after: None,
+            change: None,
+            change_lower: None,
+            change_upper: None,
+            threshold,
+            verdict: Verdict::Missing,
+        };
+        let in_old = old.start_bench(id, &cfg.workloads)?;
+        let in_new = new.start_bench(id, &cfg.workloads)?;
+        if !(in_old && in_new) {
+            row.verdict = if in_new {
+                Verdict::New
+            } else {
+                Verdict::Missing
+            };
+            rows.push(row);
+            continue;
+        }
+        let (rounds, iters) = {
+            let mut a = RemoteArm { side: &mut old, id };
+            let mut b = RemoteArm { side: &mut new, id };
+            // The same iterations on both sides, sized on the slower one.
+            let ia = crate::paired::calibrate(&mut a, cfg.plan.sample_time)?;
+            let ib = crate::paired::calibrate(&mut b, cfg.plan.sample_time)?;
+            let iters = ia.min(ib);
+            let rounds = interleave(
+                &mut [&mut a, &mut b],
+                Some(vec![iters, iters]),
+                &cfg.plan,
+                &mut rng,
+                |s| {
+                    let pairs: Vec<(f64, f64)> = s.iter().map(|r| (r[0], r[1])).collect();
+                    decide(paired_ratio(&pairs), threshold).is_some()
+                },
+            )?;
+            (rounds, iters)
+        };
+        old.stop_bench()?;
+        new.stop_bench()?;
+        let est = paired_ratio(&rounds.pairs(0, 1));
+        row.before = median(&rounds.arm(0));
+        row.after = median(&rounds.arm(1));
+        row.change = est.map(|e| e.point - 1.0);
+        row.change_lower = est.map(|e| e.lower - 1.0);
+        row.change_upper = est.map(|e| e.upper - 1.0);
+        row.verdict = decide(est, threshold).unwrap_or(Verdict::Inconclusive);
+        rows.push(row);
+        details.push(AbDetail {
+            id: id.to_string(),
+            pairs: rounds.samples.len(),
+            iters,
+            seconds: rounds.elapsed.as_secs_f64(),
+        });
+    }
+    Ok((rows, details))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(lo: f64, point: f64, hi: f64) -> Option<Estimate> {
+        Some(Estimate {
+            point,
+            lower: lo,
+            upper: hi,
+        })
+    }
+
+    #[test]
+    fn verdicts_follow_the_whole_interval() {
+        assert_eq!(
+            decide(est(1.12, 1.15, 1.18), 0.10),
+            Some(Verdict::Regressed)
+        );
+        assert_eq!(decide(est(0.82, 0.85, 0.88), 0.10), Some(Verdict::Improved));
+        assert_eq!(decide(est(0.95, 1.0, 1.05), 0.10), Some(Verdict::Ok));
+        assert_eq!(decide(est(1.05, 1.10, 1.15), 0.10), None);
+        assert_eq!(decide(est(0.85, 0.9, 0.95), 0.10), None);
+        assert_eq!(decide(None, 0.10), None);
+    }
+
+    #[test]
+    fn the_default_selection_covers_every_group_and_strategy() {
+        let sel = default_selection();
+        for g in Group::ALL {
+            for k in g.strategies() {
+                assert!(
+                    sel.iter().any(|id| id.group == g && id.strategy == k),
+                    "{g}/{k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn filters_are_regular_expressions_over_ids() {
+        let sel = filtered_selection("^countdown_weak/threads/", &[1, 2, 4]).unwrap();
+        let ids: Vec<String> = sel.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            ids,
+            [
+                "countdown_weak/threads/1",
+                "countdown_weak/threads/2",
+                "countdown_weak/threads/4"
+            ]
+        );
+        assert!(
+            filtered_selection("(", &[1])
+                .unwrap_err()
+                .to_string()
+                .contains("filter")
+        );
+    }
+}

@@ -1,0 +1,418 @@
+//! The sampling protocol of `gate --ab`: a poolscale binary in its hidden [`SAMPLE_ARG`] mode is
+//! one *side* of an A/B comparison. The driver starts two sides (the target branch's build and
+//! the change's), asks each to prepare the same benchmark, then alternates `sample` requests
+//! between them; every number it judges comes from [`crate::measure::Prepared::sample`] inside
+//! that side's own build.
+//!
+//! Wire format, version [`PROTOCOL_VERSION`]: one JSON object per line, UTF-8.
+//!
+//! ```text
+//! side → driver, once, at start:  {"reply":"hello","protocol":"poolscale-sample","version":1,"tool_version":"0.1.0"}
+//! driver → side:                  {"op":"start","id":"countdown_weak/threads/2","workloads":{"count":…,"nap_ns":…,"tasks":…,"dispatch_tasks":…}}
+//!                         reply:  {"reply":"started"} | {"reply":"unknown","message":…} | {"reply":"error","message":…}
+//! driver → side:                  {"op":"sample","iters":3}
+//!                         reply:  {"reply":"sample","ns":123456789} | {"reply":"error","message":…}
+//! driver → side:                  {"op":"stop"}            reply: {"reply":"stopped"}
+//! end of input: the side stops its pool, reaps its workers and exits 0.
+//! ```
+//!
+//! `unknown` means the side's build does not have that benchmark (a strategy added since): the
+//! row is reported as new or missing, not as an error. A new field in a message must have a
+//! default; anything else that changes the meaning of a message bumps the version, and a driver
+//! refuses a side of another version with a message saying what to rebuild.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::group::BenchId;
+use crate::measure::{Arm, Prepared};
+use crate::settings::Workloads;
+use crate::strategy::Options;
+use crate::strategy::processes::describe_exit;
+
+/// The hidden subcommand that turns `poolscale` into a sampling side.
+pub const SAMPLE_ARG: &str = "__sample";
+/// The protocol's name, in the hello.
+pub const PROTOCOL_NAME: &str = "poolscale-sample";
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// How long a side has to say hello.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a side may take to start a benchmark's pool.
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A request from the driver.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Prepare a benchmark (stopping the previous one): build its jobs, start its pool.
+    Start {
+        /// The bench id, `group/strategy/workers`.
+        id: String,
+        /// The knobs of its jobs.
+        workloads: Workloads,
+    },
+    /// Time `iters` iterations of the prepared benchmark.
+    Sample {
+        /// Iterations (at least 1).
+        iters: u64,
+    },
+    /// Stop the prepared benchmark's pool.
+    Stop,
+}
+
+/// A side's message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    /// The first line a side writes.
+    Hello {
+        /// Always [`PROTOCOL_NAME`].
+        protocol: String,
+        /// The protocol version it speaks.
+        version: u32,
+        /// The poolscale version it was built from.
+        tool_version: String,
+    },
+    /// The benchmark is ready.
+    Started,
+    /// This build has no such benchmark.
+    Unknown {
+        /// Why (e.g. the strategy's name is not known to this build).
+        message: String,
+    },
+    /// One sample: total wall time of the iterations, ns.
+    Sample {
+        /// Nanoseconds.
+        ns: u64,
+    },
+    /// The pool was stopped.
+    Stopped,
+    /// The request failed (wrong results, a worker died, ...).
+    Error {
+        /// The error, naming what failed.
+        message: String,
+    },
+}
+
+/// The side's loop (what `poolscale __sample` runs): answers requests on stdin/stdout until end of
+/// input. Returns the exit code.
+pub fn serve() -> i32 {
+    crate::strategy::processes::worker::exit_with_parent();
+    let options = match std::env::current_exe() {
+        Ok(exe) => Options {
+            worker_program: Some(exe),
+            ..Options::default()
+        },
+        Err(e) => {
+            eprintln!("poolscale sampling side: cannot locate its own executable: {e}");
+            return 2;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut say = |r: &Reply| -> bool {
+        serde_json::to_writer(&mut out, r).is_ok()
+            && out.write_all(b"\n").is_ok()
+            && out.flush().is_ok()
+    };
+    if !say(&Reply::Hello {
+        protocol: PROTOCOL_NAME.into(),
+        version: PROTOCOL_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+    }) {
+        return 1;
+    }
+    let mut prepared: Option<Prepared> = None;
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { return 2 };
+        let reply = match serde_json::from_str::<Request>(&line) {
+            Err(e) => Reply::Error {
+                message: format!("malformed request `{line}`: {e}"),
+            },
+            Ok(Request::Start { id, workloads }) => {
+                prepared = None;
+                match id.parse::<BenchId>() {
+                    Err(e) => Reply::Unknown {
+                        message: e.to_string(),
+                    },
+                    Ok(id) => match workloads
+                        .validate()
+                        .and_then(|w| Prepared::start(id, &w, &options))
+                    {
+                        Ok(p) => {
+                            prepared = Some(p);
+                            Reply::Started
+                        }
+                        Err(e) => Reply::Error {
+                            message: format!("cannot start {id}: {e}"),
+                        },
+                    },
+                }
+            }
+            Ok(Request::Sample { iters }) => match prepared.as_mut() {
+                None => Reply::Error {
+                    message: "sample before start".into(),
+                },
+                Some(p) => match p.sample(iters.clamp(1, 1_000_000)) {
+                    Ok(d) => Reply::Sample {
+                        ns: u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
+                    },
+                    Err(e) => Reply::Error {
+                        message: e.to_string(),
+                    },
+                },
+            },
+            Ok(Request::Stop) => {
+                prepared = None;
+                Reply::Stopped
+            }
+        };
+        if !say(&reply) {
+            return 1;
+        }
+    }
+    0
+}
+
+/// What the reader thread passes on: a line, or the end of the side's output.
+enum Line {
+    Text(String),
+    End,
+}
+
+/// One running side, seen from the driver.
+pub struct Side {
+    name: &'static str,
+    program: PathBuf,
+    child: Child,
+    pid: u32,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<Line>,
+    /// The last request's duration: the next timeout scales with it.
+    last: Duration,
+    _interrupt: crate::interrupt::PoolGuard,
+}
+
+impl Side {
+    /// Starts `program __sample` as side `name` (`old` or `new`) and checks its hello.
+    pub fn start(name: &'static str, program: &Path) -> Result<Side> {
+        let fail = |pid: Option<u32>, detail: String| Error::Side {
+            side: name,
+            program: program.to_path_buf(),
+            pid,
+            detail,
+        };
+        let mut child = Command::new(program)
+            .arg(SAMPLE_ARG)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| fail(None, format!("cannot be started: {e}")))?;
+        let pid = child.id();
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(fail(Some(pid), "started without pipes".into()));
+        };
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Bounded lines: a side that is not poolscale may write anything.
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut buf = Vec::new();
+                let n = std::io::Read::take(&mut reader, 1 << 20).read_until(b'\n', &mut buf);
+                match n {
+                    Ok(0) | Err(_) => {
+                        let _ = tx.send(Line::End);
+                        return;
+                    }
+                    Ok(_) => {
+                        if tx
+                            .send(Line::Text(String::from_utf8_lossy(&buf).into_owned()))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        let mut side = Side {
+            name,
+            program: program.to_path_buf(),
+            child,
+            pid,
+            stdin: Some(stdin),
+            lines,
+            last: Duration::ZERO,
+            _interrupt: crate::interrupt::PoolGuard::new(),
+        };
+        let not_ours = "it is not a poolscale binary with the sampling mode (poolscale 0.2 or later); \
+             give --ab the path to a `poolscale` built from the target branch (cargo build --release)";
+        match side.read(HELLO_TIMEOUT, "hello") {
+            Ok(Reply::Hello {
+                protocol, version, ..
+            }) if protocol == PROTOCOL_NAME => {
+                if version != PROTOCOL_VERSION {
+                    return Err(side.error(format!(
+                        "speaks sampling protocol version {version}, this poolscale speaks version {PROTOCOL_VERSION}; \
+                         build both sides from poolscale versions with the same protocol"
+                    )));
+                }
+            }
+            Ok(other) => {
+                return Err(side.error(format!("said {other:?} instead of hello: {not_ours}")));
+            }
+            Err(Error::Side { detail, .. }) => {
+                return Err(side.error(format!("{detail}: {not_ours}")));
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(side)
+    }
+
+    /// The side's name, `old` or `new`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn error(&self, detail: String) -> Error {
+        Error::Side {
+            side: self.name,
+            program: self.program.clone(),
+            pid: Some(self.pid),
+            detail,
+        }
+    }
+
+    /// Reads the next message within `timeout`; `what` names the request in errors.
+    fn read(&mut self, timeout: Duration, what: &str) -> Result<Reply> {
+        let line = match self.lines.recv_timeout(timeout) {
+            Ok(Line::Text(t)) => t,
+            Ok(Line::End) | Err(RecvTimeoutError::Disconnected) => {
+                crate::interrupt::check()?;
+                // Give the exiting side a moment to be reaped, for its status.
+                let status = (0..50).find_map(|_| match self.child.try_wait() {
+                    Ok(Some(s)) => Some(describe_exit(s)),
+                    Ok(None) => {
+                        std::thread::sleep(Duration::from_millis(10));
+                        None
+                    }
+                    Err(_) => Some("ended".into()),
+                });
+                let how = status.unwrap_or_else(|| "closed its output".into());
+                return Err(self.error(format!("{how} during {what}")));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = self.child.kill();
+                return Err(self.error(format!(
+                    "did not answer {what} within {}; it was killed",
+                    humantime::format_duration(timeout)
+                )));
+            }
+        };
+        serde_json::from_str(line.trim_end()).map_err(|e| {
+            let shown: String = line.trim_end().chars().take(120).collect();
+            self.error(format!(
+                "answered {what} with `{shown}`, not a protocol message ({e})"
+            ))
+        })
+    }
+
+    /// Sends one request and reads its reply within `timeout`.
+    pub fn request(&mut self, req: &Request, timeout: Duration, what: &str) -> Result<Reply> {
+        crate::interrupt::check()?;
+        let mut line = serde_json::to_vec(req)
+            .map_err(|e| self.error(format!("cannot encode {what}: {e}")))?;
+        line.push(b'\n');
+        let sent = match self.stdin.as_mut() {
+            Some(stdin) => stdin.write_all(&line).and_then(|()| stdin.flush()),
+            None => Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
+        };
+        if sent.is_err() {
+            // The side is gone: its output's end says how.
+            return self.read(Duration::from_secs(1), what);
+        }
+        let t = Instant::now();
+        let reply = self.read(timeout, what)?;
+        self.last = t.elapsed();
+        Ok(reply)
+    }
+
+    /// Prepares benchmark `id`. `Ok(false)`: this side's build does not have it.
+    pub fn start_bench(&mut self, id: BenchId, workloads: &Workloads) -> Result<bool> {
+        let what = format!("start of {id}");
+        let req = Request::Start {
+            id: id.to_string(),
+            workloads: *workloads,
+        };
+        match self.request(&req, START_TIMEOUT, &what)? {
+            Reply::Started => Ok(true),
+            Reply::Unknown { .. } => Ok(false),
+            Reply::Error { message } => Err(self.error(format!("failed the {what}: {message}"))),
+            other => Err(self.error(format!("answered the {what} with {other:?}"))),
+        }
+    }
+
+    /// Stops the prepared benchmark.
+    pub fn stop_bench(&mut self) -> Result<()> {
+        match self.request(&Request::Stop, START_TIMEOUT, "stop")? {
+            Reply::Stopped => Ok(()),
+            other => Err(self.error(format!("answered stop with {other:?}"))),
+        }
+    }
+}
+
+impl Drop for Side {
+    fn drop(&mut self) {
+        // End of input: the side stops its pool, reaps its workers and exits. Kill it if it does
+        // not within a grace period.
+        self.stdin = None;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) | Err(_) => return,
+                Ok(None) if Instant::now() >= deadline => break,
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One side's prepared benchmark as an [`Arm`] for the interleaving driver.
+pub struct RemoteArm<'a> {
+    /// The side.
+    pub side: &'a mut Side,
+    /// The benchmark it has prepared.
+    pub id: BenchId,
+}
+
+impl Arm for RemoteArm<'_> {
+    fn label(&self) -> String {
+        format!("{} {}", self.side.name, self.id)
+    }
+
+    fn sample(&mut self, iters: u64) -> Result<Duration> {
+        let what = format!("a sample of {}", self.id);
+        // Generous: a minute plus ten times the last answer.
+        let timeout = Duration::from_secs(60) + self.side.last * 10;
+        match self
+            .side
+            .request(&Request::Sample { iters }, timeout, &what)?
+        {
+            Reply::Sample { ns } => Ok(Duration::from_nanos(ns)),
+            Reply::Error { message } => Err(self.side.error(format!("failed {what}: {message}"))),
+            other => Err(self.side.error(format!("answered {what} with {other:?}"))),
+        }
+    }
+}
