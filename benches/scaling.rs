@@ -23,12 +23,12 @@
 //! Every map's output is checked against the expected results outside the timed region: a
 //! broken strategy fails the bench rather than being timed.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use poolscale::group::{BenchId, Group};
 use poolscale::measure::{Arm, Prepared};
-use poolscale::settings::{Settings, criterion_home};
+use poolscale::settings::{Settings, criterion_filter, criterion_home, has_flag, saved_baseline};
 use poolscale::strategy::Options;
 
 /// The worker binary Cargo built alongside this bench.
@@ -41,7 +41,10 @@ fn options() -> Options {
 
 fn settings() -> Settings {
     match Settings::from_env() {
-        Ok(s) => s,
+        Ok(mut s) => {
+            s.start_run();
+            s
+        }
         Err(e) => {
             eprintln!("poolscale bench: {e}");
             std::process::exit(2);
@@ -49,25 +52,88 @@ fn settings() -> Settings {
     }
 }
 
-/// Records the settings beside Criterion's results when this is a real measuring run.
-fn record(settings: &Settings) {
-    let args: Vec<String> = std::env::args().collect();
-    if !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--list") {
-        return;
-    }
-    let baseline = args
-        .iter()
-        .position(|a| a == "--save-baseline")
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str);
-    if let Err(e) = settings.save(&criterion_home(), baseline) {
+/// Whether this is a measuring run (not `--list`, not `cargo test --benches`' single pass).
+fn measuring(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--list")
+}
+
+/// Records the settings beside Criterion's results, for the latest run and for a baseline saved
+/// in any form Criterion accepts (`--save-baseline NAME`, `--save-baseline=NAME`, `-s NAME`).
+fn record(settings: &Settings, args: &[String]) {
+    if let Err(e) = settings.save(&criterion_home(), saved_baseline(args).as_deref()) {
         eprintln!("poolscale bench: {e}");
+    }
+}
+
+/// The benchmarks this run will measure: every id of the suite, narrowed by Criterion's filter.
+fn selected(settings: &Settings, args: &[String]) -> Vec<BenchId> {
+    let all = Group::ALL.into_iter().flat_map(|g| {
+        g.strategies()
+            .into_iter()
+            .flat_map(move |k| settings.workers.iter().map(move |&w| BenchId::new(g, k, w)))
+    });
+    match criterion_filter(args) {
+        None => all.collect(),
+        Some((f, true)) => all.filter(|id| id.to_string() == f).collect(),
+        Some((f, false)) => match regex::Regex::new(&f) {
+            Ok(re) => all.filter(|id| re.is_match(&id.to_string())).collect(),
+            Err(_) => all.collect(), // Criterion reports the bad filter itself.
+        },
+    }
+}
+
+/// Progress on stderr: `[k/N] id (elapsed, ~time left)`.
+struct Progress {
+    total: usize,
+    done: usize,
+    t0: Instant,
+}
+
+impl Progress {
+    fn next(&mut self, id: BenchId) {
+        self.done += 1;
+        let spent = self.t0.elapsed().as_secs_f64();
+        let left = if self.done > 1 {
+            let per = spent / (self.done - 1) as f64;
+            format!(", ~{:.0} s left", per * (self.total + 1 - self.done) as f64)
+        } else {
+            String::new()
+        };
+        eprintln!("[{}/{}] {id} ({spent:.0} s{left})", self.done, self.total);
     }
 }
 
 fn suite(c: &mut Criterion) {
     let settings = settings();
-    record(&settings);
+    let args: Vec<String> = std::env::args().collect();
+    let measure = measuring(&args);
+    let listing = args.iter().any(|a| a == "--list");
+    let chosen = if listing {
+        Vec::new()
+    } else {
+        selected(&settings, &args)
+    };
+    if measure {
+        record(&settings, &args);
+        eprintln!(
+            "poolscale: {} benchmarks; workers {:?}, countdown {}, nap {}, {} tasks, {} dispatch tasks; results in {}",
+            chosen.len(),
+            settings.workers,
+            settings.count,
+            humantime::format_duration(settings.nap()),
+            settings.tasks,
+            settings.dispatch_tasks,
+            criterion_home().display()
+        );
+    }
+    // Criterion's own --measurement-time wins; otherwise each long benchmark's window is sized
+    // so that its samples fit (no "increase target time" warnings).
+    let size_windows = measure && !has_flag(&args, "--measurement-time");
+    let mut progress = Progress {
+        total: chosen.len(),
+        done: 0,
+        t0: Instant::now(),
+    };
     let workloads = settings.workloads();
     for group in Group::ALL {
         let mut g = c.benchmark_group(group.as_str());
@@ -77,27 +143,43 @@ fn suite(c: &mut Criterion) {
         for kind in group.strategies() {
             for &w in &settings.workers {
                 let id = BenchId::new(group, kind, w);
-                let mut prepared: Option<Prepared> = None;
+                let start = || {
+                    Prepared::start(id, &workloads, &options())
+                        .unwrap_or_else(|e| panic!("{id}: cannot start the pool: {e}"))
+                };
+                // Started before Criterion's clock and only for benchmarks that run (not for
+                // `--list` or ones a filter skips).
+                let mut prepared = None;
+                if chosen.contains(&id) {
+                    let mut p = start();
+                    if measure {
+                        progress.next(id);
+                        if size_windows && group.is_long() {
+                            // One timed map: the window holds SAMPLES of them, with headroom.
+                            let one = p.sample(1).unwrap_or_else(|e| panic!("{id}: {e}"));
+                            let need = one.mul_f64(SAMPLES as f64 * 1.2);
+                            g.measurement_time(need.max(MEASUREMENT_TIME));
+                        }
+                    }
+                    prepared = Some(p);
+                }
                 g.bench_function(BenchmarkId::new(kind.as_str(), w), |b| {
-                    // Criterion calls this once per sample. The pool starts on the first call,
-                    // outside the timed routine, and only for benchmarks that run (not for
-                    // `--list` or ones a filter skips).
-                    let prepared = prepared.get_or_insert_with(|| {
-                        Prepared::start(id, &workloads, &options())
-                            .unwrap_or_else(|e| panic!("{id}: cannot start the pool: {e}"))
-                    });
+                    // Criterion calls this once per sample; a benchmark the filter parsing above
+                    // did not foresee starts its pool here, still outside the timed routine.
+                    let p = prepared.get_or_insert_with(start);
                     // One measuring path: timed maps, every output verified outside the clock.
-                    b.iter_custom(|iters| {
-                        prepared
-                            .sample(iters)
-                            .unwrap_or_else(|e| panic!("{id}: {e}"))
-                    })
+                    b.iter_custom(|iters| p.sample(iters).unwrap_or_else(|e| panic!("{id}: {e}")))
                 });
             }
         }
         g.finish();
     }
 }
+
+/// Samples per benchmark: enough for a median and its interval, few enough for minutes.
+const SAMPLES: usize = 10;
+/// Default measurement window (a long benchmark's is widened so that its samples fit).
+const MEASUREMENT_TIME: Duration = Duration::from_millis(1000);
 
 criterion_group! {
     name = benches;
@@ -106,10 +188,10 @@ criterion_group! {
     // the same confidence intervals to three digits and cut Criterion's per-bench analysis and
     // plotting from ~2 s to ~0.15 s. Criterion's command-line flags override all of these.
     config = Criterion::default()
-        .sample_size(10)
+        .sample_size(SAMPLES)
         .nresamples(10_000)
         .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_millis(1000));
+        .measurement_time(MEASUREMENT_TIME);
     targets = suite
 }
 criterion_main!(benches);

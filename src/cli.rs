@@ -24,6 +24,27 @@ use crate::strategy::{Options, Outcome, StrategyKind, processes, verify};
 use crate::units::{fmt_ns, text_table};
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
+/// Writes to stdout. A closed pipe (`poolscale gate | head -1`) means the reader has seen enough:
+/// the output stops quietly and the command still exits with its own code.
+fn emit(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// `print!` through [`emit`].
+macro_rules! out {
+    ($($t:tt)*) => { emit(&format!($($t)*)) };
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    () => { emit("\n") };
+    ($($t:tt)*) => { emit(&format!("{}\n", format_args!($($t)*))) };
+}
+
 /// How does each way of running work in parallel scale with the number of workers, and why?
 #[derive(Debug, Parser)]
 #[command(name = "poolscale", version, about, long_about = None)]
@@ -110,14 +131,16 @@ fn find_python(wanted: bool) -> Option<seed::Python> {
     match seed::Python::find() {
         Ok(p) => Some(p),
         Err(why) => {
-            println!("note: --python: {why}; showing the Rust rows only");
+            let _ = outln!("note: --python: {why}; showing the Rust rows only");
             None
         }
     }
 }
 
 fn seed_cmd(args: &SeedArgs) -> anyhow::Result<ExitCode> {
-    let say = |l: &str| println!("{l}");
+    let say = |l: &str| {
+        let _ = outln!("{l}");
+    };
     let options = Options::default();
     match &args.program {
         SeedProgram::Countdown(a) => {
@@ -139,15 +162,15 @@ fn seed_cmd(args: &SeedArgs) -> anyhow::Result<ExitCode> {
                 &say,
             )
             .context("program 1 (countdown) failed")?;
-            println!();
-            print!(
+            outln!()?;
+            out!(
                 "{}",
                 text_table(&seed::COUNTDOWN_HEADER, &seed::countdown_table(&rows))
-            );
+            )?;
             if let Some(path) = &a.shared.markdown {
                 let md = seed::countdown_markdown(&rows, a.count, a.repeat, python.as_ref());
                 seed::write_markdown(path, "countdown", &md, &Machine::current())?;
-                println!("wrote {}", path.display());
+                outln!("wrote {}", path.display())?;
             }
         }
         SeedProgram::Pool(a) => {
@@ -156,13 +179,13 @@ fn seed_cmd(args: &SeedArgs) -> anyhow::Result<ExitCode> {
                     .context("program 2 (pool) failed")?,
             ];
             if let Some(py) = find_python(a.shared.python) {
-                println!("\n== CPython multiprocessing.Pool ==");
+                outln!("\n== CPython multiprocessing.Pool ==")?;
                 runs.push(seed::pool_python(&py, a.workers, a.items, a.nap, &say)?);
             }
             for r in &runs {
                 let (header, rows) = r.rounds_table();
                 let header: Vec<&str> = header.iter().map(String::as_str).collect();
-                println!(
+                outln!(
                     "\nRounds, {} ({} workers, {} items, {} nap): measured {:.3} s, model {} rounds = {:.3} s",
                     r.implementation,
                     r.workers,
@@ -171,8 +194,8 @@ fn seed_cmd(args: &SeedArgs) -> anyhow::Result<ExitCode> {
                     r.total_s,
                     r.model_rounds(),
                     r.model_rounds() as f64 * r.nap_s
-                );
-                print!("{}", text_table(&header, &rows));
+                )?;
+                out!("{}", text_table(&header, &rows))?;
             }
             if let Some(path) = &a.shared.markdown {
                 seed::write_markdown(
@@ -181,7 +204,7 @@ fn seed_cmd(args: &SeedArgs) -> anyhow::Result<ExitCode> {
                     &seed::pool_markdown(&runs),
                     &Machine::current(),
                 )?;
-                println!("wrote {}", path.display());
+                outln!("wrote {}", path.display())?;
             }
         }
     }
@@ -214,6 +237,9 @@ struct ReportArgs {
     /// Replace files in --out even if `poolscale report` did not write them.
     #[arg(long)]
     force: bool,
+    /// Fail (exit 2) when some results predate the latest run (stale) instead of leaving them out.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -248,7 +274,7 @@ struct GateArgs {
     /// at POOLSCALE_WORKERS' counts (default: each group at the counts that show its shape).
     #[arg(long, requires = "ab")]
     filter: Option<String>,
-    /// Time allowed per benchmark (--ab, default 4s) or per check (--paired-invariants, default
+    /// Time allowed per benchmark (--ab, default 8s) or per check (--paired-invariants, default
     /// 20s); sampling stops sooner once the verdict is decided.
     #[arg(long, value_parser = parse_duration)]
     budget: Option<Duration>,
@@ -305,33 +331,50 @@ fn parse_group_threshold(s: &str) -> Result<(Group, f64), String> {
     gate::parse_group_threshold(s).map_err(|e| e.to_string())
 }
 
-/// Reads a Criterion directory into a report.
-fn load_report(dir: &Path, baseline: &str) -> anyhow::Result<Report> {
-    let data = Dataset::load(dir, baseline)
+/// Reads a Criterion directory into a report: only the results of the baseline's latest recorded
+/// run; older ones are listed as stale (an error with `strict`).
+fn load_report(dir: &Path, baseline: &str, strict: bool) -> anyhow::Result<Report> {
+    let own = Settings::load_exact(dir, baseline)?;
+    let since = own.as_ref().and_then(Settings::started);
+    let data = Dataset::load(dir, baseline, since)
         .with_context(|| format!("cannot read benchmark results from `{}`", dir.display()))?;
-    let settings = Settings::load(dir, Some(baseline).filter(|b| *b != "new"))?;
+    if !data.stale.is_empty() {
+        let msg = format!(
+            "{} benchmarks of `{baseline}` predate its latest run and are left out (stale): {}",
+            data.stale.len(),
+            data.stale.join(", ")
+        );
+        if strict {
+            bail!("{msg}; run the whole suite again (`cargo bench`) or drop --strict");
+        }
+        eprintln!("warning: {msg}");
+    }
+    let settings = match own {
+        Some(s) => Some(s),
+        None => Settings::load(dir, Some(baseline).filter(|b| *b != "new"))?,
+    };
     Ok(Report::build(&data, settings, dir, baseline))
 }
 
 fn report_cmd(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let baseline = args.baseline.as_deref().unwrap_or("new");
-    let report = load_report(&args.data.dir(), baseline)?;
+    let report = load_report(&args.data.dir(), baseline, args.strict)?;
     let paths = report::write_all(&report, &args.out, args.force)
         .with_context(|| format!("cannot write the report into `{}`", args.out.display()))?;
-    println!(
+    outln!(
         "read {} benchmarks from `{}` (baseline `{baseline}`)",
         report.records.len(),
         args.data.dir().display()
-    );
+    )?;
     for p in paths {
-        println!("wrote {}", p.display());
+        outln!("wrote {}", p.display())?;
     }
     if !report.missing.is_empty() {
-        println!(
+        outln!(
             "missing {} expected benchmarks (listed in the report): {}",
             report.missing.len(),
             report.missing.join(", ")
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -380,7 +423,7 @@ fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
         bail!("--normalize needs --against or --baseline");
     }
     let dir = args.data.dir();
-    let current = load_report(&dir, "new")?;
+    let current = load_report(&dir, "new", args.strict)?;
     let thresholds = thresholds(args);
     let mut result = GateResult {
         strict: args.strict,
@@ -388,7 +431,16 @@ fn gate_cmd(args: &GateArgs) -> anyhow::Result<ExitCode> {
     };
     let after = gate::points(&current, args.normalize);
     if let Some(b) = &args.baseline {
-        let before = load_report(&dir, b)?;
+        match b.as_str() {
+            "new" => bail!(
+                "--baseline new is the latest run itself; compare against a baseline saved with `cargo bench -- --save-baseline NAME`"
+            ),
+            "base" => bail!(
+                "--baseline base is not a saved baseline: Criterion copies every plain run's results to `base`, so it is the latest run; save one with `cargo bench -- --save-baseline NAME`"
+            ),
+            _ => {}
+        }
+        let before = load_report(&dir, b, args.strict)?;
         warn_settings(
             &before,
             &current,
@@ -540,8 +592,8 @@ fn thresholds(args: &GateArgs) -> Thresholds {
 /// Prints a gate result in the chosen format and returns its exit code.
 fn print_gate(result: &GateResult, args: &GateArgs) -> anyhow::Result<ExitCode> {
     match args.format {
-        GateFormat::Table => print!("{}", result.to_table(args.normalize)),
-        GateFormat::Bmf => println!("{}", serde_json::to_string_pretty(&result.bmf_ratios())?),
+        GateFormat::Table => out!("{}", result.to_table(args.normalize))?,
+        GateFormat::Bmf => outln!("{}", serde_json::to_string_pretty(&result.bmf_ratios())?)?,
         GateFormat::Json => {
             let v = serde_json::json!({
                 "exit_code": result.exit_code(),
@@ -552,7 +604,7 @@ fn print_gate(result: &GateResult, args: &GateArgs) -> anyhow::Result<ExitCode> 
                 "tally": result.tally(),
                 "ab": result.ab,
             });
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            outln!("{}", serde_json::to_string_pretty(&v)?)?;
         }
     }
     Ok(ExitCode::from(result.exit_code()))
@@ -754,24 +806,41 @@ pub fn main() -> ExitCode {
                 eprintln!("poolscale: interrupted");
                 return ExitCode::from(130);
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each said once: a cause whose text its parent already includes (as
+/// `Error::Io` includes the OS error) is not repeated.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => {
             let rec = run(&args)?;
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
+            let mut text = Vec::new();
             if args.json {
-                serde_json::to_writer(&mut out, &rec)?;
-                writeln!(out)?;
+                serde_json::to_writer(&mut text, &rec)?;
+                writeln!(text)?;
             } else {
-                print_run(&rec, &mut out)?;
+                print_run(&rec, &mut text)?;
             }
+            emit(&String::from_utf8_lossy(&text))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Report(args) => report_cmd(&args),

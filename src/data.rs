@@ -13,10 +13,17 @@
 //! "slope": E|null}` with `E = {"point_estimate": ns, "standard_error": ns,
 //! "confidence_interval": {"confidence_level": 0.95, "lower_bound": ns, "upper_bound": ns}}`.
 //! Only `median` and `mean` are read. Directories that are not a known group, strategy and worker
-//! count are ignored (Criterion's own `report/` among them).
+//! count are ignored (Criterion's own `report/` among them); a worker directory must be a bare
+//! number within the CLI's bounds (`0`, `+2` or `100000000` are not bench ids). Symbolic links are
+//! followed; only regular files of at most [`MAX_ESTIMATES_BYTES`] are read (a FIFO or a link to a
+//! device is an error naming it, never a hang). A run's start time, recorded by the benches in
+//! `poolscale-settings.json`, marks results older than that run as stale (a filtered run leaves
+//! the other groups' older results in place).
 
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
@@ -57,11 +64,17 @@ impl Measurement {
     }
 }
 
+/// Largest `estimates.json` read (Criterion's are ~1 KiB).
+pub const MAX_ESTIMATES_BYTES: u64 = 1 << 20;
+
 /// Every measurement found for one baseline.
 #[derive(Clone, Debug, Default)]
 pub struct Dataset {
     /// The measurements, sorted by group, strategy, workers.
     pub measurements: Vec<Measurement>,
+    /// Ids whose results predate the run being read (left by an earlier, wider run): not in
+    /// `measurements`.
+    pub stale: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -92,26 +105,53 @@ impl From<RawEstimate> for Estimate {
     }
 }
 
+/// The subdirectories of `dir` (symbolic links to directories followed), sorted by name.
 fn subdirs(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| Error::io(format!("cannot list `{}`", dir.display()), e))?;
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(format!("cannot list `{}`", dir.display()), e))?;
-        if entry.file_type().is_ok_and(|t| t.is_dir())
+        let path = entry.path();
+        if std::fs::metadata(&path).is_ok_and(|m| m.is_dir())
             && let Some(name) = entry.file_name().to_str()
         {
-            out.push((name.to_string(), entry.path()));
+            out.push((name.to_string(), path));
         }
     }
     out.sort();
     Ok(out)
 }
 
+/// Reads a small regular file as text: a FIFO, a device or a file over `max` bytes is an error
+/// naming it (never a hang or an unbounded read).
+pub fn read_small_file(path: &Path, max: u64) -> Result<String> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
+    if !meta.is_file() {
+        return Err(Error::invalid(
+            "file",
+            path.display(),
+            "not a regular file (a directory, FIFO, socket or device)",
+        ));
+    }
+    if meta.len() > max {
+        return Err(Error::invalid(
+            "file",
+            path.display(),
+            format!("{} bytes, more than the {max} expected", meta.len()),
+        ));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_string(&mut text))
+        .map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
+    Ok(text)
+}
+
 /// Reads one `estimates.json`.
 pub fn read_estimates(path: &Path) -> Result<(Estimate, Estimate)> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
+    let text = read_small_file(path, MAX_ESTIMATES_BYTES)?;
     let raw: RawEstimates = serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
         path: path.to_path_buf(),
         source,
@@ -122,11 +162,13 @@ pub fn read_estimates(path: &Path) -> Result<(Estimate, Estimate)> {
         let finite = [e.point_ns, e.lower_ns, e.upper_ns]
             .iter()
             .all(|v| v.is_finite() && *v >= 0.0);
-        if !finite || e.lower_ns > e.upper_ns {
+        if !finite || e.point_ns <= 0.0 || e.lower_ns > e.point_ns || e.point_ns > e.upper_ns {
             return Err(Error::invalid(
                 "estimates file",
                 path.display(),
-                format!("its {what} is not a valid non-negative interval: {e:?}"),
+                format!(
+                    "its {what} is not a positive time inside its own interval (lower <= point <= upper): {e:?}"
+                ),
             ));
         }
     }
@@ -135,8 +177,15 @@ pub fn read_estimates(path: &Path) -> Result<(Estimate, Estimate)> {
 
 impl Dataset {
     /// Reads every `group/strategy/workers/<baseline>/estimates.json` under `dir`.
-    /// `baseline` is `new` for the latest run or a name given to `--save-baseline`.
-    pub fn load(dir: &Path, baseline: &str) -> Result<Dataset> {
+    /// `baseline` is `new` for the latest run or a name given to `--save-baseline`. Results
+    /// written before `since` (the run's recorded start) are left out and listed as stale.
+    pub fn load(dir: &Path, baseline: &str, since: Option<SystemTime>) -> Result<Dataset> {
+        if dir.is_file() {
+            return Err(Error::NoResults {
+                dir: dir.to_path_buf(),
+                reason: "it is a file, not a directory; give Criterion's results directory (target/criterion)".into(),
+            });
+        }
         if !dir.is_dir() {
             return Err(Error::NoResults {
                 dir: dir.to_path_buf(),
@@ -144,6 +193,7 @@ impl Dataset {
             });
         }
         let mut measurements = Vec::new();
+        let mut stale = Vec::new();
         let mut baselines_seen = BTreeSet::new();
         for (gname, gpath) in subdirs(dir)? {
             let Ok(group) = gname.parse::<Group>() else {
@@ -154,17 +204,26 @@ impl Dataset {
                     continue;
                 };
                 for (wname, wpath) in subdirs(&spath)? {
-                    let Ok(workers) = wname.parse::<usize>() else {
+                    let Ok(workers) = crate::limits::parse_bare_workers(&wname) else {
                         continue;
                     };
-                    for (b, _) in subdirs(&wpath)? {
-                        baselines_seen.insert(b);
+                    for (b, bpath) in subdirs(&wpath)? {
+                        if bpath.join("estimates.json").exists() {
+                            baselines_seen.insert(b);
+                        }
                     }
                     let file = wpath.join(baseline).join("estimates.json");
                     if !file.exists() {
                         continue;
                     }
                     let (median, mean) = read_estimates(&file)?;
+                    let written = std::fs::metadata(&file).and_then(|m| m.modified()).ok();
+                    if let (Some(since), Some(written)) = (since, written)
+                        && written < since
+                    {
+                        stale.push(group.bench_id(strategy, workers));
+                        continue;
+                    }
                     measurements.push(Measurement {
                         group,
                         strategy,
@@ -174,6 +233,15 @@ impl Dataset {
                     });
                 }
             }
+        }
+        if measurements.is_empty() && !stale.is_empty() {
+            return Err(Error::NoResults {
+                dir: dir.to_path_buf(),
+                reason: format!(
+                    "all {} results of `{baseline}` predate its latest recorded run (stale); run `cargo bench` again",
+                    stale.len()
+                ),
+            });
         }
         if measurements.is_empty() {
             let reason = if baselines_seen.is_empty() {
@@ -193,7 +261,10 @@ impl Dataset {
         measurements.sort_by(|a, b| {
             (a.group, a.strategy, a.workers).cmp(&(b.group, b.strategy, b.workers))
         });
-        Ok(Dataset { measurements })
+        Ok(Dataset {
+            measurements,
+            stale,
+        })
     }
 
     /// The measurement of one bench id, if present.

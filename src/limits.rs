@@ -36,6 +36,20 @@ pub fn parse_workers(s: &str) -> Result<usize> {
     workers(w)
 }
 
+/// Parses a worker count written as a bare decimal number, as in a bench id or a directory name:
+/// `2`, not `+2`, `02` or ` 2`.
+pub fn parse_bare_workers(s: &str) -> Result<usize> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
+        return Err(Error::invalid(
+            "worker count",
+            s,
+            "expected a bare number such as 2",
+        ));
+    }
+    parse_workers(s)
+}
+
 /// Parses a comma-separated worker list such as `1,2,4,8` (deduplicated, sorted).
 pub fn parse_worker_list(s: &str) -> Result<Vec<usize>> {
     let mut list = s
@@ -152,7 +166,7 @@ fn parse_fractional(s: &str) -> Option<Duration> {
         _ => return None,
     };
     let secs = v * scale;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 #[cfg(test)]

@@ -22,9 +22,30 @@ use crate::machine::Machine;
 /// Name of the settings file in the Criterion directory.
 pub const SETTINGS_FILE: &str = "poolscale-settings.json";
 
+/// The version of the settings file's layout this build writes. Version 1 (poolscale 0.1) had
+/// no `schema_version`, `tool_version`, `run_id` or `started_unix_ms`; they default when absent.
+pub const SETTINGS_SCHEMA: u32 = 2;
+
+fn schema_v1() -> u32 {
+    1
+}
+
 /// What one `cargo bench` run measured with, and where.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
+    /// Layout version of this record (see [`SETTINGS_SCHEMA`]).
+    #[serde(default = "schema_v1")]
+    pub schema_version: u32,
+    /// The poolscale version that wrote it (empty before 0.2).
+    #[serde(default)]
+    pub tool_version: String,
+    /// A random id of the bench run that wrote it.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// When that run started, in milliseconds since the Unix epoch: results older than this are
+    /// stale (left by an earlier run).
+    #[serde(default)]
+    pub started_unix_ms: Option<u64>,
     /// Worker counts swept, ascending.
     pub workers: Vec<usize>,
     /// countdown decrements per job (countdown_weak) or in all (countdown_strong).
@@ -87,6 +108,10 @@ impl Settings {
     /// The defaults, for this machine.
     pub fn defaults() -> Settings {
         Settings {
+            schema_version: SETTINGS_SCHEMA,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            run_id: None,
+            started_unix_ms: None,
             workers: default_workers(),
             count: 100_000_000,
             nap_ns: 10_000_000,
@@ -120,6 +145,50 @@ impl Settings {
         Ok(s)
     }
 
+    /// Marks these settings as those of a bench run starting now, with a fresh id.
+    pub fn start_run(&mut self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        self.started_unix_ms = Some(u64::try_from(now.as_millis()).unwrap_or(u64::MAX));
+        self.run_id = Some(format!("{:016x}", fastrand::u64(..)));
+    }
+
+    /// When the run that recorded these settings started, if it said.
+    pub fn started(&self) -> Option<std::time::SystemTime> {
+        self.started_unix_ms
+            .map(|ms| std::time::UNIX_EPOCH + Duration::from_millis(ms))
+    }
+
+    /// Checks values read from a file against the CLI's bounds (worker counts 1-256, counts,
+    /// naps, tasks) and the schema version.
+    pub fn validate(self, path: &Path) -> Result<Settings> {
+        let named = |e: Error| Error::invalid("settings file", path.display(), e.to_string());
+        if self.schema_version > SETTINGS_SCHEMA {
+            return Err(Error::invalid(
+                "settings file",
+                path.display(),
+                format!(
+                    "schema version {} was written by a newer poolscale ({}); this one reads up to {SETTINGS_SCHEMA}",
+                    self.schema_version,
+                    if self.tool_version.is_empty() {
+                        "unknown"
+                    } else {
+                        &self.tool_version
+                    }
+                ),
+            ));
+        }
+        if self.workers.is_empty() {
+            return Err(named(Error::invalid("worker list", "[]", "is empty")));
+        }
+        for &w in &self.workers {
+            limits::workers(w).map_err(named)?;
+        }
+        self.workloads().validate().map_err(named)?;
+        Ok(self)
+    }
+
     /// square_sleep's nap.
     pub fn nap(&self) -> Duration {
         Duration::from_nanos(self.nap_ns)
@@ -130,7 +199,8 @@ impl Settings {
     pub fn save(&self, criterion_dir: &Path, baseline: Option<&str>) -> Result<()> {
         std::fs::create_dir_all(criterion_dir)
             .map_err(|e| Error::io(format!("cannot create `{}`", criterion_dir.display()), e))?;
-        let json = serde_json::to_string_pretty(self).expect("settings serialise");
+        let json = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::invalid("settings", "?", e.to_string()))?;
         let mut paths = vec![criterion_dir.join(SETTINGS_FILE)];
         if let Some(b) = baseline {
             paths.push(baseline_settings_path(criterion_dir, b));
@@ -142,6 +212,31 @@ impl Settings {
         Ok(())
     }
 
+    /// Reads the settings recorded by the run that wrote `baseline` itself (`new`: the latest
+    /// run's), without falling back to another run's; `Ok(None)` when there are none.
+    pub fn load_exact(criterion_dir: &Path, baseline: &str) -> Result<Option<Settings>> {
+        let p = if baseline == "new" {
+            criterion_dir.join(SETTINGS_FILE)
+        } else {
+            baseline_settings_path(criterion_dir, baseline)
+        };
+        if !p.exists() {
+            return Ok(None);
+        }
+        Settings::read(&p).map(Some)
+    }
+
+    /// Reads and validates one settings file.
+    fn read(p: &Path) -> Result<Settings> {
+        let text = crate::data::read_small_file(p, 1 << 20)?;
+        let settings: Settings =
+            serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
+                path: p.to_path_buf(),
+                source,
+            })?;
+        settings.validate(p)
+    }
+
     /// Reads the settings saved with a Criterion directory (for a saved baseline if named and
     /// present); `Ok(None)` when the benches recorded none.
     pub fn load(criterion_dir: &Path, baseline: Option<&str>) -> Result<Option<Settings>> {
@@ -151,18 +246,79 @@ impl Settings {
         }
         candidates.push(criterion_dir.join(SETTINGS_FILE));
         for p in candidates {
-            match std::fs::read_to_string(&p) {
-                Ok(text) => {
-                    return serde_json::from_str(&text)
-                        .map(Some)
-                        .map_err(|source| Error::MalformedJson { path: p, source });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(format!("cannot read `{}`", p.display()), e)),
+            if p.exists() {
+                return Settings::read(&p).map(Some);
             }
         }
         Ok(None)
     }
+}
+
+/// The baseline a Criterion command line saves, in any form Criterion accepts:
+/// `--save-baseline NAME`, `--save-baseline=NAME`, `-s NAME`, `-sNAME`.
+pub fn saved_baseline(args: &[String]) -> Option<String> {
+    let mut it = args.iter();
+    let mut found = None;
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if a == "--save-baseline" || a == "-s" {
+            found = it.next().cloned();
+        } else if let Some(v) = a.strip_prefix("--save-baseline=") {
+            found = Some(v.to_string());
+        } else if let Some(v) = a
+            .strip_prefix("-s")
+            .filter(|v| !v.is_empty() && !a.starts_with("--"))
+        {
+            found = Some(v.to_string());
+        }
+    }
+    found
+}
+
+/// Criterion's flags that take a value (so the word after them is not the filter).
+const CRITERION_VALUE_FLAGS: [&str; 19] = [
+    "--save-baseline",
+    "-s",
+    "--baseline",
+    "-b",
+    "--baseline-lenient",
+    "--load-baseline",
+    "--sample-size",
+    "--warm-up-time",
+    "--measurement-time",
+    "--nresamples",
+    "--noise-threshold",
+    "--confidence-level",
+    "--significance-level",
+    "--color",
+    "-c",
+    "--format",
+    "--plotting-backend",
+    "--output-format",
+    "--profile-time",
+];
+
+/// The filter of a Criterion command line (its first positional argument) and whether `--exact`
+/// was given; `None` when it runs everything.
+pub fn criterion_filter(args: &[String]) -> Option<(String, bool)> {
+    let exact = args.iter().any(|a| a == "--exact");
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        if CRITERION_VALUE_FLAGS.contains(&a.as_str()) {
+            it.next();
+        } else if !a.starts_with('-') {
+            return Some((a.clone(), exact));
+        }
+    }
+    None
+}
+
+/// Whether a Criterion command line gives `flag` (as `flag VALUE` or `flag=VALUE`).
+pub fn has_flag(args: &[String], flag: &str) -> bool {
+    args.iter()
+        .any(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
 }
 
 fn baseline_settings_path(dir: &Path, baseline: &str) -> PathBuf {
@@ -199,4 +355,81 @@ pub fn criterion_home() -> PathBuf {
         return PathBuf::from(t).join("criterion");
     }
     PathBuf::from("target/criterion")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn every_form_of_save_baseline_is_recognised() {
+        for line in [
+            "scaling --bench --save-baseline main",
+            "scaling --bench --save-baseline=main",
+            "scaling --bench -s main",
+            "scaling --bench -smain",
+            "scaling --bench countdown --save-baseline main --noplot",
+        ] {
+            assert_eq!(
+                saved_baseline(&args(line)).as_deref(),
+                Some("main"),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            saved_baseline(&args("scaling --bench --baseline main")),
+            None
+        );
+        assert_eq!(
+            criterion_filter(&args("scaling --bench -s main square_sleep --noplot")),
+            Some(("square_sleep".into(), false))
+        );
+        assert_eq!(criterion_filter(&args("scaling --bench --quick")), None);
+        assert_eq!(
+            criterion_filter(&args("scaling --bench --exact dispatch/threads/1")),
+            Some(("dispatch/threads/1".into(), true))
+        );
+        assert!(has_flag(
+            &args("x --measurement-time=3"),
+            "--measurement-time"
+        ));
+        assert!(!has_flag(
+            &args("x --measurement-times"),
+            "--measurement-time"
+        ));
+        assert_eq!(
+            saved_baseline(&args("scaling --bench --sample-size 10")),
+            None
+        );
+    }
+
+    #[test]
+    fn files_of_the_previous_version_still_load_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        // Written by poolscale 0.1: no schema_version, tool_version, run_id or start.
+        let v1 = include_str!("../tests/fixtures/poolscale-settings.v1.json");
+        std::fs::write(dir.path().join(SETTINGS_FILE), v1).unwrap();
+        let s = Settings::load(dir.path(), None).unwrap().unwrap();
+        assert_eq!(s.schema_version, 1);
+        assert_eq!(s.started_unix_ms, None);
+        assert!(!s.workers.is_empty());
+
+        let zero = v1.replacen("\"workers\": [", "\"workers\": [0, ", 1);
+        assert_ne!(zero, v1);
+        std::fs::write(dir.path().join(SETTINGS_FILE), zero).unwrap();
+        let e = Settings::load(dir.path(), None).unwrap_err().to_string();
+        assert!(
+            e.contains("settings file") && e.contains("between 1 and 256"),
+            "{e}"
+        );
+
+        let future = v1.replacen('{', "{\"schema_version\": 99,", 1);
+        std::fs::write(dir.path().join(SETTINGS_FILE), future).unwrap();
+        let e = Settings::load(dir.path(), None).unwrap_err().to_string();
+        assert!(e.contains("newer poolscale"), "{e}");
+    }
 }

@@ -48,6 +48,19 @@ impl Job {
     }
 }
 
+/// Planted slowdowns for `scripts/gate-calibration`, in per mille of extra work: extra
+/// decrements in every countdown (CPU-bound) and extra nap in every square (latency-bound). The
+/// script edits these two lines in a scratch copy of the source to build a deliberately slower
+/// binary, so the gate is calibrated against real code changes, never a runtime knob. Always 0
+/// here, where the extra work compiles to nothing.
+const PLANTED_CPU_PERMILLE: u64 = 0;
+const PLANTED_NAP_PERMILLE: u64 = 0;
+
+/// `x` plus `permille`/1000 of it (no overflow within [`crate::limits`]).
+const fn planted(x: u64, permille: u64) -> u64 {
+    x.saturating_add(x / 1000 * permille)
+}
+
 /// Decrements between two calls of the `check` hook in [`countdown_with`] (~0.2-2 µs of work):
 /// the `gil` strategy checks its lock's drop request there.
 pub const SLICE: u64 = 1024;
@@ -62,7 +75,7 @@ pub fn countdown(n: u64) -> u64 {
 /// machine code (the slice loop is never inlined), so their times differ only by how they run it.
 #[inline]
 pub fn countdown_with(n: u64, mut check: impl FnMut()) -> u64 {
-    let mut left = n;
+    let mut left = planted(n, PLANTED_CPU_PERMILLE);
     while left > 0 {
         countdown_steps(&mut left, SLICE);
         check();
@@ -89,7 +102,8 @@ pub fn square(x: u64) -> u64 {
 /// Program 2's `f`: sleeps `nap`, then returns `x * x`.
 pub fn square_after_sleep(x: u64, nap: Duration) -> u64 {
     if !nap.is_zero() {
-        std::thread::sleep(nap);
+        let ns = u64::try_from(nap.as_nanos()).unwrap_or(u64::MAX);
+        std::thread::sleep(Duration::from_nanos(planted(ns, PLANTED_NAP_PERMILLE)));
     }
     square(x)
 }

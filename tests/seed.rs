@@ -61,7 +61,7 @@ fn pool_prints_the_seed_shape_and_the_rounds() {
 #[test]
 fn pool_with_four_workers_or_nine_items_needs_three_rounds() {
     for args in [&["--workers", "4"][..], &["--items", "9"]] {
-        let mut a = vec!["seed", "pool", "--nap", "2ms"];
+        let mut a = vec!["seed", "pool", "--nap", "30ms"];
         a.extend_from_slice(args);
         let (code, out, _) = poolscale(&a);
         assert_eq!(code, 0);

@@ -32,7 +32,7 @@ use crate::stats::{Estimate, median, paired_ratio};
 
 /// Default time per benchmark: with the default selection a run stays within about 3 minutes on
 /// 2 cores even when every benchmark spends its budget.
-pub const DEFAULT_BUDGET: std::time::Duration = std::time::Duration::from_secs(4);
+pub const DEFAULT_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// What to compare and how.
 #[derive(Clone, Debug)]

@@ -57,9 +57,23 @@ pub struct BenchRecord {
     pub per_unit: Option<String>,
 }
 
+/// The version of `results.json`'s layout this build writes. Version 1 (poolscale 0.1) had no
+/// `schema_version`, `tool_version` or `stale`; they default when absent.
+pub const REPORT_SCHEMA: u32 = 2;
+
+fn schema_v1() -> u32 {
+    1
+}
+
 /// A whole report: where the numbers came from, and one record per benchmark.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
+    /// Layout version of this file (see [`REPORT_SCHEMA`]).
+    #[serde(default = "schema_v1")]
+    pub schema_version: u32,
+    /// The poolscale version that wrote it (empty before 0.2).
+    #[serde(default)]
+    pub tool_version: String,
     /// Always `poolscale`; marks files this tool wrote.
     pub generator: String,
     /// The Criterion directory read.
@@ -76,6 +90,9 @@ pub struct Report {
     pub records: Vec<BenchRecord>,
     /// Bench ids expected from the worker list but absent.
     pub missing: Vec<String>,
+    /// Bench ids whose results predate the run read (left by an earlier run): not reported.
+    #[serde(default)]
+    pub stale: Vec<String>,
 }
 
 /// The group's ideal time for `strategy` at `w` workers, given its 1-worker time `t1` (ns).
@@ -163,6 +180,9 @@ impl Report {
             })
             .collect();
         Report {
+            schema_version: REPORT_SCHEMA,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            stale: data.stale.clone(),
             generator: "poolscale".into(),
             criterion_dir: criterion_dir.to_path_buf(),
             baseline: baseline.to_string(),
@@ -210,14 +230,40 @@ impl Report {
     }
 
     /// Reads a `results.json` written by [`json`].
+    /// Reads a `results.json` written by any version of `poolscale report`, checking every number
+    /// a comparison would use.
     pub fn load_json(path: &Path) -> Result<Report> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
+        let text = crate::data::read_small_file(path, 64 << 20)?;
         let report: Report =
             serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
                 path: path.to_path_buf(),
                 source,
             })?;
+        let bad = |reason: String| Error::invalid("results file", path.display(), reason);
+        if report.schema_version > REPORT_SCHEMA {
+            return Err(bad(format!(
+                "schema version {} was written by a newer poolscale; this one reads up to {REPORT_SCHEMA}",
+                report.schema_version
+            )));
+        }
+        if report.records.is_empty() {
+            return Err(bad("it has no records: nothing to compare against".into()));
+        }
+        for r in &report.records {
+            crate::limits::workers(r.workers).map_err(|e| bad(format!("{}: {e}", r.id)))?;
+            let (lo, m, hi) = (r.median_lower_ns, r.median_ns, r.median_upper_ns);
+            let ok = [lo, m, hi].iter().all(|v| v.is_finite())
+                && lo >= 0.0
+                && m > 0.0
+                && lo <= m
+                && m <= hi;
+            if !ok {
+                return Err(bad(format!(
+                    "{}: its median {m} ns is not a positive time inside its interval [{lo}, {hi}]",
+                    r.id
+                )));
+            }
+        }
         Ok(report)
     }
 }
@@ -359,4 +405,24 @@ pub fn write_all(report: &Report, out: &Path, force: bool) -> Result<Vec<PathBuf
     }
     dir.finish()?;
     Ok(paths)
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_results_json_that_poolscale_0_1_wrote() {
+        // reports/results.json as committed before schema versions existed.
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/results.v1.json"
+        ));
+        let r = Report::load_json(path).unwrap();
+        assert_eq!(r.schema_version, 1);
+        assert!(r.tool_version.is_empty() && r.stale.is_empty());
+        assert_eq!(r.settings.schema_version, 1);
+        assert_eq!(r.records.len(), 145);
+        assert!(r.get(Group::CountdownWeak, StrategyKind::Gil, 2).is_some());
+    }
 }
