@@ -21,7 +21,6 @@
 //! the other groups' older results in place).
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -123,35 +122,9 @@ fn subdirs(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-/// Reads a small regular file as text: a FIFO, a device or a file over `max` bytes is an error
-/// naming it (never a hang or an unbounded read).
-pub fn read_small_file(path: &Path, max: u64) -> Result<String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
-    if !meta.is_file() {
-        return Err(Error::invalid(
-            "file",
-            path.display(),
-            "not a regular file (a directory, FIFO, socket or device)",
-        ));
-    }
-    if meta.len() > max {
-        return Err(Error::invalid(
-            "file",
-            path.display(),
-            format!("{} bytes, more than the {max} expected", meta.len()),
-        ));
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(max + 1).read_to_string(&mut text))
-        .map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
-    Ok(text)
-}
-
 /// Reads one `estimates.json`.
 pub fn read_estimates(path: &Path) -> Result<(Estimate, Estimate)> {
-    let text = read_small_file(path, MAX_ESTIMATES_BYTES)?;
+    let text = crate::fsutil::read_small_file(path, MAX_ESTIMATES_BYTES)?;
     let raw: RawEstimates = serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
         path: path.to_path_buf(),
         source,

@@ -68,6 +68,18 @@ pub enum Error {
         timeout: Duration,
     },
 
+    /// Job `job` sat in the shared pipe unannounced while workers were idle: one of them read it
+    /// and stalled before saying `TOOK`.
+    #[error("no worker announced job {job} within {} although {idle} idle: one of them read it and stalled", humantime::format_duration(*timeout))]
+    WorkerStalled {
+        /// The lowest job no worker announced.
+        job: usize,
+        /// The timeout it exceeded.
+        timeout: Duration,
+        /// The idle workers, e.g. "worker 1 (pid 4242) was".
+        idle: String,
+    },
+
     /// The pool lost a worker earlier and refuses to run more maps.
     #[error("the process pool is broken (an earlier map failed: {0}); start a new pool")]
     PoolBroken(String),
@@ -118,6 +130,17 @@ pub enum Error {
         pid: u32,
         /// What went wrong.
         detail: String,
+    },
+
+    /// The OS refused to start a worker thread.
+    #[error("{strategy} cannot start worker thread {worker}: {source}")]
+    ThreadSpawn {
+        /// The strategy's name.
+        strategy: &'static str,
+        /// The worker index.
+        worker: usize,
+        /// The OS error.
+        source: std::io::Error,
     },
 
     /// A map finished without a result for one of its jobs (a strategy bug).

@@ -22,10 +22,7 @@ pub fn install() {
         let _ = ctrlc::set_handler(|| {
             INTERRUPTED.store(true, Ordering::SeqCst);
             for &pgid in GROUPS.lock().unwrap_or_else(PoisonError::into_inner).iter() {
-                // SAFETY: kill(2) with plain integers; a negative pid names a process group.
-                unsafe {
-                    libc::kill(-pgid, libc::SIGKILL);
-                }
+                crate::sys::kill_group(pgid);
             }
             if POOLS.load(Ordering::SeqCst) == 0 {
                 eprintln!("poolscale: interrupted");

@@ -5,10 +5,12 @@
 //! Criterion measures them (`benches/scaling.rs`); [`report`] turns Criterion's results into
 //! tables, charts and exports; [`gate`] fails CI on scaling regressions; [`seed`] re-enacts the
 //! original Python programs.
+#![deny(unsafe_code)]
 
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod fsutil;
 pub mod gate;
 pub mod gil;
 pub mod group;
@@ -24,6 +26,7 @@ pub mod seed;
 pub mod settings;
 pub mod stats;
 pub mod strategy;
+pub mod sys;
 pub mod units;
 pub mod workload;
 

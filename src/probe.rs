@@ -151,6 +151,7 @@ impl Drop for Probe {
 /// The probe process's loop (what `poolscale __probe` runs); returns the exit code.
 pub fn serve() -> i32 {
     crate::strategy::processes::worker::exit_with_parent();
+    crate::sys::ignore_interrupts();
     let (mut input, mut output) = match crate::strategy::processes::worker::raw_stdio() {
         Ok(io) => io,
         Err(e) => {

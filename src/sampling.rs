@@ -105,6 +105,7 @@ pub enum Reply {
 /// input. Returns the exit code.
 pub fn serve() -> i32 {
     crate::strategy::processes::worker::exit_with_parent();
+    crate::sys::ignore_interrupts();
     let options = match std::env::current_exe() {
         Ok(exe) => Options {
             worker_program: Some(exe),

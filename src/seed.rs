@@ -529,10 +529,7 @@ pub fn write_markdown(path: &Path, name: &str, section: &str, machine: &Machine)
             });
         }
     };
-    let tmp = path.with_extension("md.tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))
+    crate::fsutil::atomic_write(path, text.as_bytes())
 }
 
 /// Markdown for program 1's table.

@@ -228,7 +228,7 @@ impl Settings {
 
     /// Reads and validates one settings file.
     fn read(p: &Path) -> Result<Settings> {
-        let text = crate::data::read_small_file(p, 1 << 20)?;
+        let text = crate::fsutil::read_small_file(p, 1 << 20)?;
         let settings: Settings =
             serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
                 path: p.to_path_buf(),

@@ -38,6 +38,17 @@ impl Job {
         }
     }
 
+    /// How long a worker may hold this job before the process pool gives up on it, when no
+    /// `--job-timeout` is set: 30 s plus ten times its nap, or 20 ns per decrement (~40 times a
+    /// countdown's usual pace). Generous on purpose: it exists so that nothing hangs forever.
+    pub fn default_timeout(&self) -> Duration {
+        let slack = Duration::from_secs(30);
+        match *self {
+            Job::Countdown { n } => slack + Duration::from_nanos(n.saturating_mul(20)),
+            Job::Square { nap_ns, .. } => slack + Duration::from_nanos(nap_ns.saturating_mul(10)),
+        }
+    }
+
     /// The result [`Job::run`] returns, computed without doing the work: what every strategy's
     /// output is checked against.
     pub fn expected(&self) -> u64 {

@@ -427,3 +427,26 @@ fn a_closed_stdout_ends_quietly_with_the_commands_own_exit_code() {
         assert_eq!(status.code(), Some(0), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_thread_the_os_refuses_is_an_error_naming_the_worker() {
+    // Too little address space for 256 thread stacks: spawning fails part-way.
+    for strategy in ["threads", "crossbeam", "gil"] {
+        let cmd = format!(
+            "ulimit -v 200000; exec '{}' run --workload square --strategy {strategy} --workers 256 --tasks 256 --nap 0s",
+            common::bin().display()
+        );
+        let out = Command::new("bash").args(["-c", &cmd]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            eprintln!("skipped for {strategy}: this machine started 256 threads within the limit");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(2), "{strategy}: {err}");
+        assert!(
+            err.contains(&format!("{strategy} cannot start worker thread")),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

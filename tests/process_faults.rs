@@ -146,6 +146,32 @@ fn a_hung_worker_times_out() {
 }
 
 #[test]
+fn a_job_read_but_never_announced_times_out() {
+    // The worker that reads job 1 stalls before saying TOOK: no worker holds it on record.
+    let mut options = common::faulty("stall@1");
+    options.job_timeout = Some(Duration::from_millis(300));
+    let (err, _) = fail_with(&options, &naps(3, 1));
+    assert!(matches!(err, Error::WorkerStalled { job: 1, .. }), "{err}");
+    let e = err.to_string();
+    assert!(
+        e.contains("job 1") && e.contains("300ms") && e.contains("idle"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_default_job_timeout_is_derived_from_the_job() {
+    let nap = poolscale::Job::Square {
+        x: 1,
+        nap_ns: 2_000_000_000,
+    };
+    assert_eq!(nap.default_timeout(), Duration::from_secs(50));
+    let count = poolscale::Job::Countdown { n: 100_000_000 };
+    assert_eq!(count.default_timeout(), Duration::from_secs(32));
+    assert_eq!(poolscale::Options::default().job_timeout, None);
+}
+
+#[test]
 fn a_missing_binary_is_named() {
     let options = Options {
         worker_program: Some("/nonexistent/poolscale".into()),
@@ -255,6 +281,64 @@ fn workers_exit_when_their_parent_is_killed() {
             "orphaned workers kept running: {kids:?}"
         );
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_c_at_a_terminal_always_ends_with_130() {
+    // A terminal's Ctrl-C (or a SIGTERM to the job) reaches the whole process group: the workers
+    // must not die first and turn it into "worker killed by signal 2". Repeated: it was a race.
+    use std::os::unix::process::CommandExt;
+    for (round, sig) in [
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGINT,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let child = Command::new(common::bin())
+            .args([
+                "run",
+                "--workload",
+                "square",
+                "--strategy",
+                "processes",
+                "--tasks",
+                "8",
+            ])
+            .args(["--workers", "3", "--nap", "20s"])
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let kids = loop {
+            let kids = common::children_of(child.id());
+            if kids.len() == 3 {
+                break kids;
+            }
+            assert!(Instant::now() < deadline, "workers never appeared");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        std::thread::sleep(Duration::from_millis(100 + 50 * round as u64));
+        // SAFETY: kill(2) with plain integers; the negative pid names the child's group.
+        unsafe {
+            libc::kill(-(child.id() as i32), sig);
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "round {round}, signal {sig}: {stderr}"
+        );
+        for k in kids {
+            assert!(!common::exists(k), "worker {k} left behind");
+        }
     }
 }
 

@@ -233,7 +233,7 @@ impl Report {
     /// Reads a `results.json` written by any version of `poolscale report`, checking every number
     /// a comparison would use.
     pub fn load_json(path: &Path) -> Result<Report> {
-        let text = crate::data::read_small_file(path, 64 << 20)?;
+        let text = crate::fsutil::read_small_file(path, 64 << 20)?;
         let report: Report =
             serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
                 path: path.to_path_buf(),
@@ -313,12 +313,15 @@ impl Format {
 /// listed there (or absent ones) are ever replaced, so a user's own files are never overwritten.
 pub const MANIFEST: &str = ".poolscale-report";
 
-/// Guards an output directory: creates it, and refuses to replace files `report` did not write.
+/// Guards an output directory: creates it, locks it against a concurrent `report`, and refuses
+/// to replace files `report` did not write. The manifest names a file *before* the file is put in
+/// place, so an interrupted run leaves only files a later run may replace.
 pub struct OutDir {
     dir: PathBuf,
     ours: BTreeSet<String>,
     written: Vec<String>,
     force: bool,
+    _lock: crate::fsutil::DirLock,
 }
 
 impl OutDir {
@@ -326,14 +329,22 @@ impl OutDir {
     pub fn open(dir: &Path, force: bool) -> Result<OutDir> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
-        let ours = std::fs::read_to_string(dir.join(MANIFEST))
-            .map(|s| s.lines().map(str::to_string).collect())
-            .unwrap_or_default();
+        let lock = crate::fsutil::DirLock::acquire(dir, std::time::Duration::from_secs(60))?;
+        let manifest = dir.join(MANIFEST);
+        let ours = if manifest.exists() {
+            crate::fsutil::read_small_file(&manifest, 1 << 20)?
+                .lines()
+                .map(str::to_string)
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
         Ok(OutDir {
             dir: dir.to_path_buf(),
             ours,
             written: Vec::new(),
             force,
+            _lock: lock,
         })
     }
 
@@ -349,12 +360,20 @@ impl OutDir {
                         .into(),
             });
         }
-        let tmp = self.dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, contents)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))?;
+        if self.ours.insert(name.to_string()) {
+            self.save_manifest()?;
+        }
+        crate::fsutil::atomic_write(&path, contents)?;
         self.written.push(name.to_string());
         Ok(path)
+    }
+
+    fn save_manifest(&self) -> Result<()> {
+        let list: Vec<&str> = self.ours.iter().map(String::as_str).collect();
+        crate::fsutil::atomic_write(
+            &self.dir.join(MANIFEST),
+            (list.join("\n") + "\n").as_bytes(),
+        )
     }
 
     /// The path a file would have.
@@ -367,13 +386,8 @@ impl OutDir {
         self.force || self.ours.contains(name) || !self.dir.join(name).exists()
     }
 
-    /// Records the files written so later runs may replace them.
-    pub fn finish(mut self) -> Result<Vec<String>> {
-        self.ours.extend(self.written.iter().cloned());
-        let list: Vec<&str> = self.ours.iter().map(String::as_str).collect();
-        let path = self.dir.join(MANIFEST);
-        std::fs::write(&path, list.join("\n") + "\n")
-            .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))?;
+    /// The files written (the manifest already lists them).
+    pub fn finish(self) -> Result<Vec<String>> {
         Ok(self.written)
     }
 }

@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use crossbeam::channel;
 
-use super::{Observer, Outcome, Strategy, StrategyKind, in_order, join_all, run_here};
+use super::{
+    Observer, Outcome, Strategy, StrategyKind, in_order, join_all, run_here, spawn_workers,
+};
 use crate::error::Result;
 use crate::workload::Job;
 
@@ -41,21 +43,19 @@ impl Strategy for Crossbeam {
         }
         drop(job_tx);
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..self.workers)
-                .map(|worker| {
-                    let (job_rx, out_tx) = (job_rx.clone(), out_tx.clone());
-                    s.spawn(move || {
-                        for i in job_rx {
-                            let outcome = run_here(&jobs[i], i, worker, t0, on_start);
-                            if out_tx.send((i, outcome)).is_err() {
-                                break;
-                            }
+            let handles = spawn_workers(s, self.workers, "crossbeam", |worker| {
+                let (job_rx, out_tx) = (job_rx.clone(), out_tx.clone());
+                move || {
+                    for i in job_rx {
+                        let outcome = run_here(&jobs[i], i, worker, t0, on_start);
+                        if out_tx.send((i, outcome)).is_err() {
+                            break;
                         }
-                    })
-                })
-                .collect();
+                    }
+                }
+            });
             drop(out_tx);
-            join_all(handles, "crossbeam")
+            join_all(handles?, "crossbeam")
         })?;
         in_order(jobs.len(), out_rx.try_iter(), "crossbeam")
     }

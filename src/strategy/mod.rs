@@ -169,7 +169,9 @@ pub struct Options {
     /// The program that `processes` runs as a worker (`poolscale __worker`). `None`: find the
     /// `poolscale` binary (see [`processes::default_worker_program`]).
     pub worker_program: Option<PathBuf>,
-    /// `processes`: a worker that holds one job longer than this is killed and the map fails.
+    /// `processes`: a worker that holds one job (or leaves one unannounced) longer than this is
+    /// killed and the map fails (`None`: a generous timeout derived from each job, see
+    /// [`crate::Job::default_timeout`]).
     pub job_timeout: Option<Duration>,
     /// `processes`: extra environment for the workers (used by the fault-injection tests).
     pub worker_env: Vec<(String, String)>,
@@ -267,25 +269,50 @@ where
 {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let parts = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|worker| {
-                let (next, run) = (&next, &run);
-                s.spawn(move || {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if i >= jobs {
-                            break;
-                        }
-                        mine.push((i, run(worker, i)));
+        let handles = spawn_workers(s, workers, strategy, |worker| {
+            let (next, run) = (&next, &run);
+            move || {
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= jobs {
+                        break;
                     }
-                    mine
-                })
-            })
-            .collect();
+                    mine.push((i, run(worker, i)));
+                }
+                mine
+            }
+        })?;
         join_all(handles, strategy)
     })?;
     in_order(jobs, parts.into_iter().flatten(), strategy)
+}
+
+/// Spawns `workers` named scoped threads, `make(worker)` giving each its body. A thread the OS
+/// refuses is an [`Error::ThreadSpawn`] naming the strategy and worker, not a panic (the threads
+/// already started finish and are joined when the scope ends).
+pub(crate) fn spawn_workers<'scope, 'env, T, F>(
+    s: &'scope std::thread::Scope<'scope, 'env>,
+    workers: usize,
+    strategy: &'static str,
+    mut make: impl FnMut(usize) -> F,
+) -> Result<Vec<std::thread::ScopedJoinHandle<'scope, T>>>
+where
+    F: FnOnce() -> T + Send + 'scope,
+    T: Send + 'scope,
+{
+    (0..workers)
+        .map(|worker| {
+            std::thread::Builder::new()
+                .name(format!("{strategy}-{worker}"))
+                .spawn_scoped(s, make(worker))
+                .map_err(|source| Error::ThreadSpawn {
+                    strategy,
+                    worker,
+                    source,
+                })
+        })
+        .collect()
 }
 
 /// Joins scoped worker threads, turning a panic into [`Error::ThreadPanicked`] naming the worker.

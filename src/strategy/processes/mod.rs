@@ -15,9 +15,9 @@
 pub mod protocol;
 pub mod worker;
 
-use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::io::{PipeReader, PipeWriter};
+use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use self::protocol::{JOB_LEN, PROTOCOL_VERSION, REPLY_LEN, Reply, decode_reply, encode_job};
 use super::{Observer, Options, Outcome, Started, Strategy, StrategyKind, elapsed_ns};
 use crate::error::{Error, Result};
+use crate::sys::Interest;
 use crate::workload::Job;
 
 /// The hidden subcommand that turns `poolscale` into a worker.
@@ -87,10 +88,10 @@ struct Worker {
 pub struct ProcessPool {
     workers: Vec<Worker>,
     /// Write end of the shared job pipe (non-blocking). `None` once closed.
-    jobs_tx: Option<File>,
+    jobs_tx: Option<PipeWriter>,
     /// Our copy of the read end: keeps writes from failing with EPIPE if every worker died, so
     /// that the death is reported, not a broken pipe.
-    jobs_rx: OwnedFd,
+    jobs_rx: PipeReader,
     job_timeout: Option<Duration>,
     /// Why the pool refuses work, after a failed map.
     broken: Option<String>,
@@ -98,54 +99,13 @@ pub struct ProcessPool {
     _interrupt: crate::interrupt::PoolGuard,
 }
 
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
-    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    if rc != 0 {
-        return Err(Error::io(
-            "cannot create the job pipe",
-            std::io::Error::last_os_error(),
-        ));
-    }
-    use std::os::fd::FromRawFd;
-    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-fn set_nonblocking(fd: &impl AsRawFd) -> std::io::Result<()> {
-    let fd = fd.as_raw_fd();
-    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
 /// Describes how a process ended, e.g. "was killed by signal 9 (SIGKILL)".
 pub fn describe_exit(status: ExitStatus) -> String {
     if let Some(sig) = status.signal() {
-        // SAFETY: strsignal returns a pointer to a static or thread-local string (or null).
-        let name = unsafe {
-            let p = libc::strsignal(sig);
-            if p.is_null() {
-                String::new()
-            } else {
-                std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
-            }
-        };
-        let abbrev = match sig {
-            libc::SIGKILL => " (SIGKILL)",
-            libc::SIGTERM => " (SIGTERM)",
-            libc::SIGSEGV => " (SIGSEGV)",
-            libc::SIGABRT => " (SIGABRT)",
-            libc::SIGINT => " (SIGINT)",
-            _ => "",
-        };
-        format!("was killed by signal {sig}{abbrev}: {name}")
+        match crate::sys::signal_name(sig) {
+            Some(name) => format!("was killed by signal {sig} ({name})"),
+            None => format!("was killed by signal {sig}"),
+        }
     } else {
         match status.code() {
             Some(c) => format!("exited with status {c}"),
@@ -161,11 +121,12 @@ impl ProcessPool {
             Some(p) => p.clone(),
             None => default_worker_program()?,
         };
-        let (rx, tx) = pipe()?;
-        set_nonblocking(&tx).map_err(|e| Error::io("cannot configure the job pipe", e))?;
+        let (rx, tx) = std::io::pipe().map_err(|e| Error::io("cannot create the job pipe", e))?;
+        crate::sys::set_nonblocking(tx.as_fd())
+            .map_err(|e| Error::io("cannot configure the job pipe", e))?;
         let mut pool = ProcessPool {
             workers: Vec::with_capacity(workers),
-            jobs_tx: Some(File::from(tx)),
+            jobs_tx: Some(tx),
             jobs_rx: rx,
             job_timeout: options.job_timeout,
             broken: None,
@@ -199,7 +160,7 @@ impl ProcessPool {
             .stdout
             .take()
             .ok_or_else(|| spawn_err(std::io::Error::other("the child has no stdout pipe")))?;
-        set_nonblocking(&stdout).map_err(spawn_err)?;
+        crate::sys::set_nonblocking(stdout.as_fd()).map_err(spawn_err)?;
         self.workers.push(Worker {
             child,
             pid,
@@ -264,39 +225,25 @@ impl ProcessPool {
     /// up, at most `timeout`; returns the workers to read. The caller's next write attempt acts on
     /// writability.
     fn poll(&mut self, want_write: bool, timeout: Duration) -> Result<Vec<usize>> {
-        let mut fds: Vec<libc::pollfd> = self
+        let mut fds: Vec<Interest<'_>> = self
             .workers
             .iter()
-            .map(|w| libc::pollfd {
-                fd: w.stdout.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
+            .map(|w| Interest {
+                fd: w.stdout.as_fd(),
+                write: false,
             })
             .collect();
         if want_write && let Some(tx) = &self.jobs_tx {
-            fds.push(libc::pollfd {
-                fd: tx.as_raw_fd(),
-                events: libc::POLLOUT,
-                revents: 0,
+            fds.push(Interest {
+                fd: tx.as_fd(),
+                write: true,
             });
         }
-        let ms = libc::c_int::try_from(timeout.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
-        // SAFETY: `fds` is a valid, initialised array of `fds.len()` pollfd structs.
-        let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-        if rc < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == ErrorKind::Interrupted {
-                return Ok(Vec::new());
-            }
-            return Err(self.fail(Error::io("poll on the worker pipes failed", e)));
+        let n = self.workers.len();
+        match crate::sys::poll(&fds, timeout) {
+            Ok(ready) => Ok(ready.into_iter().filter(|&k| k < n).collect()),
+            Err(e) => Err(self.fail(Error::io("poll on the worker pipes failed", e))),
         }
-        Ok(fds
-            .iter()
-            .take(self.workers.len())
-            .enumerate()
-            .filter(|(_, p)| p.revents != 0)
-            .map(|(k, _)| k)
-            .collect())
     }
 
     /// Reads whatever worker `k` has written; returns its whole replies and whether it hung up.
@@ -398,11 +345,41 @@ impl ProcessPool {
         Ok(())
     }
 
-    fn check_timeouts(&mut self) -> Result<Option<Duration>> {
-        let Some(limit) = self.job_timeout else {
-            return Ok(None);
-        };
+    /// Fails the map when a worker has held its job for `limit`, or when job `untaken` (the lowest
+    /// not yet announced) has waited `limit` since the last sign of progress while some worker
+    /// was idle (it read the job and stalled). Returns how long until the next deadline.
+    fn check_timeouts(
+        &mut self,
+        limit: Duration,
+        untaken: Option<usize>,
+        last_progress: Instant,
+    ) -> Result<Duration> {
         let mut next = limit;
+        if let Some(job) = untaken {
+            let idle: Vec<String> = self
+                .workers
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.current.is_none())
+                .map(|(k, w)| format!("worker {k} (pid {})", w.pid))
+                .collect();
+            if !idle.is_empty() {
+                let quiet = last_progress.elapsed();
+                if quiet >= limit {
+                    let idle = format!(
+                        "{} {}",
+                        idle.join(", "),
+                        if idle.len() == 1 { "was" } else { "were" }
+                    );
+                    return Err(self.fail(Error::WorkerStalled {
+                        job,
+                        timeout: limit,
+                        idle,
+                    }));
+                }
+                next = next.min(limit - quiet);
+            }
+        }
         for k in 0..self.workers.len() {
             if let Some((job, since)) = self.workers[k].current {
                 let held = since.elapsed();
@@ -418,7 +395,7 @@ impl ProcessPool {
                 next = next.min(limit - held);
             }
         }
-        Ok(Some(next))
+        Ok(next)
     }
 }
 
@@ -465,17 +442,35 @@ impl Strategy for ProcessPool {
         let mut results: Vec<Option<Outcome>> = vec![None; jobs.len()];
         let mut taken = vec![false; jobs.len()];
         let mut remaining = jobs.len();
+        // `--job-timeout`, or one derived from the jobs (see `Job::default_timeout`).
+        let limit = self.job_timeout.unwrap_or_else(|| {
+            jobs.iter()
+                .map(Job::default_timeout)
+                .max()
+                .unwrap_or_default()
+        });
+        let mut last_progress = Instant::now();
+        let mut lowest_untaken = 0;
         while remaining > 0 {
             self.feed(&bytes, &mut written)?;
-            // Without a job timeout, wake up once a second anyway: a worker that died is noticed
-            // through its hang-up, and this bounds the wait if that were ever missed.
-            let wait = self.check_timeouts()?.unwrap_or(Duration::from_secs(1));
+            while lowest_untaken < jobs.len() && taken[lowest_untaken] {
+                lowest_untaken += 1;
+            }
+            let untaken = (lowest_untaken < jobs.len()).then_some(lowest_untaken);
+            // Wake up at least once a second: a worker that died is noticed through its hang-up,
+            // and this bounds the wait if that were ever missed.
+            let wait = self
+                .check_timeouts(limit, untaken, last_progress)?
+                .min(Duration::from_secs(1));
             let ready = self.poll(written < bytes.len(), wait)?;
             if crate::interrupt::requested() {
                 return Err(self.fail(Error::Interrupted));
             }
             for k in ready {
                 let (replies, eof) = self.read_worker(k)?;
+                if !replies.is_empty() {
+                    last_progress = Instant::now();
+                }
                 for r in replies {
                     let pid = self.workers[k].pid;
                     match r {

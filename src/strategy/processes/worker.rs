@@ -5,7 +5,8 @@
 //!
 //! For the fault tests, `POOLSCALE_WORKER_FAULT=ACTION@JOB` makes the worker that takes job `JOB`
 //! misbehave: `exit` (exit 3 mid-job), `abort`, `garbage` (write text to stdout), `hang` (sleep
-//! forever), `lie` (report another job index), `wrong` (a wrong result).
+//! forever), `lie` (report another job index), `wrong` (a wrong result), `stall` (read the job,
+//! never announce it). The hook is compiled into debug builds only: a release binary ignores it.
 
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -23,6 +24,7 @@ enum Fault {
     Hang,
     Lie,
     Wrong,
+    Stall,
 }
 
 fn parse_fault(spec: &str) -> Option<(Fault, u64)> {
@@ -34,6 +36,7 @@ fn parse_fault(spec: &str) -> Option<(Fault, u64)> {
         "hang" => Fault::Hang,
         "lie" => Fault::Lie,
         "wrong" => Fault::Wrong,
+        "stall" => Fault::Stall,
         _ => return None,
     };
     Some((fault, job.parse().ok()?))
@@ -57,7 +60,13 @@ pub fn exit_with_parent() {
 /// Runs the worker loop on stdin/stdout; returns the process exit code.
 pub fn serve() -> i32 {
     exit_with_parent();
-    let fault = std::env::var(FAULT_ENV).ok().and_then(|s| parse_fault(&s));
+    crate::sys::ignore_interrupts();
+    // The fault hook exists in debug builds only (the tests'); a release binary never reads it.
+    let fault = if cfg!(debug_assertions) {
+        std::env::var(FAULT_ENV).ok().and_then(|s| parse_fault(&s))
+    } else {
+        None
+    };
     // Raw, unbuffered handles: a buffered stdin would read ahead and steal jobs that belong to
     // sibling workers sharing the pipe, and every reply must reach the parent at once.
     let (mut input, mut output) = match raw_stdio() {
@@ -98,6 +107,12 @@ pub fn serve() -> i32 {
                 return 2;
             }
         };
+        if fault == Some((Fault::Stall, index)) {
+            // Read the job, never announce it.
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
         if !say(&mut output, Reply::Took { index }) {
             return 1;
         }
@@ -123,6 +138,7 @@ pub fn serve() -> i32 {
                         value: job.expected(),
                     }
                 }
+                Fault::Stall => {} // handled before TOOK
                 Fault::Wrong => {
                     reply = Reply::Done {
                         index,
