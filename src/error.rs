@@ -179,6 +179,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// Some results predate the run being read, and `--strict` asked for none.
+    #[error("{} benchmarks of `{baseline}` predate its latest run (stale): {}; run the whole suite again (`cargo bench`) or drop --strict", ids.len(), ids.join(", "))]
+    Stale {
+        /// The baseline read (`new`: the latest run).
+        baseline: String,
+        /// The stale bench ids.
+        ids: Vec<String>,
+    },
+
     /// A JSON file (Criterion's or poolscale's) could not be parsed.
     #[error("malformed JSON in `{}`: {source}", path.display())]
     MalformedJson {

@@ -21,6 +21,7 @@ pub mod measure;
 pub mod paired;
 pub mod probe;
 pub mod report;
+pub mod run;
 pub mod sampling;
 pub mod seed;
 pub mod settings;

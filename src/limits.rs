@@ -153,6 +153,28 @@ pub fn parse_bounded(s: &str, what: &'static str, min: f64, max: f64) -> Result<
     Ok(v)
 }
 
+/// Parses a fraction from 0 to 1 (an efficiency floor).
+pub fn parse_fraction(s: &str) -> Result<f64> {
+    parse_bounded(s, "fraction", 0.0, 1.0)
+}
+
+/// Parses a ratio limit from 1 to 100 (a slowdown or measured/ideal bound).
+pub fn parse_ratio_limit(s: &str) -> Result<f64> {
+    parse_bounded(s, "ratio", 1.0, 100.0)
+}
+
+/// Parses a repeat count: 1 to 100.
+pub fn parse_repeat(s: &str) -> Result<usize> {
+    match s.trim().parse::<usize>() {
+        Ok(n @ 1..=100) => Ok(n),
+        _ => Err(Error::invalid(
+            "repeat count",
+            s,
+            "expected a whole number from 1 to 100",
+        )),
+    }
+}
+
 fn parse_fractional(s: &str) -> Option<Duration> {
     let split = s.find(|c: char| c.is_ascii_alphabetic())?;
     let (num, unit) = s.split_at(split);

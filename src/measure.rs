@@ -26,6 +26,24 @@ pub trait Arm {
     fn sample(&mut self, iters: u64) -> Result<Duration>;
 }
 
+/// Times one map of `jobs` on `pool` and checks its outputs outside the timed region; a wrong
+/// one is [`Error::WrongResults`] naming `label`. Returns the map's wall time and its outcomes.
+pub fn timed_map(
+    pool: &mut dyn Strategy,
+    jobs: &[Job],
+    label: &str,
+) -> Result<(Duration, Vec<crate::strategy::Outcome>)> {
+    let t = Instant::now();
+    let out = pool.map(jobs);
+    let wall = t.elapsed();
+    let out = out?;
+    verify(jobs, &out, pool.workers()).map_err(|detail| Error::WrongResults {
+        id: label.to_string(),
+        detail,
+    })?;
+    Ok((wall, out))
+}
+
 /// One benchmark ready to be timed: its jobs built and, unless the group times start-up, its
 /// pool started.
 pub struct Prepared {
@@ -83,19 +101,24 @@ impl Arm for Prepared {
         let mut total = Duration::ZERO;
         for _ in 0..iters.max(1) {
             crate::interrupt::check()?;
-            let t = Instant::now();
-            let out = match &mut self.pool {
-                Pool::Started(pool) => pool.map(&self.jobs),
-                Pool::PerIteration(kind, options) => kind
-                    .start(self.workers, options)
-                    .and_then(|mut pool| pool.map(&self.jobs)),
+            total += match &mut self.pool {
+                Pool::Started(pool) => timed_map(pool.as_mut(), &self.jobs, &self.label)?.0,
+                // Start-up is what is measured: start, map and stop are all timed.
+                Pool::PerIteration(kind, options) => {
+                    let t = Instant::now();
+                    let out = kind
+                        .start(self.workers, options)
+                        .and_then(|mut pool| pool.map(&self.jobs));
+                    let elapsed = t.elapsed();
+                    verify(&self.jobs, &out?, self.workers).map_err(|detail| {
+                        Error::WrongResults {
+                            id: self.label.clone(),
+                            detail,
+                        }
+                    })?;
+                    elapsed
+                }
             };
-            total += t.elapsed();
-            let out = out?;
-            verify(&self.jobs, &out, self.workers).map_err(|detail| Error::WrongResults {
-                id: self.label.clone(),
-                detail,
-            })?;
         }
         Ok(total)
     }

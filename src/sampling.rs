@@ -296,7 +296,19 @@ impl Side {
 
     /// Reads the next message within `timeout`; `what` names the request in errors.
     fn read(&mut self, timeout: Duration, what: &str) -> Result<Reply> {
-        let line = match self.lines.recv_timeout(timeout) {
+        // Wake every 100 ms so that Ctrl-C stops a long sample promptly.
+        let deadline = Instant::now() + timeout;
+        let received = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self
+                .lines
+                .recv_timeout(left.min(Duration::from_millis(100)))
+            {
+                Err(RecvTimeoutError::Timeout) if !left.is_zero() => crate::interrupt::check()?,
+                other => break other,
+            }
+        };
+        let line = match received {
             Ok(Line::Text(t)) => t,
             Ok(Line::End) | Err(RecvTimeoutError::Disconnected) => {
                 crate::interrupt::check()?;

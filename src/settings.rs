@@ -345,6 +345,15 @@ pub fn default_workers() -> Vec<usize> {
     w
 }
 
+/// Where `poolscale report` writes unless told otherwise: `target/poolscale/report` (under
+/// `$CARGO_TARGET_DIR` if set), never the committed `reports/`.
+pub fn default_report_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    target.join("poolscale").join("report")
+}
+
 /// Where Criterion writes its results, by Criterion's own rules: `$CRITERION_HOME`, else
 /// `$CARGO_TARGET_DIR/criterion`, else `target/criterion`.
 pub fn criterion_home() -> PathBuf {

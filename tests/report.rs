@@ -200,3 +200,70 @@ fn files_the_user_wrote_are_never_overwritten() {
         n != "README.md" && n != "results.json"
     }));
 }
+
+#[test]
+fn without_out_the_report_goes_under_target_never_into_reports() {
+    let crit = tempfile::tempdir().unwrap();
+    common::fake_settings(crit.path(), &[1, 2, 4]);
+    common::fake_criterion(crit.path(), "new", &common::healthy());
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::create_dir(cwd.path().join("reports")).unwrap();
+    let out = std::process::Command::new(common::bin())
+        .current_dir(cwd.path())
+        .env_remove("CARGO_TARGET_DIR")
+        .args(["report", "--criterion-dir", crit.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        cwd.path()
+            .join("target/poolscale/report/results.json")
+            .is_file()
+    );
+    assert_eq!(
+        std::fs::read_dir(cwd.path().join("reports"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn concurrent_reports_into_one_directory_all_succeed() {
+    let crit = tempfile::tempdir().unwrap();
+    common::fake_settings(crit.path(), &[1, 2, 4]);
+    common::fake_criterion(crit.path(), "new", &common::healthy());
+    let out = tempfile::tempdir().unwrap();
+    let spawn = || {
+        std::process::Command::new(common::bin())
+            .args(["report", "--criterion-dir", crit.path().to_str().unwrap()])
+            .args(["--out", out.path().to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    for _ in 0..5 {
+        let (a, b) = (spawn(), spawn());
+        for child in [a, b] {
+            let o = child.wait_with_output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
+    let manifest = std::fs::read_to_string(out.path().join(".poolscale-report")).unwrap();
+    assert!(
+        manifest.contains("results.json") && manifest.contains("README.md"),
+        "{manifest}"
+    );
+    let stray: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}

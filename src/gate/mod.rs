@@ -264,17 +264,179 @@ impl Tally {
     }
 }
 
-/// Everything the gate found.
-#[derive(Clone, Debug, Default, Serialize)]
+/// Everything the gate found. Its `Serialize` is `gate --format json`'s output.
+#[derive(Clone, Debug, Default)]
 pub struct GateResult {
-    /// Comparison rows (baseline or against mode).
+    /// Comparison rows (baseline, against or A/B mode).
     pub rows: Vec<Row>,
     /// Invariant checks.
     pub checks: Vec<Check>,
-    /// Whether missing benchmarks fail the gate.
+    /// Whether missing or inconclusive benchmarks fail the gate.
     pub strict: bool,
+    /// Whether the rows compare times normalised by each strategy's 1-worker time.
+    pub normalized: bool,
     /// `--ab`: how each comparison was sampled.
     pub ab: Vec<ab::AbDetail>,
+    /// Warnings (different settings on the two sides, stale results left out).
+    pub warnings: Vec<String>,
+}
+
+impl Serialize for GateResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            exit_code: u8,
+            normalized: bool,
+            rows: &'a [Row],
+            invariants: &'a [Check],
+            strict: bool,
+            tally: Tally,
+            ab: &'a [ab::AbDetail],
+            warnings: &'a [String],
+        }
+        Json {
+            exit_code: self.exit_code(),
+            normalized: self.normalized,
+            rows: &self.rows,
+            invariants: &self.checks,
+            strict: self.strict,
+            tally: self.tally(),
+            ab: &self.ab,
+            warnings: &self.warnings,
+        }
+        .serialize(s)
+    }
+}
+
+/// Which comparison the gate makes.
+#[derive(Clone, Debug)]
+pub enum GateMode {
+    /// Interleaved A/B of two builds (`--ab`).
+    Ab(ab::AbConfig),
+    /// The paired invariants, measured live (`--paired-invariants`).
+    Paired(paired::PairedConfig),
+    /// Checks on Criterion's saved results (`--baseline`, `--against`, `--invariants`).
+    Data(DataChecks),
+}
+
+/// The checks that read Criterion's results.
+#[derive(Clone, Debug)]
+pub struct DataChecks {
+    /// Criterion's directory.
+    pub criterion_dir: std::path::PathBuf,
+    /// A saved baseline to compare the latest run against.
+    pub baseline: Option<String>,
+    /// A `results.json` to compare the latest run against.
+    pub against: Option<std::path::PathBuf>,
+    /// Compare times divided by each strategy's 1-worker time.
+    pub normalize: bool,
+    /// Check the invariants on the latest run, with these limits.
+    pub invariants: Option<InvariantLimits>,
+    /// Regression thresholds.
+    pub thresholds: Thresholds,
+}
+
+/// What `poolscale gate` does.
+#[derive(Clone, Debug)]
+pub struct GateConfig {
+    /// The comparison.
+    pub mode: GateMode,
+    /// Missing, inconclusive or stale results fail the gate.
+    pub strict: bool,
+}
+
+/// Runs the gate, telling `progress` what it is measuring (for stderr).
+pub fn run(cfg: &GateConfig, progress: &mut dyn FnMut(&str)) -> Result<GateResult> {
+    let mut result = GateResult {
+        strict: cfg.strict,
+        ..GateResult::default()
+    };
+    match &cfg.mode {
+        GateMode::Ab(ab) => {
+            let t0 = std::time::Instant::now();
+            let (rows, details) = ab::run(ab, &mut |k, n, id| {
+                let spent = t0.elapsed().as_secs_f64();
+                let left = if k > 1 {
+                    format!(
+                        ", ~{:.0} s left",
+                        spent / (k - 1) as f64 * (n - k + 1) as f64
+                    )
+                } else {
+                    String::new()
+                };
+                progress(&format!("[{k}/{n}] {id} ({spent:.0} s{left})"));
+            })?;
+            result.rows = rows;
+            result.ab = details;
+        }
+        GateMode::Paired(p) => {
+            let mut k = 0;
+            result.checks = paired::run(p, &mut |what| {
+                k += 1;
+                progress(&format!("[{k}] {what}"));
+            })?;
+        }
+        GateMode::Data(d) => run_data_checks(d, cfg.strict, &mut result)?,
+    }
+    Ok(result)
+}
+
+fn run_data_checks(d: &DataChecks, strict: bool, result: &mut GateResult) -> Result<()> {
+    if let Some(b) = d.baseline.as_deref() {
+        match b {
+            "new" => {
+                return Err(Error::invalid(
+                    "baseline",
+                    b,
+                    "`new` is the latest run itself; compare against a baseline saved with `cargo bench -- --save-baseline NAME`",
+                ));
+            }
+            "base" => {
+                return Err(Error::invalid(
+                    "baseline",
+                    b,
+                    "`base` is not a saved baseline: Criterion copies every plain run's results to `base`, so it is the latest run; save one with `cargo bench -- --save-baseline NAME`",
+                ));
+            }
+            _ => {}
+        }
+    }
+    let current = crate::report::load(&d.criterion_dir, "new", strict)?;
+    result.warnings.extend(current.warnings);
+    let current = current.report;
+    result.normalized = d.normalize;
+    let after = points(&current, d.normalize);
+    let mut befores = Vec::new();
+    if let Some(b) = &d.baseline {
+        let before = crate::report::load(&d.criterion_dir, b, strict)?;
+        result.warnings.extend(before.warnings);
+        befores.push((format!("baseline `{b}`"), before.report));
+    }
+    if let Some(path) = &d.against {
+        befores.push((path.display().to_string(), Report::load_json(path)?));
+    }
+    for (what, before) in befores {
+        let mut diffs = settings_differences(&before.settings, &current.settings);
+        if d.normalize {
+            // Normalising cancels machine speed; a different machine is expected then.
+            diffs.retain(|x| !x.starts_with("cpu ") && !x.starts_with("logical cores "));
+        }
+        if !diffs.is_empty() {
+            result.warnings.push(format!(
+                "{what} was measured with other settings ({}); changes may reflect them, not the code",
+                diffs.join(", ")
+            ));
+        }
+        result.rows.extend(compare(
+            &points(&before, d.normalize),
+            &after,
+            &d.thresholds,
+        ));
+    }
+    if let Some(limits) = &d.invariants {
+        result.checks = invariants(&current, limits);
+    }
+    Ok(())
 }
 
 impl GateResult {
@@ -353,7 +515,8 @@ impl GateResult {
     }
 
     /// The human table.
-    pub fn to_table(&self, normalized: bool) -> String {
+    pub fn to_table(&self) -> String {
+        let normalized = self.normalized;
         let mut out = String::new();
         let show = |v: Option<f64>| match v {
             Some(v) if normalized => format!("{v:.3}×t1"),

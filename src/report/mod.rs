@@ -268,6 +268,46 @@ impl Report {
     }
 }
 
+/// A report read from a Criterion directory, with what the reader should be told.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The report.
+    pub report: Report,
+    /// Warnings for stderr (stale results left out).
+    pub warnings: Vec<String>,
+}
+
+/// Reads `baseline` (`new`: the latest run) from a Criterion directory into a report: only the
+/// results of that baseline's latest recorded run; older ones are listed as stale, or with
+/// `strict` refused ([`Error::Stale`]).
+pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
+    let own = Settings::load_exact(dir, baseline)?;
+    let since = own.as_ref().and_then(Settings::started);
+    let data = Dataset::load(dir, baseline, since)?;
+    let mut warnings = Vec::new();
+    if !data.stale.is_empty() {
+        if strict {
+            return Err(Error::Stale {
+                baseline: baseline.to_string(),
+                ids: data.stale.clone(),
+            });
+        }
+        warnings.push(format!(
+            "{} benchmarks of `{baseline}` predate its latest run and are left out (stale): {}",
+            data.stale.len(),
+            data.stale.join(", ")
+        ));
+    }
+    let settings = match own {
+        Some(s) => Some(s),
+        None => Settings::load(dir, Some(baseline).filter(|b| *b != "new"))?,
+    };
+    Ok(Loaded {
+        report: Report::build(&data, settings, dir, baseline),
+        warnings,
+    })
+}
+
 /// An output format: one file rendered from a [`Report`].
 pub trait Exporter {
     /// The file name written in the output directory.

@@ -113,6 +113,11 @@ impl StrategyKind {
         }
     }
 
+    /// The strategy named `name` (its [`StrategyKind::as_str`]); an error lists the names.
+    pub fn from_name(name: &str) -> Result<StrategyKind> {
+        name.parse()
+    }
+
     /// Whether the strategy runs its jobs in parallel at all (all but `sequential`).
     pub fn is_parallel(self) -> bool {
         self != StrategyKind::Sequential

@@ -1,0 +1,116 @@
+//! The `poolscale` command line: one small file per command, each only translating arguments
+//! into a library call and printing what it returns. Exit codes: 0 success, 1 a regression found
+//! by `gate`, 2 any error (bad input, missing data, a failed worker), 130 interrupted.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::strategy::{Options, processes};
+
+mod gate;
+mod report;
+mod run;
+mod seed;
+
+/// How does each way of running work in parallel scale with the number of workers, and why?
+#[derive(Debug, Parser)]
+#[command(name = "poolscale", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one workload under one strategy and print the wall time and results.
+    Run(run::RunArgs),
+    /// Turn Criterion's results into scaling tables, SVG charts and JSON exports.
+    Report(report::ReportArgs),
+    /// Re-enact the seed's two Python programs, live, beside what Rust changes.
+    Seed(seed::SeedArgs),
+    /// Exit 1 if a benchmark regressed or a scaling invariant failed, 2 if it cannot judge.
+    Gate(gate::GateArgs),
+}
+
+/// Writes to stdout. A closed pipe (`poolscale gate | head -1`) means the reader has seen enough:
+/// the output stops quietly and the command still exits with its own code.
+fn emit(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    () => { $crate::cli::emit("\n") };
+    ($($t:tt)*) => { $crate::cli::emit(&format!("{}\n", format_args!($($t)*))) };
+}
+pub(crate) use outln;
+
+/// Pool options for the CLI: this very executable is the worker program, whatever its name.
+fn cli_options() -> anyhow::Result<Options> {
+    let exe = std::env::current_exe()
+        .map_err(|e| anyhow::anyhow!("cannot locate the running executable: {e}"))?;
+    Ok(Options {
+        worker_program: Some(exe),
+        ..Options::default()
+    })
+}
+
+/// The error and its causes, each said once: a cause whose text its parent already includes (as
+/// `Error::Io` includes the OS error) is not repeated.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    match std::env::args_os().nth(1) {
+        Some(a) if a == processes::WORKER_ARG => {
+            return ExitCode::from(processes::worker::serve() as u8);
+        }
+        Some(a) if a == crate::probe::PROBE_ARG => {
+            return ExitCode::from(crate::probe::serve() as u8);
+        }
+        Some(a) if a == crate::sampling::SAMPLE_ARG => {
+            return ExitCode::from(crate::sampling::serve() as u8);
+        }
+        _ => {}
+    }
+    crate::interrupt::install();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::command(&args),
+        Command::Report(args) => report::command(&args),
+        Command::Seed(args) => seed::command(&args),
+        Command::Gate(args) => gate::command(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if e.chain()
+                .any(|c| matches!(c.downcast_ref(), Some(crate::Error::Interrupted)))
+            {
+                eprintln!("poolscale: interrupted");
+                return ExitCode::from(130);
+            }
+            eprintln!("error: {}", error_chain(&e));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `poolscale run`: arguments to [`crate::run::execute`], its record printed.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::{cli_options, outln};
+use crate::limits;
+use crate::run::{RunConfig, Workload, execute};
+use crate::strategy::StrategyKind;
+
+#[derive(Debug, Args)]
+pub(super) struct RunArgs {
+    /// Which workload.
+    #[arg(long, value_enum)]
+    workload: Workload,
+    /// Which strategy: sequential, threads, rayon, crossbeam, processes or gil.
+    #[arg(long, value_parser = StrategyKind::from_name)]
+    strategy: StrategyKind,
+    /// Number of workers (1 to 256).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_workers)]
+    workers: usize,
+    /// countdown: decrements per job (default: the seed's 100,000,000).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_count, default_value = "100000000")]
+    count: u64,
+    /// countdown: divide one count over the workers' jobs (strong scaling) instead of a full
+    /// count per worker (weak scaling, the seed's shape).
+    #[arg(long)]
+    split: bool,
+    /// square: number of tasks (default: the seed's 10).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_tasks, default_value = "10")]
+    tasks: usize,
+    /// square: the nap before each square, e.g. 1s, 10ms, 250us (default: the seed's 1s).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_duration, default_value = "1s")]
+    nap: Duration,
+    /// gil: the switch interval (CPython's default 5ms).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_duration, default_value = "5ms")]
+    switch_interval: Duration,
+    /// processes: fail if a worker holds one job longer than this (default: 30 s plus ten times
+    /// the job's nap, or 20 ns per decrement).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_duration)]
+    job_timeout: Option<Duration>,
+    /// Print exactly one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(super) fn command(a: &RunArgs) -> anyhow::Result<ExitCode> {
+    let mut options = cli_options()?;
+    options.switch_interval = a.switch_interval;
+    options.job_timeout = a.job_timeout;
+    let cfg = RunConfig {
+        workload: a.workload,
+        strategy: a.strategy,
+        workers: a.workers,
+        count: a.count,
+        split: a.split,
+        tasks: a.tasks,
+        nap: a.nap,
+        options,
+    };
+    let rec = execute(&cfg)
+        .with_context(|| format!("{} failed to run with {} workers", a.strategy, a.workers))?;
+    if a.json {
+        outln!("{}", serde_json::to_string(&rec)?)?;
+    } else {
+        super::emit(&rec.to_text())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,161 @@
+//! `poolscale seed`: arguments to [`crate::seed`]'s two programs, their tables printed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use super::{cli_options, emit, outln};
+use crate::limits;
+use crate::machine::Machine;
+use crate::seed;
+use crate::strategy::StrategyKind;
+use crate::units::text_table;
+
+#[derive(Debug, Args)]
+pub(super) struct SeedArgs {
+    #[command(subcommand)]
+    program: SeedProgram,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum SeedProgram {
+    /// Program 1: each of 1, then 2 workers counts down the full count.
+    Countdown(SeedCountdownArgs),
+    /// Program 2: `Pool(3).map(f, range(10))`, f napping then squaring.
+    Pool(SeedPoolArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct SeedShared {
+    /// Also run the seed's programs in CPython (`python3`, or $POOLSCALE_PYTHON).
+    #[arg(long)]
+    python: bool,
+    /// Write the tables as Markdown into FILE (a file written by this command is updated in
+    /// place; any other existing file is refused).
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct SeedCountdownArgs {
+    /// Decrements per worker (the seed's 100,000,000).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_count, default_value = "100000000")]
+    count: u64,
+    /// Run only this strategy (default: gil, threads and processes).
+    #[arg(long, value_parser = StrategyKind::from_name)]
+    strategy: Option<StrategyKind>,
+    /// Time each Rust configuration this many times and tabulate the median (the seed's lines
+    /// are printed for the first run).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_repeat, default_value = "5")]
+    repeat: usize,
+    #[command(flatten)]
+    shared: SeedShared,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct SeedPoolArgs {
+    /// Pool size (the seed's 3).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_workers, default_value = "3")]
+    workers: usize,
+    /// Items mapped, `range(items)` (the seed's 10).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_tasks, default_value = "10")]
+    items: usize,
+    /// Each item's nap (the seed's 1s).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_duration, default_value = "1s")]
+    nap: Duration,
+    /// The strategy (the seed's processes).
+    #[arg(long, value_parser = StrategyKind::from_name, default_value = "processes")]
+    strategy: StrategyKind,
+    #[command(flatten)]
+    shared: SeedShared,
+}
+
+fn find_python(wanted: bool) -> Option<seed::Python> {
+    if !wanted {
+        return None;
+    }
+    match seed::Python::find() {
+        Ok(p) => Some(p),
+        Err(why) => {
+            let _ = outln!("note: --python: {why}; showing the Rust rows only");
+            None
+        }
+    }
+}
+
+pub(super) fn command(args: &SeedArgs) -> anyhow::Result<ExitCode> {
+    let say = |l: &str| {
+        let _ = outln!("{l}");
+    };
+    let options = cli_options()?;
+    match &args.program {
+        SeedProgram::Countdown(a) => {
+            let strategies = match a.strategy {
+                Some(k) => vec![k],
+                None => vec![
+                    StrategyKind::Gil,
+                    StrategyKind::Threads,
+                    StrategyKind::Processes,
+                ],
+            };
+            let python = find_python(a.shared.python);
+            let rows = seed::countdown(
+                &strategies,
+                a.count,
+                a.repeat,
+                python.as_ref(),
+                &options,
+                &say,
+            )
+            .context("program 1 (countdown) failed")?;
+            outln!()?;
+            emit(&text_table(
+                &seed::COUNTDOWN_HEADER,
+                &seed::countdown_table(&rows),
+            ))?;
+            if let Some(path) = &a.shared.markdown {
+                let md = seed::countdown_markdown(&rows, a.count, a.repeat, python.as_ref());
+                seed::write_markdown(path, "countdown", &md, &Machine::current())?;
+                outln!("wrote {}", path.display())?;
+            }
+        }
+        SeedProgram::Pool(a) => {
+            let mut runs = vec![
+                seed::pool(a.strategy, a.workers, a.items, a.nap, &options, &say)
+                    .context("program 2 (pool) failed")?,
+            ];
+            if let Some(py) = find_python(a.shared.python) {
+                outln!("\n== CPython multiprocessing.Pool ==")?;
+                runs.push(seed::pool_python(&py, a.workers, a.items, a.nap, &say)?);
+            }
+            for r in &runs {
+                let (header, rows) = r.rounds_table();
+                let header: Vec<&str> = header.iter().map(String::as_str).collect();
+                outln!(
+                    "\nRounds, {} ({} workers, {} items, {} nap): measured {:.3} s, model {} rounds = {:.3} s",
+                    r.implementation,
+                    r.workers,
+                    r.items.len(),
+                    humantime::format_duration(a.nap),
+                    r.total_s,
+                    r.model_rounds(),
+                    r.model_rounds() as f64 * r.nap_s
+                )?;
+                emit(&text_table(&header, &rows))?;
+            }
+            if let Some(path) = &a.shared.markdown {
+                seed::write_markdown(
+                    path,
+                    "pool",
+                    &seed::pool_markdown(&runs),
+                    &Machine::current(),
+                )?;
+                outln!("wrote {}", path.display())?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,126 @@
+//! `poolscale run`: one workload under one strategy, timed once through the measuring path, its
+//! results checked. [`execute`] returns the [`RunRecord`] that `--json` prints as is and
+//! [`RunRecord::to_text`] renders for people.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::measure::timed_map;
+use crate::strategy::{Options, Outcome, StrategyKind};
+use crate::units::fmt_ns;
+use crate::workload::{Job, countdown_jobs, square_jobs};
+
+/// The seed's two workloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Workload {
+    /// Program 1: count down from N in each job (CPU-bound).
+    Countdown,
+    /// Program 2: sleep a nap, then square the job's value (latency-bound).
+    Square,
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The workload.
+    pub workload: Workload,
+    /// The strategy.
+    pub strategy: StrategyKind,
+    /// Worker count.
+    pub workers: usize,
+    /// countdown: decrements per job (or in all, with `split`).
+    pub count: u64,
+    /// countdown: divide one count over the jobs (strong scaling).
+    pub split: bool,
+    /// square: number of tasks.
+    pub tasks: usize,
+    /// square: the nap before each square.
+    pub nap: Duration,
+    /// Pool options.
+    pub options: Options,
+}
+
+/// What `run --json` prints: one object per run.
+#[derive(Debug, Serialize)]
+pub struct RunRecord {
+    /// `countdown` or `square`.
+    pub workload: Workload,
+    /// The strategy's name.
+    pub strategy: StrategyKind,
+    /// Worker count.
+    pub workers: usize,
+    /// Number of jobs mapped.
+    pub jobs: usize,
+    /// countdown: decrements per job before splitting; square: absent.
+    pub count: Option<u64>,
+    /// countdown: whether the count was split over the jobs.
+    pub split: bool,
+    /// square: the nap, in nanoseconds; countdown: absent.
+    pub nap_ns: Option<u64>,
+    /// Time to start the pool, in nanoseconds (not part of `wall_ns`).
+    pub startup_ns: u64,
+    /// Wall-clock time of the map, in nanoseconds.
+    pub wall_ns: u64,
+    /// The jobs' results, in input order.
+    pub results: Vec<u64>,
+    /// Where and when each job ran, in input order.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// Starts the pool (timed separately), runs one map, checks its results.
+pub fn execute(cfg: &RunConfig) -> Result<RunRecord> {
+    let jobs: Vec<Job> = match cfg.workload {
+        Workload::Countdown => countdown_jobs(cfg.count, cfg.workers, cfg.split),
+        Workload::Square => square_jobs(cfg.tasks, cfg.nap),
+    };
+    let t = Instant::now();
+    let mut pool = cfg.strategy.start(cfg.workers, &cfg.options)?;
+    let startup = t.elapsed();
+    let label = format!("{} with {} workers", cfg.strategy, cfg.workers);
+    let (wall, outcomes) = timed_map(pool.as_mut(), &jobs, &label)?;
+    drop(pool);
+    let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    Ok(RunRecord {
+        workload: cfg.workload,
+        strategy: cfg.strategy,
+        workers: cfg.workers,
+        jobs: jobs.len(),
+        count: (cfg.workload == Workload::Countdown).then_some(cfg.count),
+        split: cfg.split,
+        nap_ns: (cfg.workload == Workload::Square).then_some(ns(cfg.nap)),
+        startup_ns: ns(startup),
+        wall_ns: ns(wall),
+        results: outcomes.iter().map(|o| o.value).collect(),
+        outcomes,
+    })
+}
+
+impl RunRecord {
+    /// The human form: what ran, the results, start-up and wall time.
+    pub fn to_text(&self) -> String {
+        let what = match self.workload {
+            Workload::Countdown => format!(
+                "countdown of {} {} over {} jobs",
+                self.count.unwrap_or(0),
+                if self.split { "split" } else { "each" },
+                self.jobs
+            ),
+            Workload::Square => format!(
+                "square of {} tasks after a {} nap",
+                self.jobs,
+                humantime::format_duration(Duration::from_nanos(self.nap_ns.unwrap_or(0)))
+            ),
+        };
+        format!(
+            "{what}: {} with {} workers\nresults: {:?}\npool start-up: {}\nwall time: {}\n",
+            self.strategy,
+            self.workers,
+            self.results,
+            fmt_ns(self.startup_ns as f64),
+            fmt_ns(self.wall_ns as f64)
+        )
+    }
+}
