@@ -24,22 +24,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::group::Group;
+use crate::stats::Estimate;
 use crate::strategy::StrategyKind;
-
-/// A point estimate with its confidence interval, in nanoseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Estimate {
-    /// The estimate, ns.
-    pub point_ns: f64,
-    /// Lower bound of its confidence interval, ns.
-    pub lower_ns: f64,
-    /// Upper bound of its confidence interval, ns.
-    pub upper_ns: f64,
-}
 
 /// One benchmark's measurement as Criterion recorded it.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,9 +40,9 @@ pub struct Measurement {
     pub strategy: StrategyKind,
     /// The worker count.
     pub workers: usize,
-    /// Median time per iteration.
+    /// Median time per iteration, ns.
     pub median: Estimate,
-    /// Mean time per iteration.
+    /// Mean time per iteration, ns.
     pub mean: Estimate,
 }
 
@@ -97,9 +87,9 @@ struct RawInterval {
 impl From<RawEstimate> for Estimate {
     fn from(r: RawEstimate) -> Self {
         Estimate {
-            point_ns: r.point_estimate,
-            lower_ns: r.confidence_interval.lower_bound,
-            upper_ns: r.confidence_interval.upper_bound,
+            point: r.point_estimate,
+            lower: r.confidence_interval.lower_bound,
+            upper: r.confidence_interval.upper_bound,
         }
     }
 }
@@ -132,10 +122,7 @@ pub fn read_estimates(path: &Path) -> Result<(Estimate, Estimate)> {
     let median = Estimate::from(raw.median);
     let mean = Estimate::from(raw.mean);
     for (what, e) in [("median", median), ("mean", mean)] {
-        let finite = [e.point_ns, e.lower_ns, e.upper_ns]
-            .iter()
-            .all(|v| v.is_finite() && *v >= 0.0);
-        if !finite || e.point_ns <= 0.0 || e.lower_ns > e.point_ns || e.point_ns > e.upper_ns {
+        if !e.is_valid() || e.lower < 0.0 || e.point <= 0.0 {
             return Err(Error::invalid(
                 "estimates file",
                 path.display(),
@@ -301,11 +288,8 @@ mod tests {
             est(8.0, 7.0, 9.0)
         );
         let (median, mean) = read_estimates(&write(&tmp, &ok)).unwrap();
-        assert_eq!(
-            (median.point_ns, median.lower_ns, median.upper_ns),
-            (8.0, 7.0, 9.0)
-        );
-        assert_eq!(mean.point_ns, 10.0);
+        assert_eq!((median.point, median.lower, median.upper), (8.0, 7.0, 9.0));
+        assert_eq!(mean.point, 10.0);
         let inverted = format!(
             r#"{{"mean": {}, "median": {}}}"#,
             est(10.0, 9.0, 11.0),

@@ -39,6 +39,17 @@ pub enum Model {
     PerUnit,
 }
 
+/// A group reported per unit (per task, per worker) instead of against a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PerUnit {
+    /// The unit, e.g. `task`.
+    pub noun: &'static str,
+    /// The chart's axis label.
+    pub axis: &'static str,
+    /// One sentence for the report: how the per-unit number is derived.
+    pub note: &'static str,
+}
+
 impl Group {
     /// Every group, in report order.
     pub const ALL: [Group; 5] = [
@@ -141,6 +152,33 @@ impl Group {
             Group::CountdownStrong => Model::Strong,
             Group::SquareSleep => Model::Rounds,
             Group::Dispatch | Group::Startup => Model::PerUnit,
+        }
+    }
+
+    /// How the group is reported per unit, if it is ([`Model::PerUnit`] groups).
+    pub fn per_unit(self) -> Option<PerUnit> {
+        match self {
+            Group::Dispatch => Some(PerUnit {
+                noun: "task",
+                axis: "time per task (µs)",
+                note: "Per task: the median divided by the task count.",
+            }),
+            Group::Startup => Some(PerUnit {
+                noun: "worker",
+                axis: "start-up per worker (µs)",
+                note: "Per worker: the median divided by w.",
+            }),
+            _ => None,
+        }
+    }
+
+    /// How many units one iteration of this group has at `workers` workers (see
+    /// [`Group::per_unit`]); `None` for groups judged against a model.
+    pub fn units(self, s: &Workloads, workers: usize) -> Option<f64> {
+        match self {
+            Group::Dispatch => Some(s.dispatch_tasks as f64),
+            Group::Startup => Some(workers as f64),
+            _ => None,
         }
     }
 

@@ -7,6 +7,7 @@
 //! original Python programs.
 #![deny(unsafe_code)]
 
+pub mod analysis;
 pub mod cli;
 pub mod data;
 pub mod error;

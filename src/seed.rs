@@ -49,7 +49,7 @@ impl CountdownRow {
 }
 
 fn worker_label(kind: StrategyKind) -> &'static str {
-    if kind == StrategyKind::Processes {
+    if kind.runs_in_child_processes() {
         "Process"
     } else {
         "Thread"
@@ -282,7 +282,7 @@ pub fn pool(
     let mut pool = kind.start(workers, options)?;
     let t = Instant::now();
     let out = pool.map_observed(&jobs, &|s: Started| {
-        if kind == StrategyKind::Processes {
+        if kind.runs_in_child_processes() {
             say(&format!("value {} handled by pid {}", s.job, s.pid));
         } else {
             say(&format!(

@@ -196,10 +196,12 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         Model::Rounds => out.push_str("Ideal: ceil(tasks / w) × nap; speedup is t1 / t.\n\n"),
         Model::PerUnit => {}
     }
-    match g {
-        Group::Dispatch => out.push_str("Per task: the median divided by the task count.\n\n"),
-        Group::Startup => out.push_str("Per worker: the median divided by w.\n\n"),
-        _ => out.push_str(
+    match g.per_unit() {
+        Some(u) => {
+            out.push_str(u.note);
+            out.push_str("\n\n");
+        }
+        None => out.push_str(
             "`sequential` runs on one thread whatever w: its ideal assumes one worker.\n\n",
         ),
     }
@@ -229,14 +231,11 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
             row
         })
         .collect();
-    let per = match g {
-        Group::Dispatch => "per task",
-        _ => "per worker",
-    };
+    let per = format!("per {}", g.per_unit().map_or("unit", |u| u.noun));
     if g.model() == Model::PerUnit {
         table(
             out,
-            &["strategy", "workers", "median", "95% CI", per],
+            &["strategy", "workers", "median", "95% CI", &per],
             &rows,
         );
     } else {

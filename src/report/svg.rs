@@ -11,16 +11,10 @@ use crate::strategy::StrategyKind;
 
 const SIZE: (u32, u32) = (760, 460);
 
-/// Each strategy's colour, stable across charts.
+/// Each strategy's colour, stable across charts (a fact of the strategy registry).
 fn colour(kind: StrategyKind) -> RGBColor {
-    match kind {
-        StrategyKind::Sequential => RGBColor(90, 90, 90),
-        StrategyKind::Threads => RGBColor(31, 119, 180),
-        StrategyKind::Rayon => RGBColor(255, 127, 14),
-        StrategyKind::Crossbeam => RGBColor(44, 160, 44),
-        StrategyKind::Processes => RGBColor(148, 103, 189),
-        StrategyKind::Gil => RGBColor(214, 39, 40),
-    }
+    let (r, g, b) = kind.colour();
+    RGBColor(r, g, b)
 }
 
 fn has_speedup(group: Group) -> bool {
@@ -41,14 +35,9 @@ pub fn chart_names(report: &Report) -> Vec<String> {
 
 /// What a group's time chart plots per record, and its axis label.
 fn time_axis(group: Group) -> (&'static str, fn(&super::BenchRecord) -> f64) {
-    match group {
-        Group::Dispatch => ("time per task (µs)", |r| {
-            r.per_unit_ns.unwrap_or(0.0) / 1e3
-        }),
-        Group::Startup => ("start-up per worker (µs)", |r| {
-            r.per_unit_ns.unwrap_or(0.0) / 1e3
-        }),
-        _ => ("median time (ms)", |r| r.median_ns / 1e6),
+    match group.per_unit() {
+        Some(u) => (u.axis, |r| r.per_unit_ns.unwrap_or(0.0) / 1e3),
+        None => ("median time (ms)", |r| r.median_ns / 1e6),
     }
 }
 

@@ -72,6 +72,66 @@ pub trait Strategy: Send {
     }
 }
 
+/// What the rest of poolscale may ask about a strategy: charts, models, the seed and the gate ask
+/// these facts rather than matching on a strategy's identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StrategyInfo {
+    /// Runs its jobs in parallel at all (`sequential` does not).
+    pub parallel: bool,
+    /// Computes on several cores at once (`gil` serialises computing).
+    pub computes_in_parallel: bool,
+    /// Its workers are child processes.
+    pub child_processes: bool,
+    /// Chart colour, RGB.
+    pub colour: (u8, u8, u8),
+}
+
+/// One entry per [`StrategyKind`], in its order: the registry's facts.
+const REGISTRY: [StrategyInfo; 6] = [
+    // sequential
+    StrategyInfo {
+        parallel: false,
+        computes_in_parallel: false,
+        child_processes: false,
+        colour: (90, 90, 90),
+    },
+    // threads
+    StrategyInfo {
+        parallel: true,
+        computes_in_parallel: true,
+        child_processes: false,
+        colour: (31, 119, 180),
+    },
+    // rayon
+    StrategyInfo {
+        parallel: true,
+        computes_in_parallel: true,
+        child_processes: false,
+        colour: (255, 127, 14),
+    },
+    // crossbeam
+    StrategyInfo {
+        parallel: true,
+        computes_in_parallel: true,
+        child_processes: false,
+        colour: (44, 160, 44),
+    },
+    // processes
+    StrategyInfo {
+        parallel: true,
+        computes_in_parallel: true,
+        child_processes: true,
+        colour: (148, 103, 189),
+    },
+    // gil
+    StrategyInfo {
+        parallel: true,
+        computes_in_parallel: false,
+        child_processes: false,
+        colour: (214, 39, 40),
+    },
+];
+
 /// The strategies, with stable lowercase names used in bench ids, the CLI and reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -118,14 +178,29 @@ impl StrategyKind {
         name.parse()
     }
 
+    /// The strategy's facts, from the registry table.
+    pub fn info(self) -> &'static StrategyInfo {
+        &REGISTRY[self as usize]
+    }
+
     /// Whether the strategy runs its jobs in parallel at all (all but `sequential`).
     pub fn is_parallel(self) -> bool {
-        self != StrategyKind::Sequential
+        self.info().parallel
     }
 
     /// Whether the strategy computes on several cores at once (not `sequential`, not `gil`).
     pub fn computes_in_parallel(self) -> bool {
-        !matches!(self, StrategyKind::Sequential | StrategyKind::Gil)
+        self.info().computes_in_parallel
+    }
+
+    /// Whether its workers are child processes (their pids differ from this process's).
+    pub fn runs_in_child_processes(self) -> bool {
+        self.info().child_processes
+    }
+
+    /// Its colour in every chart, as RGB.
+    pub fn colour(self) -> (u8, u8, u8) {
+        self.info().colour
     }
 
     /// Starts a pool of `workers` workers (threads, a rayon pool, child processes...).

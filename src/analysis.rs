@@ -1,0 +1,330 @@
+//! The analysis: Criterion's measurements turned into one [`BenchRecord`] per benchmark (speedup,
+//! efficiency, the group's ideal time, measured/ideal, per-unit cost), gathered in a [`Report`].
+//! Pure: no rendering here ([`crate::report`] renders every format from these records) and no
+//! I/O beyond reading the data ([`load`], [`Report::load_json`]).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::group::{Group, Model};
+use crate::settings::{Settings, Workloads};
+use crate::stats::Estimate;
+use crate::strategy::StrategyKind;
+
+/// One measured benchmark and what follows from it: the single source of every output format.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchRecord {
+    /// Bench id `group/strategy/workers`.
+    pub id: String,
+    /// The group (`countdown_weak`, ...).
+    pub group: Group,
+    /// The strategy (`threads`, ...).
+    pub strategy: StrategyKind,
+    /// Worker count.
+    pub workers: usize,
+    /// Median wall-clock time of one iteration, ns.
+    pub median_ns: f64,
+    /// Lower bound of the median's 95% confidence interval, ns.
+    pub median_lower_ns: f64,
+    /// Upper bound of the median's 95% confidence interval, ns.
+    pub median_upper_ns: f64,
+    /// Mean time of one iteration, ns.
+    pub mean_ns: f64,
+    /// Speedup over the same strategy at 1 worker (weak groups: `w × t1 / t`; others: `t1 / t`).
+    /// Absent without a 1-worker measurement or where the group has no model.
+    pub speedup: Option<f64>,
+    /// Parallel efficiency, `speedup / w` (1.0 is perfect).
+    pub efficiency: Option<f64>,
+    /// The group's ideal time for this point, ns (see [`ideal_ns`]).
+    pub ideal_ns: Option<f64>,
+    /// `median_ns / ideal_ns`: 1.0 is ideal, 2.0 twice as slow as ideal.
+    pub measured_over_ideal: Option<f64>,
+    /// dispatch: time per task; startup: time per worker, ns.
+    pub per_unit_ns: Option<f64>,
+    /// What `per_unit_ns` is per: `task` or `worker`.
+    pub per_unit: Option<String>,
+}
+
+/// The version of `results.json`'s layout this build writes. Version 1 (poolscale 0.1) had no
+/// `schema_version`, `tool_version` or `stale`; they default when absent.
+pub const REPORT_SCHEMA: u32 = 2;
+
+fn schema_v1() -> u32 {
+    1
+}
+
+/// A whole report: where the numbers came from, and one record per benchmark.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    /// Layout version of this file (see [`REPORT_SCHEMA`]).
+    #[serde(default = "schema_v1")]
+    pub schema_version: u32,
+    /// The poolscale version that wrote it (empty before 0.2).
+    #[serde(default)]
+    pub tool_version: String,
+    /// Always `poolscale`; marks files this tool wrote.
+    pub generator: String,
+    /// The Criterion directory read.
+    pub criterion_dir: PathBuf,
+    /// `new` (the latest run) or a saved baseline's name.
+    pub baseline: String,
+    /// The benches' settings and machine (defaults for this machine if none were recorded).
+    pub settings: Settings,
+    /// Whether `settings` was recorded by the benches (false: assumed defaults).
+    pub settings_recorded: bool,
+    /// Cores the models assume (the benches' machine's logical cores).
+    pub cores: usize,
+    /// One record per benchmark found, sorted by group, strategy, workers.
+    pub records: Vec<BenchRecord>,
+    /// Bench ids expected from the worker list but absent.
+    pub missing: Vec<String>,
+    /// Bench ids whose results predate the run read (left by an earlier run): not reported.
+    #[serde(default)]
+    pub stale: Vec<String>,
+}
+
+/// The group's ideal time for `strategy` at `w` workers, given its 1-worker time `t1` (ns).
+/// `sequential` runs on one thread whatever `w`, so its models assume one core and one worker.
+pub fn ideal_ns(
+    group: Group,
+    strategy: StrategyKind,
+    w: usize,
+    t1: Option<f64>,
+    cores: usize,
+    workloads: &Workloads,
+) -> Option<f64> {
+    let (w_eff, cores_eff) = if strategy.is_parallel() {
+        (w, cores.max(1))
+    } else {
+        (1, 1)
+    };
+    match group.model() {
+        Model::Weak => t1.map(|t1| t1 * w.div_ceil(cores_eff) as f64),
+        Model::Strong => t1.map(|t1| t1 / w_eff.min(cores_eff) as f64),
+        Model::Rounds => Some(workloads.tasks.div_ceil(w_eff) as f64 * workloads.nap_ns as f64),
+        Model::PerUnit => None,
+    }
+}
+
+impl BenchRecord {
+    /// The median with its 95% interval, ns.
+    pub fn median(&self) -> Estimate {
+        Estimate {
+            point: self.median_ns,
+            lower: self.median_lower_ns,
+            upper: self.median_upper_ns,
+        }
+    }
+}
+
+impl Report {
+    /// Derives the records from a dataset.
+    pub fn build(
+        data: &Dataset,
+        settings: Option<Settings>,
+        criterion_dir: &Path,
+        baseline: &str,
+    ) -> Report {
+        let settings_recorded = settings.is_some();
+        let settings = settings.unwrap_or_else(|| {
+            let mut s = Settings::defaults();
+            s.workers = data.worker_counts();
+            s
+        });
+        let cores = settings.machine.logical_cores.max(1);
+        let records = data
+            .measurements
+            .iter()
+            .map(|m| {
+                let t = m.median.point;
+                let t1 = data.get(m.group, m.strategy, 1).map(|one| one.median.point);
+                let w = m.workers as f64;
+                let model = m.group.model();
+                let speedup = match model {
+                    Model::Weak => t1.map(|t1| w * t1 / t),
+                    Model::Strong | Model::Rounds => t1.map(|t1| t1 / t),
+                    Model::PerUnit => None,
+                };
+                let ideal = ideal_ns(
+                    m.group,
+                    m.strategy,
+                    m.workers,
+                    t1,
+                    cores,
+                    &settings.workloads(),
+                );
+                let per_unit_ns = m
+                    .group
+                    .units(&settings.workloads(), m.workers)
+                    .map(|n| t / n);
+                let per_unit = m.group.per_unit().map(|u| u.noun);
+                BenchRecord {
+                    id: m.id(),
+                    group: m.group,
+                    strategy: m.strategy,
+                    workers: m.workers,
+                    median_ns: t,
+                    median_lower_ns: m.median.lower,
+                    median_upper_ns: m.median.upper,
+                    mean_ns: m.mean.point,
+                    speedup,
+                    efficiency: speedup.map(|s| s / w),
+                    ideal_ns: ideal,
+                    measured_over_ideal: ideal.filter(|i| *i > 0.0).map(|i| t / i),
+                    per_unit_ns,
+                    per_unit: per_unit.map(String::from),
+                }
+            })
+            .collect();
+        Report {
+            schema_version: REPORT_SCHEMA,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            stale: data.stale.clone(),
+            generator: "poolscale".into(),
+            criterion_dir: criterion_dir.to_path_buf(),
+            baseline: baseline.to_string(),
+            missing: data.missing(&settings.workers),
+            settings,
+            settings_recorded,
+            cores,
+            records,
+        }
+    }
+
+    /// The records of one group.
+    pub fn group(&self, group: Group) -> impl Iterator<Item = &BenchRecord> {
+        self.records.iter().filter(move |r| r.group == group)
+    }
+
+    /// One record, if present.
+    pub fn get(
+        &self,
+        group: Group,
+        strategy: StrategyKind,
+        workers: usize,
+    ) -> Option<&BenchRecord> {
+        self.records
+            .iter()
+            .find(|r| r.group == group && r.strategy == strategy && r.workers == workers)
+    }
+
+    /// The groups with at least one record, in report order.
+    pub fn groups(&self) -> Vec<Group> {
+        let present: BTreeSet<Group> = self.records.iter().map(|r| r.group).collect();
+        Group::ALL
+            .into_iter()
+            .filter(|g| present.contains(g))
+            .collect()
+    }
+
+    /// The strategies with at least one record in `group`, in [`StrategyKind::ALL`] order.
+    pub fn strategies(&self, group: Group) -> Vec<StrategyKind> {
+        let present: BTreeSet<StrategyKind> = self.group(group).map(|r| r.strategy).collect();
+        StrategyKind::ALL
+            .into_iter()
+            .filter(|k| present.contains(k))
+            .collect()
+    }
+
+    /// Reads a `results.json` written by [`json`].
+    /// Reads a `results.json` written by any version of `poolscale report`, checking every number
+    /// a comparison would use.
+    pub fn load_json(path: &Path) -> Result<Report> {
+        let text = crate::fsutil::read_small_file(path, 64 << 20)?;
+        let report: Report =
+            serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let bad = |reason: String| Error::invalid("results file", path.display(), reason);
+        if report.schema_version > REPORT_SCHEMA {
+            return Err(bad(format!(
+                "schema version {} was written by a newer poolscale; this one reads up to {REPORT_SCHEMA}",
+                report.schema_version
+            )));
+        }
+        if report.records.is_empty() {
+            return Err(bad("it has no records: nothing to compare against".into()));
+        }
+        for r in &report.records {
+            crate::limits::workers(r.workers).map_err(|e| bad(format!("{}: {e}", r.id)))?;
+            let (lo, m, hi) = (r.median_lower_ns, r.median_ns, r.median_upper_ns);
+            let ok = [lo, m, hi].iter().all(|v| v.is_finite())
+                && lo >= 0.0
+                && m > 0.0
+                && lo <= m
+                && m <= hi;
+            if !ok {
+                return Err(bad(format!(
+                    "{}: its median {m} ns is not a positive time inside its interval [{lo}, {hi}]",
+                    r.id
+                )));
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// A report read from a Criterion directory, with what the reader should be told.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The report.
+    pub report: Report,
+    /// Warnings for stderr (stale results left out).
+    pub warnings: Vec<String>,
+}
+
+/// Reads `baseline` (`new`: the latest run) from a Criterion directory into a report: only the
+/// results of that baseline's latest recorded run; older ones are listed as stale, or with
+/// `strict` refused ([`Error::Stale`]).
+pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
+    let own = Settings::load_exact(dir, baseline)?;
+    let since = own.as_ref().and_then(Settings::started);
+    let data = Dataset::load(dir, baseline, since)?;
+    let mut warnings = Vec::new();
+    if !data.stale.is_empty() {
+        if strict {
+            return Err(Error::Stale {
+                baseline: baseline.to_string(),
+                ids: data.stale.clone(),
+            });
+        }
+        warnings.push(format!(
+            "{} benchmarks of `{baseline}` predate its latest run and are left out (stale): {}",
+            data.stale.len(),
+            data.stale.join(", ")
+        ));
+    }
+    let settings = match own {
+        Some(s) => Some(s),
+        None => Settings::load(dir, Some(baseline).filter(|b| *b != "new"))?,
+    };
+    Ok(Loaded {
+        report: Report::build(&data, settings, dir, baseline),
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_results_json_that_poolscale_0_1_wrote() {
+        // reports/results.json as committed before schema versions existed.
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/results.v1.json"
+        ));
+        let r = Report::load_json(path).unwrap();
+        assert_eq!(r.schema_version, 1);
+        assert!(r.tool_version.is_empty() && r.stale.is_empty());
+        assert_eq!(r.settings.schema_version, 1);
+        assert_eq!(r.records.len(), 145);
+        assert!(r.get(Group::CountdownWeak, StrategyKind::Gil, 2).is_some());
+    }
+}

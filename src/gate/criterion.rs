@@ -1,0 +1,287 @@
+//! The checks that read Criterion's saved results: a saved baseline or a committed
+//! `results.json` against the latest run (each benchmark's change with the conservative interval
+//! of both medians), and the invariants computed from the latest run alone. These ratios come from
+//! medians measured seconds to minutes apart, so they cannot see the machine changing between them;
+//! `--ab` and `--paired-invariants` exist for that.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Check, CheckVerdict, GateResult, Row, Thresholds, Verdict};
+use crate::error::{Error, Result};
+use crate::group::Group;
+use crate::report::{BenchRecord, Report};
+use crate::settings::Settings;
+use crate::stats::Estimate;
+use crate::strategy::StrategyKind;
+
+/// The checks that read Criterion's results.
+#[derive(Clone, Debug)]
+pub struct DataChecks {
+    /// Criterion's directory.
+    pub criterion_dir: std::path::PathBuf,
+    /// A saved baseline to compare the latest run against.
+    pub baseline: Option<String>,
+    /// A `results.json` to compare the latest run against.
+    pub against: Option<std::path::PathBuf>,
+    /// Compare times divided by each strategy's 1-worker time.
+    pub normalize: bool,
+    /// Check the invariants on the latest run, with these limits.
+    pub invariants: Option<InvariantLimits>,
+    /// Regression thresholds.
+    pub thresholds: Thresholds,
+}
+
+/// Runs the checks of `d`, adding rows, checks and warnings to `result`.
+pub(super) fn run(d: &DataChecks, strict: bool, result: &mut GateResult) -> Result<()> {
+    if let Some(b) = d.baseline.as_deref() {
+        match b {
+            "new" => {
+                return Err(Error::invalid(
+                    "baseline",
+                    b,
+                    "`new` is the latest run itself; compare against a baseline saved with `cargo bench -- --save-baseline NAME`",
+                ));
+            }
+            "base" => {
+                return Err(Error::invalid(
+                    "baseline",
+                    b,
+                    "`base` is not a saved baseline: Criterion copies every plain run's results to `base`, so it is the latest run; save one with `cargo bench -- --save-baseline NAME`",
+                ));
+            }
+            _ => {}
+        }
+    }
+    let current = crate::report::load(&d.criterion_dir, "new", strict)?;
+    result.warnings.extend(current.warnings);
+    let current = current.report;
+    result.normalized = d.normalize;
+    let after = points(&current, d.normalize);
+    let mut befores = Vec::new();
+    if let Some(b) = &d.baseline {
+        let before = crate::report::load(&d.criterion_dir, b, strict)?;
+        result.warnings.extend(before.warnings);
+        befores.push((format!("baseline `{b}`"), before.report));
+    }
+    if let Some(path) = &d.against {
+        befores.push((path.display().to_string(), Report::load_json(path)?));
+    }
+    for (what, before) in befores {
+        let mut diffs = settings_differences(&before.settings, &current.settings);
+        if d.normalize {
+            // Normalising cancels machine speed; a different machine is expected then.
+            diffs.retain(|x| !x.starts_with("cpu ") && !x.starts_with("logical cores "));
+        }
+        if !diffs.is_empty() {
+            result.warnings.push(format!(
+                "{what} was measured with other settings ({}); changes may reflect them, not the code",
+                diffs.join(", ")
+            ));
+        }
+        result.rows.extend(compare(
+            &points(&before, d.normalize),
+            &after,
+            &d.thresholds,
+        ));
+    }
+    if let Some(limits) = &d.invariants {
+        result.checks = invariants(&current, limits);
+    }
+    Ok(())
+}
+
+/// Bounds for the invariants (`--invariants`); the defaults leave room for a noisy 2-core CI
+/// machine while still catching a broken strategy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InvariantLimits {
+    /// square_sleep: measured/ideal at most this, for every strategy and worker count.
+    pub max_square_ratio: f64,
+    /// countdown_weak: efficiency at 2 workers at least this for threads, rayon, crossbeam and
+    /// processes (checked only on machines with 2+ cores).
+    pub min_weak_efficiency: f64,
+    /// countdown_weak: gil at 2 workers at least this many times its 1-worker time.
+    pub min_gil_slowdown: f64,
+}
+
+impl Default for InvariantLimits {
+    fn default() -> Self {
+        InvariantLimits {
+            max_square_ratio: 1.5,
+            min_weak_efficiency: 0.70,
+            min_gil_slowdown: 1.5,
+        }
+    }
+}
+
+/// The points of a report, optionally normalised by each (group, strategy)'s 1-worker median.
+/// Benchmarks that cannot be normalised (no 1-worker time) are left out.
+pub fn points(report: &Report, normalize: bool) -> BTreeMap<String, (Group, Estimate)> {
+    let t1 = |r: &BenchRecord| report.get(r.group, r.strategy, 1).map(|one| one.median_ns);
+    report
+        .records
+        .iter()
+        .filter_map(|r| {
+            let scale = if normalize { t1(r)? } else { 1.0 };
+            let p = r.median().map(|v| v / scale);
+            Some((r.id.clone(), (r.group, p)))
+        })
+        .collect()
+}
+
+/// Compares two sets of points benchmark by benchmark.
+pub fn compare(
+    before: &BTreeMap<String, (Group, Estimate)>,
+    after: &BTreeMap<String, (Group, Estimate)>,
+    thresholds: &Thresholds,
+) -> Vec<Row> {
+    let mut ids: Vec<&String> = before.keys().chain(after.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| {
+            let b = before.get(id);
+            let a = after.get(id);
+            let group = b.or(a).map(|(g, _)| *g).unwrap_or(Group::Dispatch);
+            let threshold = thresholds.for_group(group);
+            let mut row = Row {
+                id: id.clone(),
+                before: b.map(|(_, p)| p.point),
+                after: a.map(|(_, p)| p.point),
+                change: None,
+                change_lower: None,
+                change_upper: None,
+                threshold,
+                verdict: Verdict::Missing,
+            };
+            match (b, a) {
+                (Some((_, b)), Some((_, a))) if b.point > 0.0 && b.lower > 0.0 => {
+                    let lo = a.lower / b.upper - 1.0;
+                    let hi = a.upper / b.lower - 1.0;
+                    row.change = Some(a.point / b.point - 1.0);
+                    row.change_lower = Some(lo);
+                    row.change_upper = Some(hi);
+                    row.verdict = if lo > threshold {
+                        Verdict::Regressed
+                    } else if hi < -threshold {
+                        Verdict::Improved
+                    } else {
+                        Verdict::Ok
+                    };
+                }
+                (None, Some(_)) => row.verdict = Verdict::New,
+                _ => row.verdict = Verdict::Missing,
+            }
+            row
+        })
+        .collect()
+}
+
+/// The knobs that differ between two runs' settings, e.g. `nap 10ms → 13ms`: a comparison across
+/// different settings measures the knob, not the code.
+pub fn settings_differences(before: &Settings, after: &Settings) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut diff = |name: &str, b: String, a: String| {
+        if b != a {
+            out.push(format!("{name} {b} → {a}"));
+        }
+    };
+    diff("count", before.count.to_string(), after.count.to_string());
+    diff(
+        "nap",
+        humantime::format_duration(before.nap()).to_string(),
+        humantime::format_duration(after.nap()).to_string(),
+    );
+    diff("tasks", before.tasks.to_string(), after.tasks.to_string());
+    diff(
+        "dispatch tasks",
+        before.dispatch_tasks.to_string(),
+        after.dispatch_tasks.to_string(),
+    );
+    diff("cpu", before.machine.cpu.clone(), after.machine.cpu.clone());
+    diff(
+        "logical cores",
+        before.machine.logical_cores.to_string(),
+        after.machine.logical_cores.to_string(),
+    );
+    out
+}
+
+/// An invariant's row: `pass` or `fail` by `ok`, or `missing` without a measurement.
+fn judge(check: String, bound: String, measured: Option<f64>, ok: impl Fn(f64) -> bool) -> Check {
+    let verdict = match measured {
+        Some(v) if ok(v) => CheckVerdict::Pass,
+        Some(_) => CheckVerdict::Fail,
+        None => CheckVerdict::Missing,
+    };
+    Check {
+        check,
+        measured,
+        lower: None,
+        upper: None,
+        bound,
+        verdict,
+        detail: None,
+    }
+}
+
+/// Checks the machine-independent invariants on one report.
+pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
+    let mut checks = Vec::new();
+    // square_sleep: every strategy near its ideal at every worker count (its worst point).
+    for kind in StrategyKind::ALL {
+        let worst = report
+            .group(Group::SquareSleep)
+            .filter(|r| r.strategy == kind)
+            .filter_map(|r| r.measured_over_ideal)
+            .reduce(f64::max);
+        checks.push(judge(
+            format!("square_sleep/{kind} worst measured/ideal"),
+            format!("<= {:.2}", limits.max_square_ratio),
+            worst,
+            |v| v <= limits.max_square_ratio,
+        ));
+    }
+    // countdown_weak: compute-parallel strategies keep their efficiency at 2 workers.
+    for kind in StrategyKind::ALL
+        .into_iter()
+        .filter(|k| k.computes_in_parallel())
+    {
+        let check = format!("countdown_weak/{kind} efficiency at 2 workers");
+        let bound = format!(">= {:.2}", limits.min_weak_efficiency);
+        if report.cores < 2 {
+            checks.push(Check {
+                check,
+                measured: None,
+                lower: None,
+                upper: None,
+                bound: format!("{bound} (needs 2+ cores; this machine has 1)"),
+                verdict: CheckVerdict::Skipped,
+                detail: None,
+            });
+            continue;
+        }
+        let eff = report
+            .get(Group::CountdownWeak, kind, 2)
+            .and_then(|r| r.efficiency);
+        checks.push(judge(check, bound, eff, |e| {
+            e >= limits.min_weak_efficiency
+        }));
+    }
+    // gil: the seed's effect shows.
+    let ratio = match (
+        report.get(Group::CountdownWeak, StrategyKind::Gil, 1),
+        report.get(Group::CountdownWeak, StrategyKind::Gil, 2),
+    ) {
+        (Some(one), Some(two)) if one.median_ns > 0.0 => Some(two.median_ns / one.median_ns),
+        _ => None,
+    };
+    checks.push(judge(
+        "countdown_weak/gil 2-worker time / 1-worker time".to_string(),
+        format!(">= {:.2}", limits.min_gil_slowdown),
+        ratio,
+        |r| r >= limits.min_gil_slowdown,
+    ));
+    checks
+}

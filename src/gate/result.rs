@@ -1,0 +1,273 @@
+//! Everything one gate run found ([`GateResult`]), counted once ([`Tally`]): the summary line, the
+//! exit code, the table, the JSON and the BMF export all come from here.
+
+use serde::Serialize;
+
+use super::ab::AbDetail;
+use super::{Check, CheckVerdict, Row, Verdict};
+use crate::units::{fmt_change, fmt_ns, text_table};
+
+/// What the gate judged, counted once: the summary line and the exit code both come from here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Rows regressed beyond their threshold.
+    pub regressed: usize,
+    /// Rows improved beyond their threshold.
+    pub improved: usize,
+    /// Rows within their threshold.
+    pub ok: usize,
+    /// Rows whose interval straddled the threshold when sampling stopped.
+    pub inconclusive: usize,
+    /// Rows in the baseline but absent now.
+    pub missing: usize,
+    /// Rows absent from the baseline.
+    pub new: usize,
+    /// Invariants that hold.
+    pub checks_passed: usize,
+    /// Invariants that are broken.
+    pub checks_failed: usize,
+    /// Invariants measured without a decision.
+    pub checks_inconclusive: usize,
+    /// Invariants that could not be judged (data absent).
+    pub checks_unjudged: usize,
+    /// Invariants that do not apply here.
+    pub checks_skipped: usize,
+}
+
+impl Tally {
+    /// Judged and passed: ok and improved rows, passed invariants.
+    pub fn passed(&self) -> usize {
+        self.ok + self.improved + self.checks_passed
+    }
+
+    /// Judged and failed: regressed rows, failed invariants (and, with `strict`, missing rows and
+    /// anything inconclusive).
+    pub fn failed(&self, strict: bool) -> usize {
+        let strict_extra = if strict {
+            self.missing + self.inconclusive + self.checks_inconclusive
+        } else {
+            0
+        };
+        self.regressed + self.checks_failed + strict_extra
+    }
+
+    /// Whether anything at all was measured and compared.
+    pub fn judged_anything(&self) -> bool {
+        self.regressed
+            + self.improved
+            + self.ok
+            + self.inconclusive
+            + self.checks_passed
+            + self.checks_failed
+            + self.checks_inconclusive
+            > 0
+    }
+
+    /// 1 when something failed; 2 when an invariant could not be judged or nothing was
+    /// compared at all; 0 otherwise.
+    pub fn exit_code(&self, strict: bool) -> u8 {
+        if self.failed(strict) > 0 {
+            1
+        } else if self.checks_unjudged > 0 || !self.judged_anything() {
+            2
+        } else {
+            0
+        }
+    }
+}
+
+/// Everything the gate found. Its `Serialize` is `gate --format json`'s output.
+#[derive(Clone, Debug, Default)]
+pub struct GateResult {
+    /// Comparison rows (baseline, against or A/B mode).
+    pub rows: Vec<Row>,
+    /// Invariant checks.
+    pub checks: Vec<Check>,
+    /// Whether missing or inconclusive benchmarks fail the gate.
+    pub strict: bool,
+    /// Whether the rows compare times normalised by each strategy's 1-worker time.
+    pub normalized: bool,
+    /// `--ab`: how each comparison was sampled.
+    pub ab: Vec<AbDetail>,
+    /// Warnings (different settings on the two sides, stale results left out).
+    pub warnings: Vec<String>,
+}
+
+impl Serialize for GateResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            exit_code: u8,
+            normalized: bool,
+            rows: &'a [Row],
+            invariants: &'a [Check],
+            strict: bool,
+            tally: Tally,
+            ab: &'a [AbDetail],
+            warnings: &'a [String],
+        }
+        Json {
+            exit_code: self.exit_code(),
+            normalized: self.normalized,
+            rows: &self.rows,
+            invariants: &self.checks,
+            strict: self.strict,
+            tally: self.tally(),
+            ab: &self.ab,
+            warnings: &self.warnings,
+        }
+        .serialize(s)
+    }
+}
+
+impl GateResult {
+    /// Counts every row and check by verdict.
+    pub fn tally(&self) -> Tally {
+        let mut t = Tally::default();
+        for r in &self.rows {
+            match r.verdict {
+                Verdict::Ok => t.ok += 1,
+                Verdict::Regressed => t.regressed += 1,
+                Verdict::Improved => t.improved += 1,
+                Verdict::Inconclusive => t.inconclusive += 1,
+                Verdict::Missing => t.missing += 1,
+                Verdict::New => t.new += 1,
+            }
+        }
+        for c in &self.checks {
+            match c.verdict {
+                CheckVerdict::Pass => t.checks_passed += 1,
+                CheckVerdict::Fail => t.checks_failed += 1,
+                CheckVerdict::Inconclusive => t.checks_inconclusive += 1,
+                CheckVerdict::Missing => t.checks_unjudged += 1,
+                CheckVerdict::Skipped => t.checks_skipped += 1,
+            }
+        }
+        t
+    }
+
+    /// 0 pass, 1 regression or failed invariant (with `strict`: or a missing or inconclusive
+    /// one), 2 could not judge (an invariant without its data, or nothing compared at all).
+    pub fn exit_code(&self) -> u8 {
+        self.tally().exit_code(self.strict)
+    }
+
+    /// Bencher Metric Format of the compared rows: `{id: {"ratio": {value, lower_value,
+    /// upper_value}}}`, the ratio being after/before (1.10 = 10% slower).
+    pub fn bmf_ratios(&self) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        for r in &self.rows {
+            if let (Some(c), Some(lo), Some(hi)) = (r.change, r.change_lower, r.change_upper) {
+                out.insert(
+                    r.id.clone(),
+                    serde_json::json!({"ratio": {"value": 1.0 + c, "lower_value": 1.0 + lo, "upper_value": 1.0 + hi}}),
+                );
+            }
+        }
+        serde_json::Value::Object(out)
+    }
+
+    /// The closing line: what was judged, and the rest named by kind.
+    pub fn summary(&self) -> String {
+        let t = self.tally();
+        let mut s = format!(
+            "{} regressed, {} improved, {} ok, {} inconclusive, {} missing, {} new; invariants: {} passed, {} failed, {} inconclusive, {} could not be judged, {} skipped\n",
+            t.regressed,
+            t.improved,
+            t.ok,
+            t.inconclusive,
+            t.missing,
+            t.new,
+            t.checks_passed,
+            t.checks_failed,
+            t.checks_inconclusive,
+            t.checks_unjudged,
+            t.checks_skipped,
+        );
+        if !t.judged_anything() {
+            s.push_str("gate: nothing was compared (no benchmark or invariant in common)\n");
+        }
+        s.push_str(&format!(
+            "gate: {} passed, {} failed\n",
+            t.passed(),
+            t.failed(self.strict)
+        ));
+        s
+    }
+
+    /// The human table.
+    pub fn to_table(&self) -> String {
+        let normalized = self.normalized;
+        let mut out = String::new();
+        let show = |v: Option<f64>| match v {
+            Some(v) if normalized => format!("{v:.3}×t1"),
+            Some(v) => fmt_ns(v),
+            None => "–".into(),
+        };
+        if !self.rows.is_empty() {
+            let mut rows = Vec::new();
+            for r in &self.rows {
+                let change = match (r.change, r.change_lower, r.change_upper) {
+                    (Some(c), Some(lo), Some(hi)) => {
+                        format!("{} [{}, {}]", fmt_change(c), fmt_change(lo), fmt_change(hi))
+                    }
+                    _ => "–".into(),
+                };
+                rows.push(vec![
+                    r.id.clone(),
+                    show(r.before),
+                    show(r.after),
+                    change,
+                    format!("{:.0}%", r.threshold * 100.0),
+                    format!("{:?}", r.verdict).to_lowercase(),
+                ]);
+            }
+            let header = [
+                "benchmark",
+                "before",
+                "after",
+                "change [95% CI]",
+                "threshold",
+                "verdict",
+            ];
+            out.push_str(&text_table(&header, &rows));
+        }
+        if !self.checks.is_empty() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let mut rows = Vec::new();
+            for c in &self.checks {
+                let measured = match (c.measured, c.lower, c.upper) {
+                    (Some(m), Some(lo), Some(hi)) => format!("{m:.3} [{lo:.3}, {hi:.3}]"),
+                    (Some(m), _, _) => format!("{m:.3}"),
+                    _ => "–".into(),
+                };
+                let verdict = serde_json::to_value(c.verdict)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                rows.push(vec![
+                    c.check.clone(),
+                    measured,
+                    c.bound.clone(),
+                    verdict,
+                    c.detail.clone().unwrap_or_default(),
+                ]);
+            }
+            out.push_str(&text_table(
+                &[
+                    "invariant",
+                    "measured [95% CI]",
+                    "bound",
+                    "verdict",
+                    "detail",
+                ],
+                &rows,
+            ));
+        }
+        out.push('\n');
+        out.push_str(&self.summary());
+        out
+    }
+}

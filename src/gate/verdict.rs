@@ -1,0 +1,142 @@
+//! The gate's vocabulary: thresholds, the verdict of a compared benchmark ([`Row`]) and of an
+//! invariant ([`Check`]).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::group::Group;
+
+/// Parses a percentage: `10%`, `10` (percent) or `0.1%`; returns a fraction (0.10).
+pub fn parse_percent(s: &str) -> Result<f64> {
+    let t = s.trim();
+    let num = t.strip_suffix('%').unwrap_or(t).trim();
+    let v: f64 = num.parse().map_err(|e| {
+        Error::invalid("percentage", s, format!("{e}; expected a form such as 10%"))
+    })?;
+    if !v.is_finite() || !(0.0..=1000.0).contains(&v) {
+        return Err(Error::invalid(
+            "percentage",
+            s,
+            "must be between 0% and 1000%",
+        ));
+    }
+    Ok(v / 100.0)
+}
+
+/// Parses `GROUP=PERCENT`, e.g. `square_sleep=5%`.
+pub fn parse_group_threshold(s: &str) -> Result<(Group, f64)> {
+    let (g, p) = s.split_once('=').ok_or_else(|| {
+        Error::invalid(
+            "group threshold",
+            s,
+            "expected GROUP=PERCENT, e.g. square_sleep=5%",
+        )
+    })?;
+    Ok((g.trim().parse()?, parse_percent(p)?))
+}
+
+/// Regression thresholds: a default and per-group overrides (fractions: 0.10 = 10%).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thresholds {
+    /// Applies to groups without an override.
+    pub default: f64,
+    /// Per-group overrides.
+    pub per_group: BTreeMap<Group, f64>,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            default: 0.10,
+            per_group: BTreeMap::new(),
+        }
+    }
+}
+
+impl Thresholds {
+    /// The threshold for `group`.
+    pub fn for_group(&self, group: Group) -> f64 {
+        self.per_group.get(&group).copied().unwrap_or(self.default)
+    }
+}
+
+/// A comparison's outcome for one benchmark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Within the threshold.
+    Ok,
+    /// Slower beyond the threshold, with confidence.
+    Regressed,
+    /// Faster beyond the threshold, with confidence.
+    Improved,
+    /// Measured on both sides, but the interval still straddles the threshold when the budget
+    /// ran out (`gate --ab`).
+    Inconclusive,
+    /// In the baseline, absent now (or not comparable).
+    Missing,
+    /// Absent from the baseline.
+    New,
+}
+
+/// One row of the comparison table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Row {
+    /// Bench id.
+    pub id: String,
+    /// Before (ns, or a ratio to t1 when normalised).
+    pub before: Option<f64>,
+    /// After, in the same unit.
+    pub after: Option<f64>,
+    /// `after / before − 1`.
+    pub change: Option<f64>,
+    /// Lower bound of the change's interval.
+    pub change_lower: Option<f64>,
+    /// Upper bound of the change's interval.
+    pub change_upper: Option<f64>,
+    /// The threshold applied (fraction).
+    pub threshold: f64,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// An invariant's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckVerdict {
+    /// The invariant holds (with confidence, for paired checks).
+    Pass,
+    /// The invariant is broken (with confidence, for paired checks).
+    Fail,
+    /// Measured, but the interval still straddles the bound when the budget ran out (or the
+    /// machine had no spare capacity to tell): neither pass nor fail.
+    Inconclusive,
+    /// Could not be judged: the data it needs is absent.
+    Missing,
+    /// Does not apply here (e.g. a 2-worker invariant on a 1-core machine).
+    Skipped,
+}
+
+/// One invariant's result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Check {
+    /// What was checked, e.g. "countdown_weak/threads efficiency at 2 workers".
+    pub check: String,
+    /// The measured value, if the data was there.
+    pub measured: Option<f64>,
+    /// Lower bound of the measured value's 95% interval (paired checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lower: Option<f64>,
+    /// Upper bound of the measured value's 95% interval (paired checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upper: Option<f64>,
+    /// The bound, e.g. ">= 0.70".
+    pub bound: String,
+    /// The verdict.
+    pub verdict: CheckVerdict,
+    /// What else was measured alongside (the probe's efficiency, the rounds taken, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
