@@ -1,4 +1,7 @@
-//! Human-readable numbers for tables and terminal output.
+//! Human-readable numbers for tables and terminal output, and the one table formatter of each
+//! kind (aligned text, Markdown) that every command and report shares.
+
+use std::fmt::Write as _;
 
 /// A time in nanoseconds as `1.234 s`, `12.35 ms`, `45.6 µs` or `512 ns`.
 pub fn fmt_ns(ns: f64) -> String {
@@ -54,6 +57,25 @@ pub fn text_table<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>]) -> String {
         out.push_str(&line(r.iter().map(AsRef::as_ref).collect()));
     }
     out
+}
+
+/// A Markdown table: header cells, then rows. Shared by every table in the report.
+pub fn markdown_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let _ = writeln!(
+        out,
+        "|{}|",
+        header
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i < 2 { "---" } else { "---:" })
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]

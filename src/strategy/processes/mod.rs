@@ -192,7 +192,7 @@ impl ProcessPool {
             }
             let ready = self.poll(false, deadline - now)?;
             for k in ready {
-                let (replies, eof) = self.read_worker(k)?;
+                let (replies, eof, bad) = self.read_worker(k)?;
                 for r in replies {
                     match r {
                         Reply::Hello { pid, version }
@@ -212,6 +212,9 @@ impl ProcessPool {
                             ));
                         }
                     }
+                }
+                if let Some(detail) = bad {
+                    return Err(self.protocol_error(k, detail));
                 }
                 if eof {
                     return Err(self.died(k));
@@ -246,8 +249,10 @@ impl ProcessPool {
         }
     }
 
-    /// Reads whatever worker `k` has written; returns its whole replies and whether it hung up.
-    fn read_worker(&mut self, k: usize) -> Result<(Vec<Reply>, bool)> {
+    /// Reads whatever worker `k` has written. Returns its whole replies up to the first record
+    /// that is not one, whether it hung up, and what was wrong with that record: the caller acts
+    /// on the good replies first (a `TOOK` read in the same chunk as garbage still names the job).
+    fn read_worker(&mut self, k: usize) -> Result<(Vec<Reply>, bool, Option<String>)> {
         let mut buf = [0u8; 64 * REPLY_LEN];
         let mut eof = false;
         loop {
@@ -268,18 +273,22 @@ impl ProcessPool {
         }
         let whole = self.workers[k].pending.len() / REPLY_LEN * REPLY_LEN;
         let mut replies = Vec::with_capacity(whole / REPLY_LEN);
+        let mut bad = None;
         for rec in self.workers[k].pending[..whole].chunks_exact(REPLY_LEN) {
             match decode_reply(rec) {
                 Ok(r) => replies.push(r),
-                Err(detail) => return Err(self.protocol_error(k, detail)),
+                Err(detail) => {
+                    bad = Some(detail);
+                    break;
+                }
             }
         }
         self.workers[k].pending.drain(..whole);
-        if eof && !self.workers[k].pending.is_empty() {
+        if bad.is_none() && eof && !self.workers[k].pending.is_empty() {
             let tail = protocol::show_bytes(&self.workers[k].pending);
-            return Err(self.protocol_error(k, format!("garbage on its stdout: {tail}")));
+            bad = Some(format!("garbage on its stdout: {tail}"));
         }
-        Ok((replies, eof))
+        Ok((replies, eof, bad))
     }
 
     fn protocol_error(&mut self, k: usize, detail: String) -> Error {
@@ -467,7 +476,7 @@ impl Strategy for ProcessPool {
                 return Err(self.fail(Error::Interrupted));
             }
             for k in ready {
-                let (replies, eof) = self.read_worker(k)?;
+                let (replies, eof, bad) = self.read_worker(k)?;
                 if !replies.is_empty() {
                     last_progress = Instant::now();
                 }
@@ -508,6 +517,9 @@ impl Strategy for ProcessPool {
                             return Err(self.protocol_error(k, detail));
                         }
                     }
+                }
+                if let Some(detail) = bad {
+                    return Err(self.protocol_error(k, detail));
                 }
                 if eof {
                     return Err(self.died(k));

@@ -1,0 +1,113 @@
+//! The seed's tables as Markdown sections of a file (`--markdown`), updated in place.
+
+use std::path::Path;
+
+use super::*;
+use crate::error::{Error, Result};
+use crate::machine::Machine;
+use crate::units::markdown_table as table;
+
+/// First line of a Markdown file written by `seed --markdown`.
+pub const MARKER: &str =
+    "<!-- written by `poolscale seed --markdown`; sections are replaced on rerun -->";
+
+/// Writes `section` (one program's tables) into `path`: creates the file, or replaces that
+/// program's section in a file this command wrote before. Any other existing file is refused.
+pub fn write_markdown(path: &Path, name: &str, section: &str, machine: &Machine) -> Result<()> {
+    let begin = format!("<!-- seed:{name} -->");
+    let end = format!("<!-- /seed:{name} -->");
+    let block = format!(
+        "{begin}\n{}\n\nMeasured {} at commit `{}`.\n{end}\n",
+        section.trim_end(),
+        machine.date,
+        machine.commit
+    );
+    let existing = match std::fs::read_to_string(path) {
+        Ok(s) => Some(s),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(format!("cannot read `{}`", path.display()), e)),
+    };
+    let text = match existing {
+        None => format!(
+            "{MARKER}\n# The seed, re-enacted\n\n`poolscale seed` runs the seed's two programs (see `SEED.md`) \
+             in Rust and CPython on this machine: {}.\n\n{block}",
+            machine.summary(),
+        ),
+        Some(old) if old.starts_with(MARKER) => match (old.find(&begin), old.find(&end)) {
+            (Some(b), Some(e)) if b < e => {
+                format!(
+                    "{}{block}{}",
+                    &old[..b],
+                    old[e + end.len()..].trim_start_matches('\n')
+                )
+            }
+            _ => format!("{}\n{block}", old.trim_end()),
+        },
+        Some(_) => {
+            return Err(Error::WouldOverwrite {
+                path: path.to_path_buf(),
+                reason: "it was not written by `poolscale seed --markdown`; choose another file"
+                    .into(),
+            });
+        }
+    };
+    crate::fsutil::atomic_write(path, text.as_bytes())
+}
+
+/// Markdown for program 1's table.
+pub fn countdown_markdown(
+    rows: &[CountdownRow],
+    count: u64,
+    repeat: usize,
+    python: Option<&Python>,
+) -> String {
+    let mut out = format!(
+        "## Program 1: countdown\n\nEach worker counts down {count} (weak scaling). \
+         Ratio = 2-worker time / 1-worker time: about 2 where a lock serialises the workers, \
+         about 1 where they run in parallel. Rust rows: median of {repeat} runs; Python rows: one run.{}\n\n",
+        python.map_or(String::new(), |p| format!(" CPython: {}.", p.version))
+    );
+    table(&mut out, &COUNTDOWN_HEADER, &countdown_table(rows));
+    out
+}
+
+/// Markdown for program 2's runs.
+pub fn pool_markdown(runs: &[PoolRun]) -> String {
+    let mut out = String::from("## Program 2: `Pool(w).map(f, range(items))`\n\n");
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| {
+            vec![
+                r.implementation.clone(),
+                r.workers.to_string(),
+                r.items.len().to_string(),
+                format!("{:.3} s", r.nap_s),
+                format!("{:.3} s", r.total_s),
+                format!(
+                    "{} rounds = {:.3} s",
+                    r.model_rounds(),
+                    r.model_rounds() as f64 * r.nap_s
+                ),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &[
+            "implementation",
+            "workers",
+            "items",
+            "nap",
+            "total",
+            "model",
+        ],
+        &rows,
+    );
+    for r in runs {
+        out.push_str(&format!("Rounds, {}:\n\n", r.implementation));
+        let (header, rows) = r.rounds_table();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        table(&mut out, &header, &rows);
+    }
+    out
+}
