@@ -230,7 +230,6 @@ impl Report {
             .collect()
     }
 
-    /// Reads a `results.json` written by [`json`].
     /// Reads a `results.json` written by any version of `poolscale report`, checking every number
     /// a comparison would use.
     pub fn load_json(path: &Path) -> Result<Report> {

@@ -29,6 +29,22 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// No worker program could be found for the process pool.
+    #[error("no worker program for the process pool: no `poolscale` binary next to `{}`; build it (`cargo build --release`), set POOLSCALE_WORKER, or set Options::worker_program", exe.display())]
+    NoWorkerProgram {
+        /// The running executable, next to which it was looked for.
+        exe: PathBuf,
+    },
+
+    /// A CPython run of `seed --python` failed.
+    #[error("CPython (`{}`) {detail}", program.display())]
+    Python {
+        /// The interpreter.
+        program: PathBuf,
+        /// How it failed: its exit status and stderr, or what it did not print.
+        detail: String,
+    },
+
     /// A worker process exited (or was killed) while the pool still needed it.
     #[error("worker {worker} (pid {pid}) {status} {}", doing(*job))]
     WorkerDied {

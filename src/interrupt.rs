@@ -46,6 +46,46 @@ pub fn check() -> crate::Result<()> {
     }
 }
 
+/// A cancellation token handed to pools and measuring loops in their [`crate::Options`].
+/// `Cancel::default()` follows this process's Ctrl-C flag (what the CLI installs); a library user
+/// who runs pools without the CLI makes a token of their own with [`Cancel::new`] and calls
+/// [`Cancel::cancel`] from anywhere. A cancelled map stops, reaps its workers and returns
+/// [`crate::Error::Interrupted`].
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Option<std::sync::Arc<AtomicBool>>);
+
+impl Cancel {
+    /// A token of one's own, independent of Ctrl-C.
+    pub fn new() -> Cancel {
+        Cancel(Some(std::sync::Arc::new(AtomicBool::new(false))))
+    }
+
+    /// Cancels every pool and loop holding this token (or a clone of it).
+    pub fn cancel(&self) {
+        match &self.0 {
+            Some(flag) => flag.store(true, Ordering::SeqCst),
+            None => INTERRUPTED.store(true, Ordering::SeqCst),
+        }
+    }
+
+    /// Whether it was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        match &self.0 {
+            Some(flag) => flag.load(Ordering::Relaxed),
+            None => requested(),
+        }
+    }
+
+    /// `Err(Interrupted)` once cancelled.
+    pub fn check(&self) -> crate::Result<()> {
+        if self.is_cancelled() {
+            Err(crate::Error::Interrupted)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Marks a process pool as running until the guard is dropped: Ctrl-C then lets the pool stop
 /// and reap its workers instead of exiting at once.
 #[derive(Debug)]

@@ -5,9 +5,22 @@
 //! Criterion measures them (`benches/scaling.rs`); [`report`] turns Criterion's results into
 //! tables, charts and exports; [`gate`] fails CI on scaling regressions; [`seed`] re-enacts the
 //! original Python programs.
+//!
+//! # A library with a command line
+//!
+//! poolscale is a library first: the `poolscale` binary is a thin [`cli`] over it, and the
+//! benches, the gate's sampling sides and the tests use the same library calls. The parts meant
+//! for other crates, and kept stable within a minor version (0.2.x), are the [`Strategy`] trait and
+//! [`Outcome`], [`Options`] (with its [`interrupt::Cancel`] token), [`Job`], [`measure`]
+//! ([`measure::Prepared`], [`measure::Arm`], [`measure::timed_map`]), [`stats`], [`paired`],
+//! [`group::BenchId`] and [`Error`]. A strategy defined outside the crate names itself through
+//! [`Strategy::name`] and is measured through [`measure::Prepared::with_pool`]. Everything else
+//! (the report's and gate's internals, the file formats' Rust types) may change between versions;
+//! the files themselves carry a `schema_version`. [`cli`] belongs to the binary.
 #![deny(unsafe_code)]
 
 pub mod analysis;
+#[doc(hidden)]
 pub mod cli;
 pub mod data;
 pub mod error;

@@ -48,6 +48,7 @@ pub fn timed_map(
 /// pool started.
 pub struct Prepared {
     label: String,
+    cancel: crate::interrupt::Cancel,
     workers: usize,
     jobs: Vec<Job>,
     pool: Pool,
@@ -70,6 +71,7 @@ impl Prepared {
         };
         Ok(Prepared {
             label: id.to_string(),
+            cancel: options.cancel.clone(),
             workers: id.workers,
             jobs: id.group.jobs(workloads, id.workers),
             pool,
@@ -85,6 +87,7 @@ impl Prepared {
     ) -> Prepared {
         Prepared {
             label: label.into(),
+            cancel: crate::interrupt::Cancel::default(),
             workers: pool.workers(),
             jobs,
             pool: Pool::Started(pool),
@@ -100,7 +103,7 @@ impl Arm for Prepared {
     fn sample(&mut self, iters: u64) -> Result<Duration> {
         let mut total = Duration::ZERO;
         for _ in 0..iters.max(1) {
-            crate::interrupt::check()?;
+            self.cancel.check()?;
             total += match &mut self.pool {
                 Pool::Started(pool) => timed_map(pool.as_mut(), &self.jobs, &self.label)?.0,
                 // Start-up is what is measured: start, map and stop are all timed.

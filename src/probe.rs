@@ -35,6 +35,9 @@ struct ProbeProcess {
 pub struct Probe {
     procs: Vec<ProbeProcess>,
     count: u64,
+    cancel: crate::interrupt::Cancel,
+    /// Tells the Ctrl-C handler to let this probe reap its processes.
+    _interrupt: crate::interrupt::PoolGuard,
 }
 
 impl Probe {
@@ -48,6 +51,8 @@ impl Probe {
         let mut probe = Probe {
             procs: Vec::with_capacity(workers),
             count,
+            cancel: options.cancel.clone(),
+            _interrupt: crate::interrupt::PoolGuard::new(),
         };
         for worker in 0..workers {
             let mut child = Command::new(&program)
@@ -127,7 +132,7 @@ impl Arm for Probe {
     fn sample(&mut self, iters: u64) -> Result<Duration> {
         let mut total = Duration::ZERO;
         for _ in 0..iters.max(1) {
-            crate::interrupt::check()?;
+            self.cancel.check()?;
             let t = Instant::now();
             self.round()?;
             total += t.elapsed();

@@ -6,14 +6,7 @@ use common::poolscale;
 
 #[test]
 fn run_json_has_the_documented_fields() {
-    for strategy in [
-        "sequential",
-        "threads",
-        "rayon",
-        "crossbeam",
-        "processes",
-        "gil",
-    ] {
+    for strategy in poolscale::StrategyKind::ALL.map(|k| k.as_str()) {
         let (code, out, err) = poolscale(&[
             "run",
             "--workload",

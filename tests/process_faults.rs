@@ -357,3 +357,27 @@ fn sigint_to_the_cli_reaps_its_workers() {
         assert!(!common::exists(k), "worker {k} left behind after Ctrl-C");
     }
 }
+
+#[test]
+fn a_cancel_token_stops_a_map_and_reaps_the_workers() {
+    let mut options = common::options();
+    options.cancel = poolscale::interrupt::Cancel::new();
+    let token = options.cancel.clone();
+    let mut pool = ProcessPool::start(2, &options).expect("start");
+    let pids = Mutex::new(Vec::new());
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        token.cancel();
+    });
+    let t = Instant::now();
+    let err = pool
+        .map_observed(&naps(4, 20_000), &|s| pids.lock().unwrap().push(s.pid))
+        .expect_err("cancelled");
+    canceller.join().unwrap();
+    assert!(matches!(err, Error::Interrupted), "{err}");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    drop(pool);
+    for pid in pids.into_inner().unwrap() {
+        assert!(!common::exists(pid), "worker {pid} left behind");
+    }
+}

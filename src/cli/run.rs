@@ -16,7 +16,7 @@ pub(super) struct RunArgs {
     /// Which workload.
     #[arg(long, value_enum)]
     workload: Workload,
-    /// Which strategy: sequential, threads, rayon, crossbeam, processes or gil.
+    /// Which strategy (an unknown name is refused with the list of known ones).
     #[arg(long, value_parser = StrategyKind::from_name)]
     strategy: StrategyKind,
     /// Number of workers (1 to 256).

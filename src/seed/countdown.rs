@@ -75,7 +75,10 @@ pub(super) fn countdown_once(
         say(&format!("Starting {label}_{}", s.job + 1));
     })?;
     let total = t.elapsed().as_secs_f64();
-    verify(&jobs, &out, workers).map_err(|e| Error::invalid("result", kind, e))?;
+    verify(&jobs, &out, workers).map_err(|detail| Error::WrongResults {
+        id: format!("{kind} with {workers} workers"),
+        detail,
+    })?;
     let mut by_end: Vec<(usize, &Outcome)> = out.iter().enumerate().collect();
     by_end.sort_by_key(|(_, o)| o.finished_ns);
     for (i, o) in by_end {

@@ -121,7 +121,10 @@ pub fn pool(
     })?;
     let total_s = t.elapsed().as_secs_f64();
     drop(pool);
-    verify(&jobs, &out, workers).map_err(|e| Error::invalid("result", kind, e))?;
+    verify(&jobs, &out, workers).map_err(|detail| Error::WrongResults {
+        id: format!("{kind} with {workers} workers"),
+        detail,
+    })?;
     let results: Vec<u64> = out.iter().map(|o| o.value).collect();
     say(&format!("{results:?}"));
     say(&format!("Total work time {total_s:.3}"));

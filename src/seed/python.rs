@@ -76,22 +76,18 @@ impl Python {
             .wait_with_output()
             .map_err(|e| Error::io("cannot wait for Python", e))?;
         if !out.status.success() {
-            return Err(Error::invalid(
-                "Python run",
-                self.program.display(),
-                format!(
+            return Err(Error::Python {
+                program: self.program.clone(),
+                detail: format!(
                     "exited with {}: {}",
                     out.status,
                     String::from_utf8_lossy(&out.stderr).trim()
                 ),
-            ));
+            });
         }
-        let json = result.ok_or_else(|| {
-            Error::invalid(
-                "Python run",
-                self.program.display(),
-                "printed no RESULT line",
-            )
+        let json = result.ok_or_else(|| Error::Python {
+            program: self.program.clone(),
+            detail: "printed no RESULT line".into(),
         })?;
         serde_json::from_str(&json).map_err(|source| Error::MalformedJson {
             path: PathBuf::from("<python RESULT line>"),

@@ -255,6 +255,8 @@ pub struct Options {
     pub job_timeout: Option<Duration>,
     /// `processes`: extra environment for the workers (used by the fault-injection tests).
     pub worker_env: Vec<(String, String)>,
+    /// Stops a running map (default: this process's Ctrl-C flag).
+    pub cancel: crate::interrupt::Cancel,
 }
 
 impl Default for Options {
@@ -264,6 +266,7 @@ impl Default for Options {
             worker_program: None,
             job_timeout: None,
             worker_env: Vec::new(),
+            cancel: crate::interrupt::Cancel::default(),
         }
     }
 }

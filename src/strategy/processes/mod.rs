@@ -61,13 +61,7 @@ pub fn default_worker_program() -> Result<PathBuf> {
         }
         dir = d.parent();
     }
-    Err(Error::invalid(
-        "worker program",
-        exe.display(),
-        format!(
-            "no `poolscale` binary next to it; build it (`cargo build --release`) or set {WORKER_PROGRAM_ENV}"
-        ),
-    ))
+    Err(Error::NoWorkerProgram { exe })
 }
 
 #[derive(Debug)]
@@ -93,6 +87,8 @@ pub struct ProcessPool {
     /// that the death is reported, not a broken pipe.
     jobs_rx: PipeReader,
     job_timeout: Option<Duration>,
+    /// Stops a running map: the pool then kills and reaps its workers.
+    cancel: crate::interrupt::Cancel,
     /// Why the pool refuses work, after a failed map.
     broken: Option<String>,
     /// Tells the Ctrl-C handler to let this pool reap its workers.
@@ -129,6 +125,7 @@ impl ProcessPool {
             jobs_tx: Some(tx),
             jobs_rx: rx,
             job_timeout: options.job_timeout,
+            cancel: options.cancel.clone(),
             broken: None,
             _interrupt: crate::interrupt::PoolGuard::new(),
         };
@@ -439,7 +436,7 @@ impl Strategy for ProcessPool {
         if let Some(why) = &self.broken {
             return Err(Error::PoolBroken(why.clone()));
         }
-        if crate::interrupt::requested() {
+        if self.cancel.is_cancelled() {
             return Err(self.fail(Error::Interrupted));
         }
         let t0 = Instant::now();
@@ -472,7 +469,7 @@ impl Strategy for ProcessPool {
                 .check_timeouts(limit, untaken, last_progress)?
                 .min(Duration::from_secs(1));
             let ready = self.poll(written < bytes.len(), wait)?;
-            if crate::interrupt::requested() {
+            if self.cancel.is_cancelled() {
                 return Err(self.fail(Error::Interrupted));
             }
             for k in ready {
