@@ -136,8 +136,39 @@ pub fn fake_settings(dir: &std::path::Path, workers: &[usize]) {
     s.save(dir, None).unwrap();
 }
 
-/// A consistent, healthy data set on 2 cores (times in ns).
+/// A consistent, healthy data set on 2 cores (times in ns): the hand-written points below, plus
+/// what every strategy of the registry needs for the invariants (countdown_weak and square_sleep
+/// at 1 and 2 workers, shaped by its facts), so that a new strategy is covered without editing
+/// this list.
 pub fn healthy() -> Vec<Fake<'static>> {
+    let ms = 1e6;
+    let mut data = hand_written();
+    for k in poolscale::StrategyKind::ALL {
+        let name = k.as_str();
+        let weak2 = if k.computes_in_parallel() {
+            100.0
+        } else {
+            200.0
+        };
+        let sleep2 = if k.is_parallel() { 50.0 } else { 100.0 };
+        for (g, w, t) in [
+            ("countdown_weak", 1, 100.0),
+            ("countdown_weak", 2, weak2),
+            ("square_sleep", 1, 100.0),
+            ("square_sleep", 2, sleep2),
+        ] {
+            if !data
+                .iter()
+                .any(|&(dg, ds, dw, _)| dg == g && ds == name && dw == w)
+            {
+                data.push((g, name, w, t * ms));
+            }
+        }
+    }
+    data
+}
+
+fn hand_written() -> Vec<Fake<'static>> {
     let ms = 1e6;
     vec![
         ("countdown_weak", "threads", 1, 100.0 * ms),
