@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::group::BenchId;
 use crate::settings::Workloads;
-use crate::strategy::{Options, Strategy, StrategyKind, verify};
+use crate::strategy::{Observer, Options, Strategy, StrategyKind, verify};
 use crate::workload::Job;
 
 /// Something that can be timed on demand: `sample(iters)` runs `iters` iterations and returns
@@ -26,15 +26,17 @@ pub trait Arm {
     fn sample(&mut self, iters: u64) -> Result<Duration>;
 }
 
-/// Times one map of `jobs` on `pool` and checks its outputs outside the timed region; a wrong
-/// one is [`Error::WrongResults`] naming `label`. Returns the map's wall time and its outcomes.
+/// Times one map of `jobs` on `pool` (telling `on_start` as each job starts) and checks its
+/// outputs outside the timed region; a wrong one is [`Error::WrongResults`] naming `label`.
+/// Returns the map's wall time and its outcomes. Every timed map of poolscale goes through here.
 pub fn timed_map(
     pool: &mut dyn Strategy,
     jobs: &[Job],
     label: &str,
+    on_start: Observer<'_>,
 ) -> Result<(Duration, Vec<crate::strategy::Outcome>)> {
     let t = Instant::now();
-    let out = pool.map(jobs);
+    let out = pool.map_observed(jobs, on_start);
     let wall = t.elapsed();
     let out = out?;
     verify(jobs, &out, pool.workers()).map_err(|detail| Error::WrongResults {
@@ -105,7 +107,9 @@ impl Arm for Prepared {
         for _ in 0..iters.max(1) {
             self.cancel.check()?;
             total += match &mut self.pool {
-                Pool::Started(pool) => timed_map(pool.as_mut(), &self.jobs, &self.label)?.0,
+                Pool::Started(pool) => {
+                    timed_map(pool.as_mut(), &self.jobs, &self.label, &|_| {})?.0
+                }
                 // Start-up is what is measured: start, map and stop are all timed.
                 Pool::PerIteration(kind, options) => {
                     let t = Instant::now();

@@ -80,7 +80,7 @@ pub fn execute(cfg: &RunConfig) -> Result<RunRecord> {
     let mut pool = cfg.strategy.start(cfg.workers, &cfg.options)?;
     let startup = t.elapsed();
     let label = format!("{} with {} workers", cfg.strategy, cfg.workers);
-    let (wall, outcomes) = timed_map(pool.as_mut(), &jobs, &label)?;
+    let (wall, outcomes) = timed_map(pool.as_mut(), &jobs, &label, &|_| {})?;
     drop(pool);
     let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
     Ok(RunRecord {

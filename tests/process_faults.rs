@@ -217,9 +217,14 @@ fn dropping_a_pool_reaps_every_worker() {
 
 /// Spawns `poolscale run` with a processes pool of long naps; returns it and its worker pids.
 /// Every caller waits for the returned child (the lint cannot see through the return).
-#[allow(clippy::zombie_processes)]
 fn running_cli(workers: usize) -> (std::process::Child, Vec<u32>) {
-    let mut child = Command::new(common::bin())
+    running_cli_in(workers, Command::new(common::bin()))
+}
+
+/// [`running_cli`] from a prepared command (e.g. in its own process group).
+#[allow(clippy::zombie_processes)]
+fn running_cli_in(workers: usize, mut cmd: Command) -> (std::process::Child, Vec<u32>) {
+    let mut child = cmd
         .args([
             "run",
             "--workload",
@@ -299,31 +304,9 @@ fn ctrl_c_at_a_terminal_always_ends_with_130() {
     .into_iter()
     .enumerate()
     {
-        let child = Command::new(common::bin())
-            .args([
-                "run",
-                "--workload",
-                "square",
-                "--strategy",
-                "processes",
-                "--tasks",
-                "8",
-            ])
-            .args(["--workers", "3", "--nap", "20s"])
-            .process_group(0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let kids = loop {
-            let kids = common::children_of(child.id());
-            if kids.len() == 3 {
-                break kids;
-            }
-            assert!(Instant::now() < deadline, "workers never appeared");
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let mut cmd = Command::new(common::bin());
+        cmd.process_group(0);
+        let (child, kids) = running_cli_in(3, cmd);
         std::thread::sleep(Duration::from_millis(100 + 50 * round as u64));
         // SAFETY: kill(2) with plain integers; the negative pid names the child's group.
         unsafe {

@@ -1,11 +1,10 @@
 //! Program 1, the countdown: each worker counts the full count, at 1 then 2 workers.
 
-use std::time::Instant;
-
 use super::python::PyCountdown;
 use super::*;
-use crate::error::{Error, Result};
-use crate::strategy::{Options, Outcome, Started, StrategyKind, verify};
+use crate::error::Result;
+use crate::measure::timed_map;
+use crate::strategy::{Options, Outcome, Started, StrategyKind};
 use crate::workload::countdown_jobs;
 
 /// One row of the countdown table.
@@ -70,15 +69,11 @@ pub(super) fn countdown_once(
     let jobs = countdown_jobs(count, workers, false);
     let mut pool = kind.start(workers, options)?;
     let label = worker_label(kind);
-    let t = Instant::now();
-    let out = pool.map_observed(&jobs, &|s: Started| {
+    let what = format!("{kind} with {workers} workers");
+    let (wall, out) = timed_map(pool.as_mut(), &jobs, &what, &|s: Started| {
         say(&format!("Starting {label}_{}", s.job + 1));
     })?;
-    let total = t.elapsed().as_secs_f64();
-    verify(&jobs, &out, workers).map_err(|detail| Error::WrongResults {
-        id: format!("{kind} with {workers} workers"),
-        detail,
-    })?;
+    let total = wall.as_secs_f64();
     let mut by_end: Vec<(usize, &Outcome)> = out.iter().enumerate().collect();
     by_end.sort_by_key(|(_, o)| o.finished_ns);
     for (i, o) in by_end {

@@ -2,12 +2,13 @@
 //! rounds model ceil(items / workers).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::python::PyPool;
 use super::*;
-use crate::error::{Error, Result};
-use crate::strategy::{Options, Started, StrategyKind, verify};
+use crate::error::Result;
+use crate::measure::timed_map;
+use crate::strategy::{Options, Started, StrategyKind};
 use crate::workload::square_jobs;
 
 /// One job of program 2 as it ran.
@@ -107,8 +108,8 @@ pub fn pool(
 ) -> Result<PoolRun> {
     let jobs = square_jobs(items, nap);
     let mut pool = kind.start(workers, options)?;
-    let t = Instant::now();
-    let out = pool.map_observed(&jobs, &|s: Started| {
+    let what = format!("{kind} with {workers} workers");
+    let (wall, out) = timed_map(pool.as_mut(), &jobs, &what, &|s: Started| {
         if kind.runs_in_child_processes() {
             say(&format!("value {} handled by pid {}", s.job, s.pid));
         } else {
@@ -119,12 +120,8 @@ pub fn pool(
             ));
         }
     })?;
-    let total_s = t.elapsed().as_secs_f64();
+    let total_s = wall.as_secs_f64();
     drop(pool);
-    verify(&jobs, &out, workers).map_err(|detail| Error::WrongResults {
-        id: format!("{kind} with {workers} workers"),
-        detail,
-    })?;
     let results: Vec<u64> = out.iter().map(|o| o.value).collect();
     say(&format!("{results:?}"));
     say(&format!("Total work time {total_s:.3}"));
