@@ -327,3 +327,94 @@ mod schema_tests {
         assert!(r.get(Group::CountdownWeak, StrategyKind::Gil, 2).is_some());
     }
 }
+
+/// A dataset and report built in memory, for the unit tests of the analysis, the gate and the
+/// exporters (no Criterion directory, no binary).
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+    use crate::data::Measurement;
+
+    /// `(group, strategy, workers, median ns)` measurements with ±1% intervals, on 2 cores.
+    pub(crate) fn report(points: &[(Group, StrategyKind, usize, f64)]) -> Report {
+        let measurements = points
+            .iter()
+            .map(|&(group, strategy, workers, t)| {
+                let e = Estimate {
+                    point: t,
+                    lower: t * 0.99,
+                    upper: t * 1.01,
+                };
+                Measurement {
+                    group,
+                    strategy,
+                    workers,
+                    median: e,
+                    mean: e,
+                }
+            })
+            .collect();
+        let data = Dataset {
+            measurements,
+            stale: Vec::new(),
+        };
+        let mut s = Settings::defaults();
+        s.workers = vec![1, 2, 4];
+        s.machine.logical_cores = 2;
+        s.tasks = 10;
+        s.nap_ns = 10_000_000;
+        s.dispatch_tasks = 1000;
+        Report::build(&data, Some(s), Path::new("mem"), "new")
+    }
+}
+
+#[cfg(test)]
+mod model_tests {
+    use super::fixture::report;
+    use super::*;
+
+    const MS: f64 = 1e6;
+
+    #[test]
+    fn every_model_derives_its_numbers_from_the_one_worker_time() {
+        use Group::*;
+        use StrategyKind::*;
+        let r = report(&[
+            (CountdownWeak, Threads, 1, 100.0 * MS),
+            (CountdownWeak, Threads, 4, 200.0 * MS),
+            (CountdownStrong, Threads, 1, 100.0 * MS),
+            (CountdownStrong, Threads, 2, 50.0 * MS),
+            (SquareSleep, Threads, 3, 40.0 * MS),
+            (SquareSleep, Sequential, 3, 100.0 * MS),
+            (Dispatch, Rayon, 1, 200_000.0),
+            (Startup, Processes, 4, 4.0 * MS),
+        ]);
+        let weak = r.get(CountdownWeak, Threads, 4).unwrap();
+        // Weak: speedup w·t1/t, ideal t1·ceil(w/cores).
+        assert_eq!((weak.speedup, weak.efficiency), (Some(2.0), Some(0.5)));
+        assert_eq!(weak.ideal_ns, Some(200.0 * MS));
+        let strong = r.get(CountdownStrong, Threads, 2).unwrap();
+        assert_eq!(
+            (strong.speedup, strong.ideal_ns),
+            (Some(2.0), Some(50.0 * MS))
+        );
+        // Rounds: ceil(10/3) naps of 10 ms for a parallel strategy; one worker for sequential.
+        let sq = r.get(SquareSleep, Threads, 3).unwrap();
+        assert_eq!(sq.ideal_ns, Some(40.0 * MS));
+        assert_eq!(sq.measured_over_ideal, Some(1.0));
+        let seq = r.get(SquareSleep, Sequential, 3).unwrap();
+        assert_eq!(seq.ideal_ns, Some(100.0 * MS));
+        // Per unit: per task and per worker, named from the group.
+        let d = r.get(Dispatch, Rayon, 1).unwrap();
+        assert_eq!(
+            (d.per_unit_ns, d.per_unit.as_deref()),
+            (Some(200.0), Some("task"))
+        );
+        let st = r.get(Startup, Processes, 4).unwrap();
+        assert_eq!(
+            (st.per_unit_ns, st.per_unit.as_deref()),
+            (Some(1.0 * MS), Some("worker"))
+        );
+        assert!(st.speedup.is_none() && st.ideal_ns.is_none());
+    }
+}

@@ -285,3 +285,94 @@ pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
     ));
     checks
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::fixture::report;
+    use Group::*;
+    use StrategyKind::*;
+
+    const MS: f64 = 1e6;
+
+    fn est(point: f64, half: f64) -> (Group, Estimate) {
+        (
+            CountdownWeak,
+            Estimate {
+                point,
+                lower: point - half,
+                upper: point + half,
+            },
+        )
+    }
+
+    #[test]
+    fn a_change_is_judged_by_its_conservative_interval() {
+        let before: BTreeMap<String, (Group, Estimate)> = [
+            ("a".to_string(), est(100.0, 1.0)),
+            ("b".to_string(), est(100.0, 1.0)),
+            ("c".to_string(), est(100.0, 1.0)),
+            ("gone".to_string(), est(100.0, 1.0)),
+        ]
+        .into();
+        let after: BTreeMap<String, (Group, Estimate)> = [
+            ("a".to_string(), est(120.0, 1.0)), // +20%, interval [+17.8%, +22.2%]
+            ("b".to_string(), est(111.0, 1.0)), // +11%, but the lower bound is +9.0%
+            ("c".to_string(), est(80.0, 1.0)),  // -20%
+            ("fresh".to_string(), est(1.0, 0.1)),
+        ]
+        .into();
+        let rows = compare(&before, &after, &Thresholds::default());
+        let verdict = |id: &str| rows.iter().find(|r| r.id == id).unwrap().verdict;
+        assert_eq!(verdict("a"), Verdict::Regressed);
+        assert_eq!(verdict("b"), Verdict::Ok);
+        assert_eq!(verdict("c"), Verdict::Improved);
+        assert_eq!(verdict("gone"), Verdict::Missing);
+        assert_eq!(verdict("fresh"), Verdict::New);
+        let a = rows.iter().find(|r| r.id == "a").unwrap();
+        assert!((a.change_lower.unwrap() - (119.0 / 101.0 - 1.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn invariants_pass_on_healthy_data_and_name_what_broke() {
+        let mut points = Vec::new();
+        for k in StrategyKind::ALL {
+            let two = if k.computes_in_parallel() {
+                100.0
+            } else {
+                200.0
+            };
+            let sleep = if k.is_parallel() { 20.0 } else { 100.0 };
+            points.extend([
+                (CountdownWeak, k, 1, 100.0 * MS),
+                (CountdownWeak, k, 2, two * MS),
+                (SquareSleep, k, 4, sleep * MS * 1.5),
+            ]);
+        }
+        let healthy = invariants(&report(&points), &InvariantLimits::default());
+        let expected = StrategyKind::ALL.len()
+            + StrategyKind::ALL
+                .iter()
+                .filter(|k| k.computes_in_parallel())
+                .count()
+            + 1;
+        assert_eq!(healthy.len(), expected);
+        assert!(
+            healthy.iter().all(|c| c.verdict == CheckVerdict::Pass),
+            "{healthy:?}"
+        );
+        // threads stops scaling: its efficiency at 2 workers falls to 0.5.
+        for p in &mut points {
+            if (p.0, p.1, p.2) == (CountdownWeak, Threads, 2) {
+                p.3 = 200.0 * MS;
+            }
+        }
+        let broken = invariants(&report(&points), &InvariantLimits::default());
+        let failed: Vec<&str> = broken
+            .iter()
+            .filter(|c| c.verdict == CheckVerdict::Fail)
+            .map(|c| c.check.as_str())
+            .collect();
+        assert_eq!(failed, ["countdown_weak/threads efficiency at 2 workers"]);
+    }
+}

@@ -171,3 +171,42 @@ pub fn write_all(report: &Report, out: &Path, force: bool) -> Result<Vec<PathBuf
     dir.finish()?;
     Ok(paths)
 }
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::*;
+    use crate::analysis::fixture::report;
+    use crate::group::Group;
+    use crate::strategy::StrategyKind;
+
+    #[test]
+    fn the_json_exports_render_exactly_this() {
+        let r = report(&[(Group::Dispatch, StrategyKind::Rayon, 1, 200_000.0)]);
+        let bmf = Format::ALL
+            .iter()
+            .map(|f| f.exporter())
+            .find(|e| e.file_name() == "bmf.json")
+            .unwrap()
+            .render(&r)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&bmf).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"dispatch/rayon/1": {"latency": {
+                "value": 200000.0, "lower_value": 198000.0, "upper_value": 202000.0}}})
+        );
+        let gh = Format::ALL
+            .iter()
+            .map(|f| f.exporter())
+            .find(|e| e.file_name() == "github-benchmark.json")
+            .unwrap()
+            .render(&r)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&gh).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([{"name": "dispatch/rayon/1", "unit": "ns",
+                "value": 200000.0, "range": "± 2000"}])
+        );
+    }
+}
