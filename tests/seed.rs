@@ -292,3 +292,24 @@ fn ctrl_c_during_the_pool_leaves_no_child() {
         assert!(!common::exists(k), "worker {k} left behind");
     }
 }
+
+#[test]
+fn markdown_goes_into_a_directory_that_does_not_exist_yet() {
+    // The README's example writes target/poolscale/seed.md in a fresh clone.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("target/poolscale/seed.md");
+    let (code, _, err) = poolscale(&[
+        "seed",
+        "pool",
+        "--nap",
+        "1ms",
+        "--markdown",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("Program 2")
+    );
+}

@@ -51,6 +51,10 @@ pub fn write_markdown(path: &Path, name: &str, section: &str, machine: &Machine)
             });
         }
     };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
+    }
     crate::fsutil::atomic_write(path, text.as_bytes())
 }
 
