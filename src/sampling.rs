@@ -403,11 +403,24 @@ impl Drop for Side {
 }
 
 /// One side's prepared benchmark as an [`Arm`] for the interleaving driver.
+///
+/// Every `restart_every` samples it has the side start the benchmark afresh (a new pool, outside
+/// any timed region). A pool that lives for the whole comparison keeps its threads and processes
+/// where the scheduler first put them; on a machine whose cores differ in speed (a noisy
+/// neighbour on one of them) that placement is a difference between the sides that alternation
+/// cannot cancel. Restarting re-draws it every few pairs, turning a bias into noise the interval
+/// accounts for.
 pub struct RemoteArm<'a> {
     /// The side.
     pub side: &'a mut Side,
     /// The benchmark it has prepared.
     pub id: BenchId,
+    /// The benchmark's knobs (for restarts).
+    pub workloads: Workloads,
+    /// Restart the benchmark after this many samples (0: never).
+    pub restart_every: u64,
+    /// Samples taken since the last start.
+    pub taken: u64,
 }
 
 impl Arm for RemoteArm<'_> {
@@ -416,6 +429,13 @@ impl Arm for RemoteArm<'_> {
     }
 
     fn sample(&mut self, iters: u64) -> Result<Duration> {
+        if self.restart_every > 0 && self.taken >= self.restart_every {
+            if !self.side.start_bench(self.id, &self.workloads)? {
+                return Err(self.side.error(format!("no longer knows {}", self.id)));
+            }
+            self.taken = 0;
+        }
+        self.taken += 1;
         let what = format!("a sample of {}", self.id);
         // Generous: a minute plus ten times the last answer.
         let timeout = Duration::from_secs(60) + self.side.last * 10;

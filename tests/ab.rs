@@ -234,3 +234,49 @@ fn bad_ab_arguments_exit_2() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn each_side_restarts_its_benchmark_every_few_samples() {
+    // A fake OLD that logs every start request: pools are re-placed every few pairs, so a
+    // persistent placement cannot become a difference between the sides.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("starts");
+    let old = script(
+        dir.path(),
+        "old",
+        r#"echo '{"reply":"hello","protocol":"poolscale-sample","version":1,"tool_version":"0.2.0"}'
+while read line; do
+  case "$line" in
+    *'"op":"start"'*) echo start >> "$STARTS_LOG"; echo '{"reply":"started"}' ;;
+    *'"op":"sample"'*) n=$(echo "$line" | sed 's/.*"iters":\([0-9]*\).*/\1/'); echo "{\"reply\":\"sample\",\"ns\":$((n * 50000000))}" ;;
+    *) echo '{"reply":"stopped"}' ;;
+  esac
+done"#,
+    );
+    let out = Command::new(common::bin())
+        .args([
+            "gate",
+            "--ab",
+            old.to_str().unwrap(),
+            "--filter",
+            "^dispatch/threads/1$",
+            "--format",
+            "json",
+        ])
+        .envs(ENV)
+        .env("STARTS_LOG", &log)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    let starts = std::fs::read_to_string(&log).unwrap().lines().count();
+    // 2 calibration samples and at least 10 rounds: at least 12 samples, a start every 4.
+    let every = poolscale::gate::ab::RESTART_EVERY as usize;
+    assert!(starts > (12 - 1) / every, "{starts} starts: {err}");
+    // The fake's 50 ms per iteration is far from the real side's microseconds: the first verdict
+    // is decided, so a second measurement with fresh sides runs, and confirms it.
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ab"][0]["confirmed"], serde_json::json!(true), "{v}");
+    let verdict = v["rows"][0]["verdict"].as_str().unwrap();
+    assert!(verdict == "regressed" || verdict == "improved", "{v}");
+}

@@ -34,6 +34,10 @@ use crate::stats::{Estimate, median, paired_ratio};
 /// 2 cores even when every benchmark spends its budget.
 pub const DEFAULT_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 
+/// Each side starts the benchmark afresh every this many samples (see [`RemoteArm`]): pools are
+/// re-placed by the scheduler every few pairs.
+pub const RESTART_EVERY: u64 = 4;
+
 /// What to compare and how.
 #[derive(Clone, Debug)]
 pub struct AbConfig {
@@ -111,9 +115,56 @@ pub struct AbDetail {
     pub iters: u64,
     /// Seconds spent on this benchmark.
     pub seconds: f64,
+    /// For a row first judged regressed or improved: whether a second measurement with fresh
+    /// sides agreed (if not, the row is `inconclusive`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<bool>,
+}
+
+/// One benchmark compared once: the rounds, the iterations per sample.
+fn measure_once(
+    cfg: &AbConfig,
+    old: &mut Side,
+    new: &mut Side,
+    id: BenchId,
+    threshold: f64,
+    rng: &mut fastrand::Rng,
+) -> Result<(crate::paired::Rounds, u64)> {
+    let arm = |side| RemoteArm {
+        side,
+        id,
+        workloads: cfg.workloads,
+        restart_every: RESTART_EVERY,
+        taken: 0,
+    };
+    let mut a = arm(old);
+    let mut b = arm(new);
+    // The same iterations on both sides, sized on the slower one.
+    let ia = crate::paired::calibrate(&mut a, cfg.plan.sample_time)?;
+    let ib = crate::paired::calibrate(&mut b, cfg.plan.sample_time)?;
+    let iters = ia.min(ib);
+    let rounds = interleave(
+        &mut [&mut a, &mut b],
+        Some(vec![iters, iters]),
+        &cfg.plan,
+        rng,
+        |s| {
+            let pairs: Vec<(f64, f64)> = s.iter().map(|r| (r[0], r[1])).collect();
+            decide(paired_ratio(&pairs), threshold).is_some()
+        },
+    )?;
+    a.side.stop_bench()?;
+    b.side.stop_bench()?;
+    Ok((rounds, iters))
 }
 
 /// Compares every selected benchmark, telling `progress` before each (`k`, `n`, id).
+///
+/// A benchmark judged `regressed` or `improved` is measured a second time with both sides started
+/// afresh (new processes, so every thread and process is placed anew): the verdict stands only if
+/// the confirmation agrees, and is `inconclusive` otherwise. On a machine whose cores differ in
+/// speed, where a side's placement can persist for a whole measurement, this is what keeps such
+/// an artefact from failing CI; a real change pays one more measurement.
 pub fn run(
     cfg: &AbConfig,
     progress: &mut dyn FnMut(usize, usize, BenchId),
@@ -148,40 +199,45 @@ pub fn run(
             rows.push(row);
             continue;
         }
-        let (rounds, iters) = {
-            let mut a = RemoteArm { side: &mut old, id };
-            let mut b = RemoteArm { side: &mut new, id };
-            // The same iterations on both sides, sized on the slower one.
-            let ia = crate::paired::calibrate(&mut a, cfg.plan.sample_time)?;
-            let ib = crate::paired::calibrate(&mut b, cfg.plan.sample_time)?;
-            let iters = ia.min(ib);
-            let rounds = interleave(
-                &mut [&mut a, &mut b],
-                Some(vec![iters, iters]),
-                &cfg.plan,
-                &mut rng,
-                |s| {
-                    let pairs: Vec<(f64, f64)> = s.iter().map(|r| (r[0], r[1])).collect();
-                    decide(paired_ratio(&pairs), threshold).is_some()
-                },
-            )?;
-            (rounds, iters)
-        };
-        old.stop_bench()?;
-        new.stop_bench()?;
-        let est = paired_ratio(&rounds.pairs(0, 1));
+        let (mut rounds, mut iters) =
+            measure_once(cfg, &mut old, &mut new, id, threshold, &mut rng)?;
+        let mut est = paired_ratio(&rounds.pairs(0, 1));
+        let mut verdict = decide(est, threshold).unwrap_or(Verdict::Inconclusive);
+        let mut confirmed = None;
+        if matches!(verdict, Verdict::Regressed | Verdict::Improved) {
+            // Fresh sides: a new draw of every placement.
+            old = Side::start("old", &cfg.old)?;
+            new = Side::start("new", &cfg.new)?;
+            for side in [&mut old, &mut new] {
+                side.start_bench(id, &cfg.workloads)?;
+            }
+            let (again, again_iters) =
+                measure_once(cfg, &mut old, &mut new, id, threshold, &mut rng)?;
+            let again_est = paired_ratio(&again.pairs(0, 1));
+            let again_verdict = decide(again_est, threshold).unwrap_or(Verdict::Inconclusive);
+            confirmed = Some(again_verdict == verdict);
+            if again_verdict != verdict {
+                verdict = Verdict::Inconclusive;
+            }
+            // Report the pooled pairs of both measurements.
+            rounds.samples.extend(again.samples);
+            rounds.elapsed += again.elapsed;
+            iters = iters.min(again_iters);
+            est = paired_ratio(&rounds.pairs(0, 1));
+        }
         row.before = median(&rounds.arm(0));
         row.after = median(&rounds.arm(1));
         row.change = est.map(|e| e.point - 1.0);
         row.change_lower = est.map(|e| e.lower - 1.0);
         row.change_upper = est.map(|e| e.upper - 1.0);
-        row.verdict = decide(est, threshold).unwrap_or(Verdict::Inconclusive);
+        row.verdict = verdict;
         rows.push(row);
         details.push(AbDetail {
             id: id.to_string(),
             pairs: rounds.samples.len(),
             iters,
             seconds: rounds.elapsed.as_secs_f64(),
+            confirmed,
         });
     }
     Ok((rows, details))
