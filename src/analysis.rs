@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::group::{Group, Model};
 use crate::settings::{Settings, Workloads};
 use crate::stats::Estimate;
-use crate::strategy::StrategyKind;
+use crate::strategy::{StrategyInfo, StrategyKind};
 
 /// One measured benchmark and what follows from it: the single source of every output format.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -87,25 +87,49 @@ pub struct Report {
     pub stale: Vec<String>,
 }
 
-/// The group's ideal time for `strategy` at `w` workers, given its 1-worker time `t1` (ns).
-/// `sequential` runs on one thread whatever `w`, so its models assume one core and one worker.
+/// The group's ideal time for a strategy with the facts `info` at `w` workers, given its 1-worker
+/// time `t1` (ns): a true lower bound, so `measured / ideal` is at least 1 up to noise.
+///
+/// - CPU-bound groups use what the strategy declares. A strategy that does not compute in
+///   parallel (`sequential`, `gil`) is the serial case: weak `w·t1`, strong `t1`. A preemptive one
+///   (OS threads and processes are time-sliced) can spread `w` jobs over `c` cores: weak
+///   `max(t1, w·t1/c)`, strong `t1 / min(w, c)`. One with queue-of-jobs semantics runs whole jobs
+///   in rounds: weak `t1·ceil(w/c)`, strong `(t1/w)·ceil(w/c)`.
+/// - `square_sleep` is latency-bound: a worker holds one job at a time, so `ceil(tasks/w)` naps for
+///   a parallel strategy (the seed's Pool(3): 4 rounds), all naps for one that is not.
 pub fn ideal_ns(
     group: Group,
-    strategy: StrategyKind,
+    info: &StrategyInfo,
     w: usize,
     t1: Option<f64>,
     cores: usize,
     workloads: &Workloads,
 ) -> Option<f64> {
-    let (w_eff, cores_eff) = if strategy.is_parallel() {
-        (w, cores.max(1))
-    } else {
-        (1, 1)
-    };
+    let (wf, c) = (w.max(1) as f64, cores.max(1) as f64);
+    let rounds = w.max(1).div_ceil(cores.max(1)) as f64;
     match group.model() {
-        Model::Weak => t1.map(|t1| t1 * w.div_ceil(cores_eff) as f64),
-        Model::Strong => t1.map(|t1| t1 / w_eff.min(cores_eff) as f64),
-        Model::Rounds => Some(workloads.tasks.div_ceil(w_eff) as f64 * workloads.nap_ns as f64),
+        Model::Weak => t1.map(|t1| {
+            if !info.computes_in_parallel {
+                wf * t1
+            } else if info.preemptive {
+                t1.max(wf * t1 / c)
+            } else {
+                t1 * rounds
+            }
+        }),
+        Model::Strong => t1.map(|t1| {
+            if !info.computes_in_parallel {
+                t1
+            } else if info.preemptive {
+                t1 / wf.min(c)
+            } else {
+                t1 / wf * rounds
+            }
+        }),
+        Model::Rounds => {
+            let w_eff = if info.parallel { w.max(1) } else { 1 };
+            Some(workloads.tasks.div_ceil(w_eff) as f64 * workloads.nap_ns as f64)
+        }
         Model::PerUnit => None,
     }
 }
@@ -151,7 +175,7 @@ impl Report {
                 };
                 let ideal = ideal_ns(
                     m.group,
-                    m.strategy,
+                    m.strategy.info(),
                     m.workers,
                     t1,
                     cores,
@@ -390,7 +414,7 @@ mod model_tests {
             (Startup, Processes, 4, 4.0 * MS),
         ]);
         let weak = r.get(CountdownWeak, Threads, 4).unwrap();
-        // Weak: speedup w·t1/t, ideal t1·ceil(w/cores).
+        // Weak: speedup w·t1/t; ideal max(t1, w·t1/cores) for a preemptive strategy.
         assert_eq!((weak.speedup, weak.efficiency), (Some(2.0), Some(0.5)));
         assert_eq!(weak.ideal_ns, Some(200.0 * MS));
         let strong = r.get(CountdownStrong, Threads, 2).unwrap();
@@ -416,5 +440,37 @@ mod model_tests {
             (Some(1.0 * MS), Some("worker"))
         );
         assert!(st.speedup.is_none() && st.ideal_ns.is_none());
+    }
+
+    #[test]
+    fn ideals_are_lower_bounds_by_declared_facts() {
+        let w = Workloads {
+            count: 1,
+            nap_ns: 10,
+            tasks: 10,
+            dispatch_tasks: 1,
+        };
+        let t1 = Some(100.0);
+        let ideal = |g, info: &StrategyInfo, n| ideal_ns(g, info, n, t1, 2, &w).unwrap();
+        let threads = StrategyKind::Threads.info();
+        let gil = StrategyKind::Gil.info();
+        let queue = StrategyInfo {
+            preemptive: false,
+            ..*threads
+        };
+        // Preemptive: three equal jobs on two cores fit in 1.5 t1 (not two rounds).
+        assert_eq!(ideal(Group::CountdownWeak, threads, 3), 150.0);
+        assert_eq!(ideal(Group::CountdownWeak, threads, 1), 100.0);
+        assert_eq!(ideal(Group::CountdownStrong, threads, 3), 50.0);
+        // Queue of jobs: whole jobs in rounds.
+        assert_eq!(ideal(Group::CountdownWeak, &queue, 3), 200.0);
+        assert!((ideal(Group::CountdownStrong, &queue, 3) - 200.0 / 3.0).abs() < 1e-9);
+        // Serial computing (gil, sequential): w jobs one after another; strong stays at t1.
+        assert_eq!(ideal(Group::CountdownWeak, gil, 2), 200.0);
+        assert_eq!(ideal(Group::CountdownStrong, gil, 4), 100.0);
+        // Sleeping releases the lock: gil's naps overlap like threads'.
+        assert_eq!(ideal(Group::SquareSleep, gil, 3), 40.0);
+        let seq = StrategyKind::Sequential.info();
+        assert_eq!(ideal(Group::SquareSleep, seq, 3), 100.0);
     }
 }

@@ -29,9 +29,10 @@ pub enum Group {
 /// How the ideal time of a group depends on the worker count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Model {
-    /// `t1 × ceil(w / cores)`: work grows with `w`.
+    /// Work grows with `w`: `max(t1, w·t1 / cores)` for a preemptive strategy (see
+    /// [`crate::analysis::ideal_ns`] for the serial and queue-of-jobs cases).
     Weak,
-    /// `t1 / min(w, cores)`: fixed work divided.
+    /// Fixed work divided: `t1 / min(w, cores)` for a preemptive strategy.
     Strong,
     /// `ceil(tasks / w) × nap`: latency-bound rounds.
     Rounds,

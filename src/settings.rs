@@ -4,7 +4,7 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `POOLSCALE_WORKERS` | `1,2,3,4,8` plus this machine's logical and physical core counts | worker counts swept |
+//! | `POOLSCALE_WORKERS` | 1, 2, 3, the powers of two up to 2 × the logical cores, and the core count (2 cores: `1,2,3,4`) | worker counts swept |
 //! | `POOLSCALE_COUNT` | `100000000` | countdown decrements per job (the seed's) |
 //! | `POOLSCALE_NAP` | `10ms` | square_sleep's nap (the seed's 1 s would take hours) |
 //! | `POOLSCALE_TASKS` | `10` | square_sleep's tasks (the seed's `range(10)`) |
@@ -336,9 +336,22 @@ fn named(var: &str, e: Error) -> Error {
     }
 }
 
-/// 1, 2, 3, 4 and 8 workers plus this machine's logical and physical core counts.
+/// The sweep sized to this machine: see [`workers_for`].
 pub fn default_workers() -> Vec<usize> {
-    let mut w = vec![1, 2, 3, 4, 8, num_cpus::get(), num_cpus::get_physical()];
+    workers_for(num_cpus::get())
+}
+
+/// The default sweep for a machine of `cores` logical cores: 1, 2, 3 (the seed's Pool(3)), the
+/// powers of two up to twice the cores, and the core count itself. 2 cores: 1, 2, 3, 4; 16 cores:
+/// 1, 2, 3, 4, 8, 16, 32; 6 cores: 1, 2, 3, 4, 6, 8. Capped at [`limits::MAX_WORKERS`].
+pub fn workers_for(cores: usize) -> Vec<usize> {
+    let cores = cores.max(1);
+    let mut w = vec![1, 2, 3, cores];
+    let mut p = 4;
+    while p <= 2 * cores {
+        w.push(p);
+        p *= 2;
+    }
     w.retain(|&n| (1..=limits::MAX_WORKERS).contains(&n));
     w.sort_unstable();
     w.dedup();
@@ -369,6 +382,16 @@ pub fn criterion_home() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_sweep_is_sized_to_the_machine() {
+        assert_eq!(workers_for(1), vec![1, 2, 3]);
+        assert_eq!(workers_for(2), vec![1, 2, 3, 4]);
+        assert_eq!(workers_for(6), vec![1, 2, 3, 4, 6, 8]);
+        assert_eq!(workers_for(16), vec![1, 2, 3, 4, 8, 16, 32]);
+        assert_eq!(workers_for(0), vec![1, 2, 3]);
+        assert!(workers_for(4096).iter().all(|&w| w <= limits::MAX_WORKERS));
+    }
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()

@@ -268,3 +268,36 @@ fn concurrent_reports_into_one_directory_all_succeed() {
         .collect();
     assert!(stray.is_empty(), "{stray:?}");
 }
+
+/// The models are lower bounds: in the committed reference report, no benchmark beats its ideal
+/// by more than noise. The ideal is recomputed with this build's models from the committed
+/// medians, so a model that is wrong again fails here.
+#[test]
+fn the_committed_reference_never_beats_its_ideal() {
+    use poolscale::report::{Report, ideal_ns};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/results.json");
+    let r = Report::load_json(&path).unwrap();
+    let mut checked = 0;
+    for rec in &r.records {
+        let t1 = r.get(rec.group, rec.strategy, 1).map(|one| one.median_ns);
+        let Some(ideal) = ideal_ns(
+            rec.group,
+            rec.strategy.info(),
+            rec.workers,
+            t1,
+            r.cores,
+            &r.settings.workloads(),
+        ) else {
+            continue;
+        };
+        let ratio = rec.median_ns / ideal;
+        assert!(
+            ratio >= 0.95,
+            "{}: measured {:.0} ns is {ratio:.2}× its ideal {ideal:.0} ns (a lower bound)",
+            rec.id,
+            rec.median_ns
+        );
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} rows have a model");
+}

@@ -304,7 +304,7 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
         )?);
         // `ideal_ns` needs no 1-worker time or core count for the rounds model.
         ideals.push(
-            crate::report::ideal_ns(Group::SquareSleep, kind, w, None, 1, &cfg.workloads)
+            crate::report::ideal_ns(Group::SquareSleep, kind.info(), w, None, 1, &cfg.workloads)
                 .filter(|i| *i > 0.0),
         );
     }

@@ -173,9 +173,14 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
     out.push_str("\n\n");
     match g.model() {
         Model::Weak => out.push_str(
-            "Ideal: t1 × ceil(w / cores), t1 being the strategy's 1-worker time; speedup is w × t1 / t.\n\n",
+            "Ideal (a lower bound), t1 being the strategy's 1-worker time: max(t1, w × t1 / cores) for \
+             strategies the OS time-slices (threads, rayon, crossbeam, processes), w × t1 for those that \
+             compute on one core at a time (`sequential`, `gil`); speedup is w × t1 / t.\n\n",
         ),
-        Model::Strong => out.push_str("Ideal: t1 / min(w, cores); speedup is t1 / t.\n\n"),
+        Model::Strong => out.push_str(
+            "Ideal (a lower bound): t1 / min(w, cores) for time-sliced strategies, t1 for `sequential` \
+             and `gil`; speedup is t1 / t.\n\n",
+        ),
         Model::Rounds => out.push_str("Ideal: ceil(tasks / w) × nap; speedup is t1 / t.\n\n"),
         Model::PerUnit => {}
     }

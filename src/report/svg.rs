@@ -49,7 +49,7 @@ fn ideal_curve(report: &Report, group: Group, speedup: bool) -> Vec<(f64, f64)> 
     let ideal = |w: usize, t1: Option<f64>| {
         ideal_ns(
             group,
-            StrategyKind::Threads,
+            StrategyKind::Threads.info(),
             w,
             t1,
             report.cores,

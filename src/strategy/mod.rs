@@ -82,6 +82,10 @@ pub struct StrategyInfo {
     pub computes_in_parallel: bool,
     /// Its workers are child processes.
     pub child_processes: bool,
+    /// Its workers are time-sliced by the OS (threads, processes): `w` equal jobs on `c < w` cores
+    /// can all finish in `w·t1/c`. `false`: queue-of-jobs semantics, a worker runs a job to the end
+    /// before the next gets its core (a cooperative executor), so they take `ceil(w/c)` rounds.
+    pub preemptive: bool,
     /// Chart colour, RGB.
     pub colour: (u8, u8, u8),
 }
@@ -93,6 +97,7 @@ const REGISTRY: [StrategyInfo; 6] = [
         parallel: false,
         computes_in_parallel: false,
         child_processes: false,
+        preemptive: true,
         colour: (90, 90, 90),
     },
     // threads
@@ -100,6 +105,7 @@ const REGISTRY: [StrategyInfo; 6] = [
         parallel: true,
         computes_in_parallel: true,
         child_processes: false,
+        preemptive: true,
         colour: (31, 119, 180),
     },
     // rayon
@@ -107,6 +113,7 @@ const REGISTRY: [StrategyInfo; 6] = [
         parallel: true,
         computes_in_parallel: true,
         child_processes: false,
+        preemptive: true,
         colour: (255, 127, 14),
     },
     // crossbeam
@@ -114,6 +121,7 @@ const REGISTRY: [StrategyInfo; 6] = [
         parallel: true,
         computes_in_parallel: true,
         child_processes: false,
+        preemptive: true,
         colour: (44, 160, 44),
     },
     // processes
@@ -121,6 +129,7 @@ const REGISTRY: [StrategyInfo; 6] = [
         parallel: true,
         computes_in_parallel: true,
         child_processes: true,
+        preemptive: true,
         colour: (148, 103, 189),
     },
     // gil
@@ -128,6 +137,7 @@ const REGISTRY: [StrategyInfo; 6] = [
         parallel: true,
         computes_in_parallel: false,
         child_processes: false,
+        preemptive: true,
         colour: (214, 39, 40),
     },
 ];
