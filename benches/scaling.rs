@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use poolscale::group::{BenchId, Group};
 use poolscale::measure::{Arm, Prepared};
+use poolscale::observe::{Observations, Observed, draws_timeline};
 use poolscale::settings::{Settings, criterion_filter, criterion_home, has_flag, saved_baseline};
 use poolscale::strategy::Options;
 
@@ -135,6 +136,8 @@ fn suite(c: &mut Criterion) {
         t0: Instant::now(),
     };
     let workloads = settings.workloads();
+    let mut observed = Observations::for_run(settings.run_id.clone());
+    let baseline = saved_baseline(&args);
     for group in Group::ALL {
         let mut g = c.benchmark_group(group.as_str());
         if group.is_long() {
@@ -170,6 +173,22 @@ fn suite(c: &mut Criterion) {
                     // One measuring path: timed maps, every output verified outside the clock.
                     b.iter_custom(|iters| p.sample(iters).unwrap_or_else(|e| panic!("{id}: {e}")))
                 });
+                // Beside Criterion's files: the CPU time its workers used and, for the
+                // benchmarks the report draws, one map's timeline (run after the measurement).
+                if let (true, Some(p)) = (measure, prepared.as_mut()) {
+                    let timeline = draws_timeline(&id)
+                        .then(|| p.timeline().unwrap_or_else(|e| panic!("{id}: {e}")));
+                    observed.benches.insert(
+                        id.to_string(),
+                        Observed {
+                            usage: p.usage(),
+                            timeline,
+                        },
+                    );
+                    if let Err(e) = observed.save(&criterion_home(), baseline.as_deref()) {
+                        eprintln!("poolscale bench: {e}");
+                    }
+                }
             }
         }
         g.finish();

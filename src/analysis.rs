@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::group::{Group, Model};
+use crate::observe::Observations;
 use crate::settings::{Settings, Workloads};
 use crate::stats::Estimate;
 use crate::strategy::{StrategyInfo, StrategyKind};
@@ -47,11 +48,22 @@ pub struct BenchRecord {
     pub per_unit_ns: Option<f64>,
     /// What `per_unit_ns` is per: `task` or `worker`.
     pub per_unit: Option<String>,
+    /// CPU time per iteration spent in user code by the process and the pool's workers, ns
+    /// (absent when the benches observed none, e.g. a report of poolscale 0.2's results).
+    #[serde(default)]
+    pub cpu_user_ns: Option<f64>,
+    /// CPU time per iteration spent in the kernel, ns.
+    #[serde(default)]
+    pub cpu_sys_ns: Option<f64>,
+    /// CPU time over wall time across the measuring windows: the cores kept busy on average.
+    #[serde(default)]
+    pub cores_busy: Option<f64>,
 }
 
 /// The version of `results.json`'s layout this build writes. Version 1 (poolscale 0.1) had no
-/// `schema_version`, `tool_version` or `stale`; they default when absent.
-pub const REPORT_SCHEMA: u32 = 2;
+/// `schema_version`, `tool_version` or `stale`; version 2 no CPU times or timelines; they default
+/// when absent.
+pub const REPORT_SCHEMA: u32 = 3;
 
 fn schema_v1() -> u32 {
     1
@@ -85,6 +97,10 @@ pub struct Report {
     /// Bench ids whose results predate the run read (left by an earlier run): not reported.
     #[serde(default)]
     pub stale: Vec<String>,
+    /// One map of each benchmark the report draws as a timeline (see
+    /// [`crate::observe::draws_timeline`]), in bench id order.
+    #[serde(default)]
+    pub timelines: Vec<crate::timeline::Timeline>,
 }
 
 /// The group's ideal time for a strategy with the facts `info` at `w` workers, given its 1-worker
@@ -150,6 +166,7 @@ impl Report {
     pub fn build(
         data: &Dataset,
         settings: Option<Settings>,
+        observations: Option<&Observations>,
         criterion_dir: &Path,
         baseline: &str,
     ) -> Report {
@@ -186,7 +203,15 @@ impl Report {
                     .units(&settings.workloads(), m.workers)
                     .map(|n| t / n);
                 let per_unit = m.group.per_unit().map(|u| u.noun);
+                let usage = observations
+                    .and_then(|o| o.benches.get(&m.id()))
+                    .map(|o| o.usage)
+                    .filter(|u| u.iters > 0);
+                let per_iter = |ns: u64| ns as f64 / usage.map_or(1, |u| u.iters) as f64;
                 BenchRecord {
+                    cpu_user_ns: usage.map(|u| per_iter(u.cpu.user_ns)),
+                    cpu_sys_ns: usage.map(|u| per_iter(u.cpu.sys_ns)),
+                    cores_busy: usage.and_then(|u| u.cores_busy()),
                     id: m.id(),
                     group: m.group,
                     strategy: m.strategy,
@@ -204,7 +229,17 @@ impl Report {
                 }
             })
             .collect();
+        let timelines = observations
+            .map(|o| {
+                o.benches
+                    .iter()
+                    .filter(|(id, _)| data.measurements.iter().any(|m| &m.id() == *id))
+                    .filter_map(|(_, b)| b.timeline.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
         Report {
+            timelines,
             schema_version: REPORT_SCHEMA,
             tool_version: env!("CARGO_PKG_VERSION").into(),
             stale: data.stale.clone(),
@@ -322,12 +357,17 @@ pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
             data.stale.join(", ")
         ));
     }
+    let observations = Observations::load(
+        dir,
+        baseline,
+        own.as_ref().and_then(|s| s.run_id.as_deref()),
+    )?;
     let settings = match own {
         Some(s) => Some(s),
         None => Settings::load(dir, Some(baseline).filter(|b| *b != "new"))?,
     };
     Ok(Loaded {
-        report: Report::build(&data, settings, dir, baseline),
+        report: Report::build(&data, settings, observations.as_ref(), dir, baseline),
         warnings,
     })
 }
@@ -388,7 +428,7 @@ pub(crate) mod fixture {
         s.tasks = 10;
         s.nap_ns = 10_000_000;
         s.dispatch_tasks = 1000;
-        Report::build(&data, Some(s), Path::new("mem"), "new")
+        Report::build(&data, Some(s), None, Path::new("mem"), "new")
     }
 }
 

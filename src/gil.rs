@@ -16,7 +16,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// CPython's default `sys.getswitchinterval()`.
 pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
@@ -29,6 +29,9 @@ struct State {
     switch_number: u64,
     /// Threads blocked in `take`.
     waiters: usize,
+    /// When recording: since when the current holder has held the lock, and the finished holds
+    /// (holder, taken, released).
+    record: Option<(Option<Instant>, Vec<(usize, Instant, Instant)>)>,
 }
 
 /// Counters that show the lock at work; read them with [`Gil::stats`].
@@ -106,6 +109,20 @@ impl Gil {
         }
     }
 
+    /// Starts recording every hold of the lock (who, from, to), dropping an earlier record.
+    pub fn start_recording(&self) {
+        self.lock_state().record = Some((None, Vec::new()));
+    }
+
+    /// Stops recording and returns the holds since [`Gil::start_recording`], in release order.
+    pub fn take_record(&self) -> Vec<(usize, Instant, Instant)> {
+        self.lock_state()
+            .record
+            .take()
+            .map(|(_, holds)| holds)
+            .unwrap_or_default()
+    }
+
     fn lock_state(&self) -> MutexGuard<'_, State> {
         // The state is a few plain fields updated atomically under the mutex: still valid even if
         // a holder panicked.
@@ -134,6 +151,9 @@ impl Gil {
             self.handoffs.fetch_add(1, Ordering::Relaxed);
         }
         st.last_holder = Some(who);
+        if let Some((since, _)) = &mut st.record {
+            *since = Some(Instant::now());
+        }
         // A pending request was aimed at the previous holder.
         self.drop_request.store(false, Ordering::Relaxed);
         self.acquisitions.fetch_add(1, Ordering::Relaxed);
@@ -148,6 +168,11 @@ impl Gil {
         self.inside.fetch_sub(1, Ordering::AcqRel);
         let mut st = self.lock_state();
         st.locked = false;
+        if let Some((since, holds)) = &mut st.record
+            && let Some(from) = since.take()
+        {
+            holds.push((who, from, Instant::now()));
+        }
         self.released.notify_one();
         if forced {
             // Forced switching: do not compete for the lock until someone else has taken it.

@@ -22,6 +22,7 @@
 pub mod analysis;
 #[doc(hidden)]
 pub mod cli;
+pub mod cpu;
 pub mod data;
 pub mod error;
 pub mod fsutil;
@@ -32,6 +33,7 @@ pub mod interrupt;
 pub mod limits;
 pub mod machine;
 pub mod measure;
+pub mod observe;
 pub mod paired;
 pub mod probe;
 pub mod report;
@@ -42,6 +44,7 @@ pub mod settings;
 pub mod stats;
 pub mod strategy;
 pub mod sys;
+pub mod timeline;
 pub mod units;
 pub mod workload;
 

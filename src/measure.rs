@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::group::BenchId;
 use crate::settings::Workloads;
 use crate::strategy::{Observer, Options, Strategy, StrategyKind, verify};
+use crate::timeline::Timeline;
 use crate::workload::Job;
 
 /// Something that can be timed on demand: `sample(iters)` runs `iters` iterations and returns
@@ -50,6 +51,7 @@ pub fn timed_map(
 /// pool started.
 pub struct Prepared {
     label: String,
+    usage: crate::cpu::Usage,
     cancel: crate::interrupt::Cancel,
     workers: usize,
     jobs: Vec<Job>,
@@ -72,6 +74,7 @@ impl Prepared {
             Pool::Started(id.strategy.start(id.workers, options)?)
         };
         Ok(Prepared {
+            usage: Default::default(),
             label: id.to_string(),
             cancel: options.cancel.clone(),
             workers: id.workers,
@@ -88,6 +91,7 @@ impl Prepared {
         jobs: Vec<Job>,
     ) -> Prepared {
         Prepared {
+            usage: Default::default(),
             label: label.into(),
             cancel: crate::interrupt::Cancel::default(),
             workers: pool.workers(),
@@ -95,6 +99,46 @@ impl Prepared {
             pool: Pool::Started(pool),
         }
     }
+
+    /// Wall and CPU time over every [`Arm::sample`] window so far (see [`crate::cpu`]).
+    pub fn usage(&self) -> crate::cpu::Usage {
+        self.usage
+    }
+
+    /// Runs one more map (untimed by any benchmark) and returns it as a [`Timeline`] titled
+    /// with this benchmark's label, its outputs checked. A group that times start-up starts a
+    /// pool for it.
+    pub fn timeline(&mut self) -> Result<Timeline> {
+        let mut fresh;
+        let pool: &mut dyn Strategy = match &mut self.pool {
+            Pool::Started(pool) => pool.as_mut(),
+            Pool::PerIteration(kind, options) => {
+                fresh = kind.start(self.workers, options)?;
+                fresh.as_mut()
+            }
+        };
+        trace(pool, &self.jobs, &self.label)
+    }
+}
+
+/// Runs one map of `jobs` on `pool`, recording its timeline (with the strategy's lock holds),
+/// its outputs checked like [`timed_map`]'s.
+pub fn trace(pool: &mut dyn Strategy, jobs: &[Job], label: &str) -> Result<Timeline> {
+    let t = Instant::now();
+    let (out, holds) = pool.map_traced(jobs)?;
+    let wall = t.elapsed();
+    verify(jobs, &out, pool.workers()).map_err(|detail| Error::WrongResults {
+        id: label.to_string(),
+        detail,
+    })?;
+    Ok(Timeline::new(
+        label,
+        pool.name(),
+        pool.workers(),
+        wall,
+        out,
+        holds,
+    ))
 }
 
 impl Arm for Prepared {
@@ -103,6 +147,11 @@ impl Arm for Prepared {
     }
 
     fn sample(&mut self, iters: u64) -> Result<Duration> {
+        let pids = match &self.pool {
+            Pool::Started(pool) => pool.worker_pids(),
+            Pool::PerIteration(..) => Vec::new(),
+        };
+        let before = crate::cpu::Snapshot::take(&pids);
         let mut total = Duration::ZERO;
         for _ in 0..iters.max(1) {
             self.cancel.check()?;
@@ -127,6 +176,8 @@ impl Arm for Prepared {
                 }
             };
         }
+        let (wall, cpu) = crate::cpu::Snapshot::take(&pids).since(&before);
+        self.usage.add(iters.max(1), wall, cpu);
         Ok(total)
     }
 }

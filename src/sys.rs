@@ -102,3 +102,30 @@ pub fn signal_name(sig: i32) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// `getrusage(2)`: user and system CPU time of this process (all its threads), or with
+/// `children` of its terminated and reaped children.
+pub fn rusage(children: bool) -> (Duration, Duration) {
+    let who = if children {
+        libc::RUSAGE_CHILDREN
+    } else {
+        libc::RUSAGE_SELF
+    };
+    // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own and pass by pointer.
+    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
+        return (Duration::ZERO, Duration::ZERO);
+    }
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    (tv(ru.ru_utime), tv(ru.ru_stime))
+}
+
+/// Clock ticks per second, the unit of `/proc/<pid>/stat`'s CPU times (100 if unknown).
+pub fn clock_ticks_per_second() -> u64 {
+    // SAFETY: sysconf reads a configuration value; no memory is passed.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as u64 } else { 100 }
+}

@@ -113,6 +113,20 @@ fn headlines(report: &Report, out: &mut String) {
             fmt_ratio(Some(g2.median_ns / g1.median_ns))
         ));
     }
+    let busy: Vec<String> = StrategyKind::ALL
+        .into_iter()
+        .filter_map(|k| {
+            let r = report.get(Group::CountdownWeak, k, 2)?;
+            Some(format!("{k} {:.2}", r.cores_busy?))
+        })
+        .collect();
+    if !busy.is_empty() {
+        lines.push(format!(
+            "Where the time goes: cores kept busy by two countdowns (CPU time / wall time): {}. \
+             Two `gil` threads share one core between them, the seed's lesson in one number.",
+            busy.join(", ")
+        ));
+    }
     let sq: Vec<String> = StrategyKind::ALL
         .into_iter()
         .filter_map(|k| {
@@ -166,9 +180,13 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         "## {g}\n\n{}.\n",
         capitalise(&g.describe(&report.settings))
     );
+    let busy = report.group(g).any(|r| r.cores_busy.is_some());
     let _ = write!(out, "![{g} time]({g}-time.svg)");
     if g.model() != Model::PerUnit {
         let _ = write!(out, " ![{g} speedup]({g}-speedup.svg)");
+    }
+    if busy {
+        let _ = write!(out, " ![{g} cores busy]({g}-cores.svg)");
     }
     out.push_str("\n\n");
     match g.model() {
@@ -206,6 +224,9 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
                     fmt_ns(r.median_upper_ns)
                 ),
             ];
+            if busy {
+                row.push(cores_busy(r));
+            }
             if g.model() == Model::PerUnit {
                 row.push(fmt_ns(r.per_unit_ns.unwrap_or(f64::NAN)));
             } else {
@@ -220,27 +241,55 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         })
         .collect();
     let per = format!("per {}", g.per_unit().map_or("unit", |u| u.noun));
+    let mut head = vec!["strategy", "workers", "median", "95% CI"];
+    if busy {
+        head.push("cores busy (sys)");
+    }
     if g.model() == Model::PerUnit {
-        table(
-            out,
-            &["strategy", "workers", "median", "95% CI", &per],
-            &rows,
-        );
+        head.push(&per);
     } else {
-        table(
-            out,
-            &[
-                "strategy",
-                "workers",
-                "median",
-                "95% CI",
-                "speedup",
-                "efficiency",
-                "ideal",
-                "measured/ideal",
-            ],
-            &rows,
+        head.extend(["speedup", "efficiency", "ideal", "measured/ideal"]);
+    }
+    table(out, &head, &rows);
+    if busy {
+        out.push_str(
+            "Cores busy: CPU time (user + system, of this process and its worker processes) over \
+             wall time across the measuring windows; in brackets, the share of it spent in the kernel.\n\n",
         );
+    }
+}
+
+/// `1.98 (3%)`: cores busy and the kernel's share of the CPU time.
+fn cores_busy(r: &super::BenchRecord) -> String {
+    match r.cores_busy {
+        None => "–".into(),
+        Some(b) => {
+            let user = r.cpu_user_ns.unwrap_or(0.0);
+            let sys = r.cpu_sys_ns.unwrap_or(0.0);
+            let share = if user + sys > 0.0 {
+                format!(" ({:.0}%)", 100.0 * sys / (user + sys))
+            } else {
+                String::new()
+            };
+            format!("{b:.2}{share}")
+        }
+    }
+}
+
+/// The timelines: one map per strategy of the seed's two shapes, who ran what and when.
+fn timelines(report: &Report, out: &mut String) {
+    if report.timelines.is_empty() {
+        return;
+    }
+    out.push_str(
+        "## Timelines\n\nOne map of each strategy, recorded after its measurement: a lane per worker \
+         (labelled by pid for a process pool), a bar per job from start to finish labelled by its \
+         value, the seed's \"handled by pid\" table as a picture. For `gil` the dark strips are the \
+         intervals each thread held the interpreter lock: in `countdown_weak` at 2 workers they \
+         alternate at the switch interval, so both jobs last about twice as long as one alone.\n\n",
+    );
+    for t in &report.timelines {
+        let _ = writeln!(out, "![{}]({})\n", t.title, super::svg::timeline_name(t));
     }
 }
 
@@ -263,6 +312,7 @@ impl Exporter for Markdown {
         for g in report.groups() {
             group_section(report, g, &mut out);
         }
+        timelines(report, &mut out);
         if !report.missing.is_empty() {
             let _ = writeln!(
                 out,

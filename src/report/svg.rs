@@ -17,19 +17,57 @@ fn colour(kind: StrategyKind) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-fn has_speedup(group: Group) -> bool {
-    group.model() != Model::PerUnit
+/// What a chart plots against workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plot {
+    Time,
+    Speedup,
+    /// CPU time / wall time.
+    Cores,
+}
+
+impl Plot {
+    fn name(self) -> &'static str {
+        match self {
+            Plot::Time => "time",
+            Plot::Speedup => "speedup",
+            Plot::Cores => "cores",
+        }
+    }
+}
+
+/// The charts a group gets: time always, speedup with a scaling model, cores busy when the
+/// benches observed CPU time.
+fn plots(report: &Report, group: Group) -> Vec<Plot> {
+    let mut p = vec![Plot::Time];
+    if group.model() != Model::PerUnit {
+        p.push(Plot::Speedup);
+    }
+    if report.group(group).any(|r| r.cores_busy.is_some()) {
+        p.push(Plot::Cores);
+    }
+    p
+}
+
+/// The file name of a group's chart.
+pub fn chart_name(group: Group, plot: &str) -> String {
+    format!("{group}-{plot}.svg")
+}
+
+/// The file name of a timeline in the report.
+pub fn timeline_name(t: &crate::timeline::Timeline) -> String {
+    format!("timeline-{}.svg", t.title.replace('/', "-"))
 }
 
 /// The chart file names the report will contain.
 pub fn chart_names(report: &Report) -> Vec<String> {
     let mut names = Vec::new();
     for g in report.groups() {
-        names.push(format!("{g}-time.svg"));
-        if has_speedup(g) {
-            names.push(format!("{g}-speedup.svg"));
+        for p in plots(report, g) {
+            names.push(chart_name(g, p.name()));
         }
     }
+    names.extend(report.timelines.iter().map(timeline_name));
     names
 }
 
@@ -81,12 +119,15 @@ fn draw_err(path: &str, e: impl std::fmt::Display) -> Error {
 }
 
 /// Renders one chart to an SVG string.
-fn chart(report: &Report, group: Group, speedup: bool) -> Result<String> {
-    let name = format!("{group}-{}.svg", if speedup { "speedup" } else { "time" });
-    let (y_label, value): (&str, fn(&super::BenchRecord) -> f64) = if speedup {
-        ("speedup over 1 worker", |r| r.speedup.unwrap_or(0.0))
-    } else {
-        time_axis(group)
+fn chart(report: &Report, group: Group, plot: Plot) -> Result<String> {
+    let name = chart_name(group, plot.name());
+    let speedup = plot == Plot::Speedup;
+    let (y_label, value): (&str, fn(&super::BenchRecord) -> f64) = match plot {
+        Plot::Speedup => ("speedup over 1 worker", |r| r.speedup.unwrap_or(0.0)),
+        Plot::Cores => ("cores busy (CPU time / wall time)", |r| {
+            r.cores_busy.unwrap_or(f64::NAN)
+        }),
+        Plot::Time => time_axis(group),
     };
     let series: Vec<(StrategyKind, Vec<(f64, f64)>)> = report
         .strategies(group)
@@ -96,12 +137,12 @@ fn chart(report: &Report, group: Group, speedup: bool) -> Result<String> {
                 .group(group)
                 .filter(|r| r.strategy == k)
                 .map(|r| (r.workers as f64, value(r)))
-                .filter(|(_, v)| v.is_finite() && *v > 0.0)
+                .filter(|(_, v)| v.is_finite() && (*v > 0.0 || plot == Plot::Cores))
                 .collect();
             (k, pts)
         })
         .collect();
-    let ideal = if group.model() == Model::PerUnit {
+    let ideal = if group.model() == Model::PerUnit || plot == Plot::Cores {
         Vec::new()
     } else {
         ideal_curve(report, group, speedup)
@@ -120,7 +161,13 @@ fn chart(report: &Report, group: Group, speedup: bool) -> Result<String> {
         y_min = 0.1;
         y_max = 1.0;
     }
-    let caption = format!("{group}: {}", if speedup { "speedup" } else { "time" });
+    let caption = format!(
+        "{group}: {}",
+        match plot {
+            Plot::Cores => "cores busy",
+            p => p.name(),
+        }
+    );
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
@@ -189,7 +236,7 @@ fn chart(report: &Report, group: Group, speedup: bool) -> Result<String> {
         }
         // A log scale only where values span more than 20x (dispatch's per-task costs); a
         // linear scale from zero reads better otherwise.
-        if !speedup && y_max / y_min > 20.0 {
+        if plot == Plot::Time && y_max / y_min > 20.0 {
             draw!(builder.build_cartesian_2d(x_range, ((y_min / 1.5)..(y_max * 8.0)).log_scale()));
         } else {
             // Headroom above the data keeps the legend (upper left) clear of the lines.
@@ -218,10 +265,12 @@ fn format_tick(v: f64) -> String {
 pub fn render_all(report: &Report) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for g in report.groups() {
-        out.push((format!("{g}-time.svg"), chart(report, g, false)?));
-        if has_speedup(g) {
-            out.push((format!("{g}-speedup.svg"), chart(report, g, true)?));
+        for p in plots(report, g) {
+            out.push((chart_name(g, p.name()), chart(report, g, p)?));
         }
+    }
+    for t in &report.timelines {
+        out.push((timeline_name(t), t.to_svg()));
     }
     Ok(out)
 }

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Observer, Outcome, Started, Strategy, StrategyKind, elapsed_ns, scoped_pull};
+use super::{Hold, Observer, Outcome, Started, Strategy, StrategyKind, elapsed_ns, scoped_pull};
 use crate::error::Result;
 use crate::gil::{Gil, GilGuard, GilStats};
 use crate::workload::{Job, countdown_with, square};
@@ -55,7 +55,33 @@ impl Strategy for GilThreads {
     }
 
     fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
+        self.run(jobs, on_start, Instant::now())
+    }
+
+    fn map_traced(&mut self, jobs: &[Job]) -> Result<(Vec<Outcome>, Vec<Hold>)> {
+        self.gil.start_recording();
         let t0 = Instant::now();
+        let out = self.run(jobs, &|_| {}, t0);
+        let ns = |t: Instant| {
+            u64::try_from(t.saturating_duration_since(t0).as_nanos()).unwrap_or(u64::MAX)
+        };
+        let holds = self
+            .gil
+            .take_record()
+            .into_iter()
+            .map(|(worker, from, to)| Hold {
+                worker,
+                from_ns: ns(from),
+                to_ns: ns(to),
+            })
+            .collect();
+        Ok((out?, holds))
+    }
+}
+
+impl GilThreads {
+    /// One map, its times measured from `t0`.
+    fn run(&mut self, jobs: &[Job], on_start: Observer<'_>, t0: Instant) -> Result<Vec<Outcome>> {
         let gil = &self.gil;
         let pid = super::this_pid();
         scoped_pull(self.workers, jobs.len(), "gil", |worker, i| {

@@ -49,6 +49,18 @@ pub struct Started {
     pub pid: u32,
 }
 
+/// An interval during which one worker held a lock that serialises computing (the `gil`'s
+/// interpreter lock), in nanoseconds since the map began: what a timeline draws inside a job's bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// The worker holding the lock.
+    pub worker: usize,
+    /// When it took the lock.
+    pub from_ns: u64,
+    /// When it let go.
+    pub to_ns: u64,
+}
+
 /// Called once per job as it starts (from any thread).
 pub type Observer<'a> = &'a (dyn Fn(Started) + Sync);
 
@@ -69,6 +81,19 @@ pub trait Strategy: Send {
     /// Runs every job and returns their outcomes in input order.
     fn map(&mut self, jobs: &[Job]) -> Result<Vec<Outcome>> {
         self.map_observed(jobs, &|_| {})
+    }
+
+    /// Like [`Strategy::map`], also returning when each worker held a lock that serialises its
+    /// computing (for timelines). Recording costs a clock read per hand-off, so only timelines
+    /// ask. Default: no such lock, no holds.
+    fn map_traced(&mut self, jobs: &[Job]) -> Result<(Vec<Outcome>, Vec<Hold>)> {
+        Ok((self.map(jobs)?, Vec::new()))
+    }
+
+    /// The pids of the pool's live worker processes, whose CPU time counts as the pool's
+    /// (see [`crate::cpu`]). Default: none, the workers are threads of this process.
+    fn worker_pids(&self) -> Vec<u32> {
+        Vec::new()
     }
 }
 

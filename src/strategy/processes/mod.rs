@@ -432,6 +432,14 @@ impl Strategy for ProcessPool {
         self.workers.len()
     }
 
+    fn worker_pids(&self) -> Vec<u32> {
+        self.workers
+            .iter()
+            .filter(|w| w.reaped.is_none())
+            .map(|w| w.pid)
+            .collect()
+    }
+
     fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
         if let Some(why) = &self.broken {
             return Err(Error::PoolBroken(why.clone()));

@@ -1,0 +1,152 @@
+//! What the benches observe besides Criterion's times, kept beside Criterion's files: each
+//! benchmark's CPU time ([`crate::cpu::Usage`]) and, for the benchmarks a report draws, the
+//! timeline of one map. Written as `<criterion home>/poolscale-observations.json` (and
+//! `poolscale-observations.<baseline>.json` when a baseline is saved) after every benchmark, tagged
+//! with the run id of the settings record, so `report` never mixes in another run's numbers.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cpu::Usage;
+use crate::error::{Error, Result};
+use crate::group::{BenchId, Group};
+use crate::timeline::Timeline;
+
+/// Name of the latest run's observations file in the Criterion directory.
+pub const OBSERVATIONS_FILE: &str = "poolscale-observations.json";
+
+/// The layout version this build writes.
+pub const OBSERVATIONS_SCHEMA: u32 = 1;
+
+/// What one bench run observed, per bench id.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observations {
+    /// Layout version (see [`OBSERVATIONS_SCHEMA`]).
+    pub schema_version: u32,
+    /// The run id of the settings record of the run that observed these.
+    pub run_id: Option<String>,
+    /// Per bench id.
+    pub benches: BTreeMap<String, Observed>,
+}
+
+/// What was observed of one benchmark.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observed {
+    /// Wall and CPU time over its measuring windows.
+    pub usage: Usage,
+    /// One map drawn as a timeline, for the benchmarks a report shows ([`draws_timeline`]).
+    pub timeline: Option<Timeline>,
+}
+
+/// Whether the report draws a timeline of this benchmark: `square_sleep` at 3 workers (the seed's
+/// Pool(3)) and `countdown_weak` at 2 workers (the seed's two threads).
+pub fn draws_timeline(id: &BenchId) -> bool {
+    matches!(
+        (id.group, id.workers),
+        (Group::SquareSleep, 3) | (Group::CountdownWeak, 2)
+    )
+}
+
+impl Observations {
+    /// An empty record for the run `run_id`.
+    pub fn for_run(run_id: Option<String>) -> Observations {
+        Observations {
+            schema_version: OBSERVATIONS_SCHEMA,
+            run_id,
+            benches: BTreeMap::new(),
+        }
+    }
+
+    /// Writes the record (atomically) as the latest run's, and for `baseline` when one is saved.
+    pub fn save(&self, criterion_dir: &Path, baseline: Option<&str>) -> Result<()> {
+        let json = serde_json::to_string(self)
+            .map_err(|e| Error::invalid("observations", "?", e.to_string()))?;
+        std::fs::create_dir_all(criterion_dir)
+            .map_err(|e| Error::io(format!("cannot create `{}`", criterion_dir.display()), e))?;
+        crate::fsutil::atomic_write(&criterion_dir.join(OBSERVATIONS_FILE), json.as_bytes())?;
+        if let Some(b) = baseline {
+            crate::fsutil::atomic_write(&path_for(criterion_dir, b), json.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Reads the observations of `baseline` (`new`: the latest run) if they belong to the run
+    /// `run_id`; `Ok(None)` when there are none or they are another run's. A file that cannot be
+    /// read or parsed is an error naming it.
+    pub fn load(
+        criterion_dir: &Path,
+        baseline: &str,
+        run_id: Option<&str>,
+    ) -> Result<Option<Observations>> {
+        let p = if baseline == "new" {
+            criterion_dir.join(OBSERVATIONS_FILE)
+        } else {
+            path_for(criterion_dir, baseline)
+        };
+        if !p.exists() || run_id.is_none() {
+            return Ok(None);
+        }
+        let text = crate::fsutil::read_small_file(&p, 64 << 20)?;
+        let obs: Observations =
+            serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
+                path: p.clone(),
+                source,
+            })?;
+        if obs.schema_version > OBSERVATIONS_SCHEMA {
+            return Err(Error::invalid(
+                "observations file",
+                p.display(),
+                format!(
+                    "schema version {} was written by a newer poolscale; this one reads up to {OBSERVATIONS_SCHEMA}",
+                    obs.schema_version
+                ),
+            ));
+        }
+        Ok((obs.run_id.as_deref() == run_id).then_some(obs))
+    }
+}
+
+fn path_for(dir: &Path, baseline: &str) -> PathBuf {
+    dir.join(format!("poolscale-observations.{baseline}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_runs_observations_are_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut o = Observations::for_run(Some("abc".into()));
+        o.benches
+            .insert("dispatch/threads/1".into(), Observed::default());
+        o.save(dir.path(), Some("main")).unwrap();
+        let back = Observations::load(dir.path(), "new", Some("abc")).unwrap();
+        assert_eq!(back.as_ref(), Some(&o));
+        assert!(
+            Observations::load(dir.path(), "main", Some("abc"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            Observations::load(dir.path(), "new", Some("xyz"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            Observations::load(dir.path(), "new", None)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            Observations::load(dir.path(), "other", Some("abc"))
+                .unwrap()
+                .is_none()
+        );
+        std::fs::write(dir.path().join(OBSERVATIONS_FILE), "{not json").unwrap();
+        let e = Observations::load(dir.path(), "new", Some("abc")).unwrap_err();
+        assert!(e.to_string().contains(OBSERVATIONS_FILE), "{e}");
+    }
+}
