@@ -31,8 +31,11 @@ struct State {
     waiters: usize,
     /// When recording: since when the current holder has held the lock, and the finished holds
     /// (holder, taken, released).
-    record: Option<(Option<Instant>, Vec<(usize, Instant, Instant)>)>,
+    record: Option<(Option<Instant>, Vec<HoldRecord>)>,
 }
+
+/// One hold of the lock: holder, taken, released.
+pub type HoldRecord = (usize, Instant, Instant);
 
 /// Counters that show the lock at work; read them with [`Gil::stats`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -115,7 +118,7 @@ impl Gil {
     }
 
     /// Stops recording and returns the holds since [`Gil::start_recording`], in release order.
-    pub fn take_record(&self) -> Vec<(usize, Instant, Instant)> {
+    pub fn take_record(&self) -> Vec<HoldRecord> {
         self.lock_state()
             .record
             .take()
