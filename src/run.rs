@@ -41,6 +41,8 @@ pub struct RunConfig {
     pub nap: Duration,
     /// Pool options.
     pub options: Options,
+    /// Record the map's timeline (with the `gil`'s lock holds) into [`RunRecord::timeline`].
+    pub timeline: bool,
 }
 
 /// What `run --json` prints: one object per run.
@@ -68,6 +70,10 @@ pub struct RunRecord {
     pub results: Vec<u64>,
     /// Where and when each job ran, in input order.
     pub outcomes: Vec<Outcome>,
+    /// With [`RunConfig::timeline`]: the map as a timeline (not printed by `--json`; `run
+    /// --timeline` draws it).
+    #[serde(skip)]
+    pub timeline: Option<crate::timeline::Timeline>,
 }
 
 /// Starts the pool (timed separately), runs one map, checks its results.
@@ -80,7 +86,13 @@ pub fn execute(cfg: &RunConfig) -> Result<RunRecord> {
     let mut pool = cfg.strategy.start(cfg.workers, &cfg.options)?;
     let startup = t.elapsed();
     let label = format!("{} with {} workers", cfg.strategy, cfg.workers);
-    let (wall, outcomes) = timed_map(pool.as_mut(), &jobs, &label, &|_| {})?;
+    let (wall, outcomes, timeline) = if cfg.timeline {
+        let t = crate::measure::trace(pool.as_mut(), &jobs, &label)?;
+        (Duration::from_nanos(t.wall_ns), t.jobs.clone(), Some(t))
+    } else {
+        let (wall, out) = timed_map(pool.as_mut(), &jobs, &label, &|_| {})?;
+        (wall, out, None)
+    };
     drop(pool);
     let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
     Ok(RunRecord {
@@ -95,6 +107,7 @@ pub fn execute(cfg: &RunConfig) -> Result<RunRecord> {
         wall_ns: ns(wall),
         results: outcomes.iter().map(|o| o.value).collect(),
         outcomes,
+        timeline,
     })
 }
 

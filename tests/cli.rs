@@ -126,3 +126,74 @@ fn bad_input_is_a_clear_error() {
         assert!(!err.contains("panicked"), "{extra:?} panicked: {err}");
     }
 }
+
+#[test]
+fn timelines_draw_a_lane_per_worker_and_a_bar_per_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("new/dir/processes.svg");
+    let (code, _, err) = poolscale(&[
+        "run",
+        "--workload",
+        "square",
+        "--strategy",
+        "processes",
+        "--workers",
+        "3",
+        "--nap",
+        "1ms",
+        "--timeline",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(text.matches("<title>job ").count(), 10, "{text}");
+    // Three worker processes, each a lane labelled by its pid.
+    assert_eq!(text.matches("(pid ").count(), 3, "{text}");
+    // The gil's lock holds are drawn from its hand-off record.
+    let gil = dir.path().join("gil.svg");
+    let (code, _, err) = poolscale(&[
+        "run",
+        "--workload",
+        "countdown",
+        "--strategy",
+        "gil",
+        "--workers",
+        "2",
+        "--count",
+        "20000000",
+        "--switch-interval",
+        "1ms",
+        "--timeline",
+        gil.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&gil).unwrap();
+    assert!(text.contains("holding the lock"), "{text}");
+    // seed pool draws the seed's table as a picture.
+    let pool = dir.path().join("pool.svg");
+    let (code, _, err) = poolscale(&[
+        "seed",
+        "pool",
+        "--nap",
+        "1ms",
+        "--timeline",
+        pool.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&pool).unwrap();
+    assert_eq!(text.matches("<title>job ").count(), 10, "{text}");
+    // A file poolscale did not write is never replaced.
+    let mine = dir.path().join("mine.svg");
+    std::fs::write(&mine, "<svg>mine</svg>").unwrap();
+    let (code, _, err) = poolscale(&[
+        "seed",
+        "pool",
+        "--nap",
+        "1ms",
+        "--timeline",
+        mine.to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("mine.svg"), "{err}");
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "<svg>mine</svg>");
+}

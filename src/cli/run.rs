@@ -42,6 +42,10 @@ pub(super) struct RunArgs {
     /// the job's nap, or 20 ns per decrement).
     #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_duration)]
     job_timeout: Option<Duration>,
+    /// Draw the map into FILE.svg: a lane per worker (by pid for processes), a bar per job from
+    /// start to finish labelled by its value, and the `gil`'s lock holds.
+    #[arg(long, value_name = "FILE.svg")]
+    timeline: Option<std::path::PathBuf>,
     /// Print exactly one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -60,9 +64,16 @@ pub(super) fn command(a: &RunArgs) -> anyhow::Result<ExitCode> {
         tasks: a.tasks,
         nap: a.nap,
         options,
+        timeline: a.timeline.is_some(),
     };
     let rec = execute(&cfg)
         .with_context(|| format!("{} failed to run with {} workers", a.strategy, a.workers))?;
+    if let (Some(path), Some(t)) = (&a.timeline, &rec.timeline) {
+        crate::timeline::write_svg(path, t)?;
+        if !a.json {
+            outln!("wrote {}", path.display())?;
+        }
+    }
     if a.json {
         outln!("{}", serde_json::to_string(&rec)?)?;
     } else {

@@ -69,6 +69,10 @@ pub(super) struct SeedPoolArgs {
     /// The strategy (the seed's processes).
     #[arg(long, value_parser = StrategyKind::from_name, default_value = "processes")]
     strategy: StrategyKind,
+    /// Draw who ran what and when into FILE.svg: a lane per worker (by pid), a bar per value.
+    /// With --python, CPython's run goes to FILE-python.svg beside it.
+    #[arg(long, value_name = "FILE.svg")]
+    timeline: Option<PathBuf>,
     #[command(flatten)]
     shared: SeedShared,
 }
@@ -146,6 +150,17 @@ pub(super) fn command(args: &SeedArgs) -> anyhow::Result<ExitCode> {
                 )?;
                 emit(&text_table(&header, &rows))?;
             }
+            if let Some(path) = &a.timeline {
+                for (i, r) in runs.iter().enumerate() {
+                    let p = if i == 0 {
+                        path.clone()
+                    } else {
+                        sibling(path, "python")
+                    };
+                    crate::timeline::write_svg(&p, &r.timeline())?;
+                    outln!("wrote {}", p.display())?;
+                }
+            }
             if let Some(path) = &a.shared.markdown {
                 seed::write_markdown(
                     path,
@@ -158,4 +173,15 @@ pub(super) fn command(args: &SeedArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `dir/name.svg` → `dir/name-suffix.svg`.
+fn sibling(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "timeline".into(), |s| s.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map_or_else(|| "svg".into(), |e| e.to_string_lossy().into_owned());
+    path.with_file_name(format!("{stem}-{suffix}.{ext}"))
 }

@@ -49,6 +49,37 @@ impl PoolRun {
         self.items.len().div_ceil(self.workers.max(1))
     }
 
+    /// The run as a [`crate::timeline::Timeline`]: a lane per worker, labelled by pid where
+    /// the workers are processes, a bar per value.
+    pub fn timeline(&self) -> crate::timeline::Timeline {
+        let ns = |s: f64| (s.max(0.0) * 1e9) as u64;
+        let jobs = self
+            .items
+            .iter()
+            .zip(&self.results)
+            .map(|(it, &value)| crate::strategy::Outcome {
+                value,
+                worker: it.worker,
+                pid: it.pid,
+                started_ns: ns(it.start_s),
+                finished_ns: ns(it.end_s),
+            })
+            .collect();
+        crate::timeline::Timeline::new(
+            format!(
+                "Pool({}).map(f, range({})), {}",
+                self.workers,
+                self.items.len(),
+                self.implementation
+            ),
+            self.implementation.clone(),
+            self.workers,
+            Duration::from_secs_f64(self.total_s.max(0.0)),
+            jobs,
+            Vec::new(),
+        )
+    }
+
     /// Which round each item ran in: a worker's j-th job is in round j + 1.
     pub fn rounds(&self) -> Vec<Vec<(usize, &PoolItem)>> {
         let mut seen: BTreeMap<usize, usize> = BTreeMap::new();
