@@ -58,6 +58,21 @@ pub struct BenchRecord {
     /// CPU time over wall time across the measuring windows: the cores kept busy on average.
     #[serde(default)]
     pub cores_busy: Option<f64>,
+    /// More workers than the machine's cores (a parallel strategy only): the OS time-slices them,
+    /// and scaling fits leave the point out.
+    #[serde(default)]
+    pub oversubscribed: bool,
+}
+
+/// A scaling fit of one strategy in one group, or why there is none (see [`crate::fit`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupFit {
+    /// The group.
+    pub group: Group,
+    /// The strategy.
+    pub strategy: StrategyKind,
+    /// The fit, or the reason there is none.
+    pub outcome: crate::fit::FitOutcome,
 }
 
 /// The version of `results.json`'s layout this build writes. Version 1 (poolscale 0.1) had no
@@ -101,6 +116,9 @@ pub struct Report {
     /// [`crate::observe::draws_timeline`]), in bench id order.
     #[serde(default)]
     pub timelines: Vec<crate::timeline::Timeline>,
+    /// Amdahl and USL fits per group and parallel strategy, where the group has a speedup curve.
+    #[serde(default)]
+    pub fits: Vec<GroupFit>,
 }
 
 /// The group's ideal time for a strategy with the facts `info` at `w` workers, given its 1-worker
@@ -148,6 +166,43 @@ pub fn ideal_ns(
         }
         Model::PerUnit => None,
     }
+}
+
+/// Fits every parallel strategy's curve in every group that has one.
+fn fits(data: &Dataset, cores: usize) -> Vec<GroupFit> {
+    let mut out = Vec::new();
+    for group in Group::ALL {
+        let Ok(scaling) = group.scaling_fit() else {
+            continue;
+        };
+        for strategy in StrategyKind::ALL {
+            let points: Vec<crate::fit::Point> = data
+                .measurements
+                .iter()
+                .filter(|m| m.group == group && m.strategy == strategy)
+                .map(|m| crate::fit::Point {
+                    workers: m.workers,
+                    time: m.median,
+                })
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            let outcome = if strategy.is_parallel() {
+                crate::fit::fit(&points, scaling, cores)
+            } else {
+                crate::fit::FitOutcome::NotFitted(
+                    "runs on one thread whatever w: nothing to fit".into(),
+                )
+            };
+            out.push(GroupFit {
+                group,
+                strategy,
+                outcome,
+            });
+        }
+    }
+    out
 }
 
 impl BenchRecord {
@@ -209,6 +264,7 @@ impl Report {
                     .filter(|u| u.iters > 0);
                 let per_iter = |ns: u64| ns as f64 / usage.map_or(1, |u| u.iters) as f64;
                 BenchRecord {
+                    oversubscribed: m.strategy.is_parallel() && m.workers > cores,
                     cpu_user_ns: usage.map(|u| per_iter(u.cpu.user_ns)),
                     cpu_sys_ns: usage.map(|u| per_iter(u.cpu.sys_ns)),
                     cores_busy: usage.and_then(|u| u.cores_busy()),
@@ -238,7 +294,9 @@ impl Report {
                     .collect()
             })
             .unwrap_or_default();
+        let fits = fits(data, cores);
         Report {
+            fits,
             timelines,
             schema_version: REPORT_SCHEMA,
             tool_version: env!("CARGO_PKG_VERSION").into(),

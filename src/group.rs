@@ -156,6 +156,18 @@ impl Group {
         }
     }
 
+    /// How the scaling laws of [`crate::fit`] read this group's curve, or why they do not apply.
+    pub fn scaling_fit(self) -> Result<crate::fit::Scaling, &'static str> {
+        match self.model() {
+            Model::Weak => Ok(crate::fit::Scaling::Weak),
+            Model::Strong => Ok(crate::fit::Scaling::Strong),
+            Model::Rounds => Err(
+                "latency-bound: its speedup follows the rounds model ceil(tasks / w), not contention",
+            ),
+            Model::PerUnit => Err("reported per unit: there is no speedup curve to fit"),
+        }
+    }
+
     /// How the group is reported per unit, if it is ([`Model::PerUnit`] groups).
     pub fn per_unit(self) -> Option<PerUnit> {
         match self {

@@ -25,6 +25,7 @@ pub mod cli;
 pub mod cpu;
 pub mod data;
 pub mod error;
+pub mod fit;
 pub mod fsutil;
 pub mod gate;
 pub mod gil;

@@ -375,3 +375,57 @@ fn cpu_time_and_timelines_of_the_same_run_are_reported_and_another_runs_are_not(
     assert!(record(&results, "countdown_weak/gil/2")["cores_busy"].is_null());
     assert!(!out2.join("timeline-countdown_weak-gil-2.svg").exists());
 }
+
+#[test]
+fn scaling_fits_appear_with_enough_points_and_say_why_not_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let crit = tmp.path().join("criterion");
+    let out = tmp.path().join("out");
+    // Strong scaling on 16 cores following the USL with σ = 0.1, κ = 0.001 for threads; gil flat.
+    let usl = |w: f64| w / (1.0 + 0.1 * (w - 1.0) + 0.001 * w * (w - 1.0));
+    let mut data: Vec<common::Fake<'static>> = Vec::new();
+    for w in [1usize, 2, 4, 8, 16, 32] {
+        data.push(("countdown_strong", "threads", w, 1e9 / usl(w as f64)));
+        data.push(("countdown_strong", "gil", w, 1e9));
+        data.push(("countdown_strong", "sequential", w, 1e9));
+    }
+    fake_criterion(&crit, "new", &data);
+    let mut s = poolscale::settings::Settings::defaults();
+    s.workers = vec![1, 2, 4, 8, 16, 32];
+    s.machine.logical_cores = 16;
+    s.save(&crit, None).unwrap();
+    let (code, _, err) = run_report(&crit, &out, &[]);
+    assert_eq!(code, 0, "{err}");
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let fits = results["fits"].as_array().unwrap();
+    let threads = fits.iter().find(|f| f["strategy"] == "threads").unwrap();
+    let sigma = threads["outcome"]["fitted"]["usl_sigma"]["point"]
+        .as_f64()
+        .unwrap();
+    let kappa = threads["outcome"]["fitted"]["usl_kappa"]["point"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (sigma - 0.1).abs() < 1e-3 && (kappa - 0.001).abs() < 1e-4,
+        "{threads}"
+    );
+    // 32 workers on 16 cores is oversubscribed: marked, and left out of the fit.
+    assert_eq!(
+        threads["outcome"]["fitted"]["points"],
+        serde_json::json!([1, 2, 4, 8, 16])
+    );
+    assert_eq!(
+        record(&results, "countdown_strong/threads/32")["oversubscribed"],
+        true
+    );
+    let gil = fits.iter().find(|f| f["strategy"] == "gil").unwrap();
+    assert!(
+        close(&gil["outcome"]["fitted"]["usl_sigma"]["point"], 1.0),
+        "{gil}"
+    );
+    let md = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(md.contains("| strategy | workers fitted | Amdahl s | USL σ | USL κ | USL speedup at 32 | USL speedup at 64 |"), "{md}");
+    assert!(md.contains("| threads | 32† |"), "{md}");
+    assert!(md.contains("Not fitted (sequential)"), "{md}");
+}

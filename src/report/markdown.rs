@@ -216,7 +216,11 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         .map(|r| {
             let mut row = vec![
                 r.strategy.to_string(),
-                r.workers.to_string(),
+                if r.oversubscribed {
+                    format!("{}†", r.workers)
+                } else {
+                    r.workers.to_string()
+                },
                 fmt_ns(r.median_ns),
                 format!(
                     "{} – {}",
@@ -251,12 +255,102 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         head.extend(["speedup", "efficiency", "ideal", "measured/ideal"]);
     }
     table(out, &head, &rows);
+    if report.group(g).any(|r| r.oversubscribed) {
+        let _ = writeln!(
+            out,
+            "† oversubscribed: more workers than the {} cores; the OS time-slices them.\n",
+            report.cores
+        );
+    }
     if busy {
         out.push_str(
             "Cores busy: CPU time (user + system, of this process and its worker processes) over \
              wall time across the measuring windows; in brackets, the share of it spent in the kernel.\n\n",
         );
     }
+    fit_section(report, g, out);
+}
+
+/// Why the curve bends: the Amdahl and USL fits of the group's strategies, or why there are none.
+fn fit_section(report: &Report, g: Group, out: &mut String) {
+    use crate::fit::FitOutcome;
+    let _ = writeln!(out, "**Scaling fit.** ");
+    let reason = match g.scaling_fit() {
+        Err(why) => Some(why.to_string()),
+        Ok(_) => None,
+    };
+    if let Some(why) = reason {
+        let _ = writeln!(out, "None for this group: {why}.\n");
+        return;
+    }
+    let fits: Vec<_> = report.fits.iter().filter(|f| f.group == g).collect();
+    let fitted: Vec<Vec<String>> = fits
+        .iter()
+        .filter_map(|f| match &f.outcome {
+            FitOutcome::Fitted(fit) => {
+                let mut row = vec![
+                    f.strategy.to_string(),
+                    fit.points
+                        .iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    est(fit.amdahl_serial, 3),
+                    est(fit.usl_sigma, 3),
+                    est(fit.usl_kappa, 4),
+                ];
+                row.extend(fit.predicted.iter().map(|(_, e)| est(*e, 2)));
+                Some(row)
+            }
+            FitOutcome::NotFitted(_) => None,
+        })
+        .collect();
+    if !fitted.is_empty() {
+        let (w2, w4) = (2 * report.cores, 4 * report.cores);
+        let h2 = format!("USL speedup at {w2}");
+        let h4 = format!("USL speedup at {w4}");
+        out.push_str(
+            "Amdahl's serial fraction s and the Universal Scalability Law's contention σ and \
+             coherency κ, fitted to the points with w ≤ cores, each with a 95% bootstrap interval; \
+             the last columns extrapolate the USL past this machine.\n\n",
+        );
+        table(
+            out,
+            &[
+                "strategy",
+                "workers fitted",
+                "Amdahl s",
+                "USL σ",
+                "USL κ",
+                &h2,
+                &h4,
+            ],
+            &fitted,
+        );
+    }
+    let mut reasons: Vec<(String, Vec<String>)> = Vec::new();
+    for f in &fits {
+        if let FitOutcome::NotFitted(why) = &f.outcome {
+            match reasons.iter_mut().find(|(w, _)| w == why) {
+                Some((_, ks)) => ks.push(f.strategy.to_string()),
+                None => reasons.push((why.clone(), vec![f.strategy.to_string()])),
+            }
+        }
+    }
+    for (why, ks) in reasons {
+        let _ = writeln!(out, "Not fitted ({}): {why}.\n", ks.join(", "));
+    }
+}
+
+/// `0.123 [0.100, 0.150]`.
+fn est(e: crate::stats::Estimate, digits: usize) -> String {
+    format!(
+        "{:.d$} [{:.d$}, {:.d$}]",
+        e.point,
+        e.lower,
+        e.upper,
+        d = digits
+    )
 }
 
 /// `1.98 (3%)`: cores busy and the kernel's share of the CPU time.
