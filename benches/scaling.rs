@@ -116,9 +116,19 @@ fn suite(c: &mut Criterion) {
     };
     if measure {
         record(&settings, &args);
+        // One countdown at 1 worker sizes the estimate (the models give every other map).
+        let t = Instant::now();
+        std::hint::black_box(poolscale::workload::countdown(settings.count));
+        let estimate = poolscale::group::estimate_duration(
+            &chosen,
+            &settings.workloads(),
+            settings.machine.logical_cores,
+            t.elapsed().as_nanos() as f64,
+        );
         eprintln!(
-            "poolscale: {} benchmarks; workers {:?}, countdown {}, nap {}, {} tasks, {} dispatch tasks; results in {}",
+            "poolscale: {} benchmarks (at least ~{:.0} min here); workers {:?}, countdown {}, nap {}, {} tasks, {} dispatch tasks; results in {}",
             chosen.len(),
+            estimate.as_secs_f64() / 60.0,
             settings.workers,
             settings.count,
             humantime::format_duration(settings.nap()),

@@ -201,6 +201,40 @@ impl Group {
     }
 }
 
+/// About how long `cargo bench` takes to measure `ids` with Criterion's defaults as the bench
+/// sets them (a 0.5 s warm-up, then ten samples in a window of at least 1 s, widened to hold ten
+/// maps of a long group with 20% headroom), on a machine of `cores` cores where one countdown
+/// of `workloads.count` takes `countdown_ns`. Each map is taken at its model's ideal (see
+/// [`crate::analysis::ideal_ns`]), so this is a lower estimate, ~0.3 s per benchmark is added for
+/// Criterion's analysis and the pool's start-up.
+pub fn estimate_duration(
+    ids: &[BenchId],
+    workloads: &Workloads,
+    cores: usize,
+    countdown_ns: f64,
+) -> std::time::Duration {
+    let secs: f64 = ids
+        .iter()
+        .map(|id| {
+            let info = id.strategy.info();
+            let t1 = match id.group {
+                Group::CountdownWeak | Group::CountdownStrong => Some(countdown_ns),
+                _ => None,
+            };
+            let map_s = crate::analysis::ideal_ns(id.group, info, id.workers, t1, cores, workloads)
+                .unwrap_or(0.0)
+                / 1e9;
+            let window = if id.group.is_long() {
+                (map_s * 12.0).max(1.0)
+            } else {
+                1.0
+            };
+            0.5 + window + 0.3
+        })
+        .sum();
+    std::time::Duration::from_secs_f64(secs)
+}
+
 /// One benchmark's key, `group/strategy/workers`: the id Criterion stores it under, the gate's row
 /// key and the sampling protocol's request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -281,5 +315,39 @@ impl FromStr for Group {
                 let names: Vec<&str> = Group::ALL.iter().map(|g| g.as_str()).collect();
                 Error::invalid("group", s, format!("expected one of {}", names.join(", ")))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sweep(cores: usize) -> Vec<BenchId> {
+        Group::ALL
+            .into_iter()
+            .flat_map(|g| {
+                g.strategies().into_iter().flat_map(move |k| {
+                    crate::settings::workers_for(cores)
+                        .into_iter()
+                        .map(move |w| BenchId::new(g, k, w))
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_estimate_follows_the_models_and_grows_with_the_cores() {
+        let w = Settings::defaults().workloads();
+        let one = |id: &str| estimate_duration(&[id.parse().unwrap()], &w, 2, 50e6).as_secs_f64();
+        // 4 rounds of 10 ms: the 1 s window holds them.
+        assert!((one("square_sleep/threads/3") - 1.8).abs() < 1e-9);
+        // gil computes serially: 4 × 50 ms per map, twelve of them.
+        assert!((one("countdown_weak/gil/4") - (0.8 + 12.0 * 0.2)).abs() < 1e-9);
+        let minutes: Vec<f64> = [2, 4, 16, 64]
+            .iter()
+            .map(|&c| estimate_duration(&sweep(c), &w, c, 50e6).as_secs_f64() / 60.0)
+            .collect();
+        eprintln!("estimated minutes for 2, 4, 16, 64 cores: {minutes:.1?}");
+        assert!(minutes.windows(2).all(|p| p[0] < p[1]), "{minutes:?}");
     }
 }
