@@ -41,6 +41,9 @@ pub struct RunConfig {
     pub nap: Duration,
     /// Pool options.
     pub options: Options,
+    /// Record when each job started and finished ([`RunRecord::outcomes`]); without it the map
+    /// runs on the strategy's untimed path and the outcomes' times are 0.
+    pub job_times: bool,
     /// Record the map's timeline (with the `gil`'s lock holds) into [`RunRecord::timeline`].
     pub timeline: bool,
 }
@@ -90,7 +93,8 @@ pub fn execute(cfg: &RunConfig) -> Result<RunRecord> {
         let t = crate::measure::trace(pool.as_mut(), &jobs, &label)?;
         (Duration::from_nanos(t.wall_ns), t.jobs.clone(), Some(t))
     } else {
-        let (wall, out) = timed_map(pool.as_mut(), &jobs, &label, &|_| {})?;
+        let tell: Option<crate::strategy::Observer<'_>> = cfg.job_times.then_some(&|_| {});
+        let (wall, out) = timed_map(pool.as_mut(), &jobs, &label, tell)?;
         (wall, out, None)
     };
     drop(pool);

@@ -55,6 +55,13 @@ fn every_strategy_matches_sequential() {
                     pool.workers()
                 );
                 prop_assert!(verify(&jobs, &out, pool.workers()).is_ok());
+                // The benchmarks' untimed path returns the same.
+                let fast = pool
+                    .map_untimed(&jobs)
+                    .map_err(|e| TestCaseError::fail(format!("{}: {e}", pool.name())))?;
+                let got: Vec<u64> = fast.iter().map(|o| o.value).collect();
+                prop_assert_eq!(&got, &expected, "{} untimed", pool.name());
+                prop_assert!(verify(&jobs, &fast, pool.workers()).is_ok());
             }
             Ok(())
         })

@@ -46,7 +46,8 @@ pub(super) struct RunArgs {
     /// start to finish labelled by its value, and the `gil`'s lock holds.
     #[arg(long, value_name = "FILE.svg")]
     timeline: Option<std::path::PathBuf>,
-    /// Print exactly one JSON object on stdout.
+    /// Print exactly one JSON object on stdout, with each job's start and finish (recording them
+    /// costs a clock read per job: without --json the map runs untimed per job).
     #[arg(long)]
     json: bool,
 }
@@ -65,6 +66,7 @@ pub(super) fn command(a: &RunArgs) -> anyhow::Result<ExitCode> {
         nap: a.nap,
         options,
         timeline: a.timeline.is_some(),
+        job_times: a.json,
     };
     let rec = execute(&cfg)
         .with_context(|| format!("{} failed to run with {} workers", a.strategy, a.workers))?;

@@ -38,6 +38,17 @@ impl Strategy for Rayon {
     }
 
     fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
+        self.run(jobs, Some(on_start))
+    }
+
+    fn map_untimed(&mut self, jobs: &[Job]) -> Result<Vec<Outcome>> {
+        self.run(jobs, None)
+    }
+}
+
+impl Rayon {
+    /// One map; `on_start`: time and announce each job (see `run_here`).
+    fn run(&mut self, jobs: &[Job], on_start: Option<Observer<'_>>) -> Result<Vec<Outcome>> {
         let t0 = Instant::now();
         let out = self.pool.install(|| {
             jobs.par_iter()

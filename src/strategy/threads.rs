@@ -31,6 +31,17 @@ impl Strategy for Threads {
     }
 
     fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
+        self.run(jobs, Some(on_start))
+    }
+
+    fn map_untimed(&mut self, jobs: &[Job]) -> Result<Vec<Outcome>> {
+        self.run(jobs, None)
+    }
+}
+
+impl Threads {
+    /// One map; `on_start`: time and announce each job (see `run_here`).
+    fn run(&mut self, jobs: &[Job], on_start: Option<Observer<'_>>) -> Result<Vec<Outcome>> {
         let t0 = Instant::now();
         scoped_pull(self.workers, jobs.len(), "threads", |worker, i| {
             run_here(&jobs[i], i, worker, t0, on_start)
