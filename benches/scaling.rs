@@ -153,6 +153,13 @@ fn suite(c: &mut Criterion) {
         if group.is_long() {
             g.sampling_mode(SamplingMode::Flat);
         }
+        if group.times_wakeup() && !has_flag(&args, "--measurement-time") {
+            // Criterion sizes its iterations by the times reported (microseconds of waiting),
+            // while each iteration also rests WAKEUP_IDLE: a short window keeps it to seconds.
+            g.sampling_mode(SamplingMode::Flat);
+            g.warm_up_time(Duration::from_millis(5));
+            g.measurement_time(Duration::from_millis(40));
+        }
         for kind in group.strategies() {
             for &w in &settings.workers {
                 let id = BenchId::new(group, kind, w);

@@ -64,6 +64,87 @@ pub struct BenchRecord {
     pub oversubscribed: bool,
 }
 
+/// The three dispatch numbers of one strategy at one worker count, each with its 95% interval:
+/// what a busy pool pays per task, what every map pays once, and how long an idle pool takes to
+/// start a job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DispatchCost {
+    /// The strategy.
+    pub strategy: StrategyKind,
+    /// Worker count.
+    pub workers: usize,
+    /// Marginal cost per task, ns: the slope between `dispatch` and `dispatch_bulk`.
+    pub per_task_ns: Option<Estimate>,
+    /// Fixed cost per map, ns: the intercept (spawning scoped threads, collecting results...).
+    pub per_map_ns: Option<Estimate>,
+    /// Idle wake-up latency, ns (`wakeup`).
+    pub wakeup_ns: Option<Estimate>,
+}
+
+/// Slope and intercept of the line through `(n1, a)` and `(n2, b)`, their intervals from the
+/// two medians' intervals (half-widths added in quadrature, as for independent estimates).
+pub fn slope_intercept(n1: f64, a: Estimate, n2: f64, b: Estimate) -> Option<(Estimate, Estimate)> {
+    let dn = n2 - n1;
+    if dn <= 0.0 || !a.is_valid() || !b.is_valid() {
+        return None;
+    }
+    let half = |e: Estimate| (e.upper - e.lower) / 2.0;
+    let slope = (b.point - a.point) / dn;
+    let slope_half = half(a).hypot(half(b)) / dn;
+    let intercept = (n2 * a.point - n1 * b.point) / dn;
+    let intercept_half = (n2 * half(a)).hypot(n1 * half(b)) / dn;
+    Some((
+        Estimate {
+            point: slope,
+            lower: slope - slope_half,
+            upper: slope + slope_half,
+        },
+        Estimate {
+            point: intercept,
+            lower: intercept - intercept_half,
+            upper: intercept + intercept_half,
+        },
+    ))
+}
+
+/// The dispatch costs of every strategy and worker count measured in `dispatch`,
+/// `dispatch_bulk` or `wakeup`.
+fn dispatch_costs(data: &Dataset, workloads: &Workloads) -> Vec<DispatchCost> {
+    let mut keys: Vec<(StrategyKind, usize)> = data
+        .measurements
+        .iter()
+        .filter(|m| {
+            matches!(
+                m.group,
+                Group::Dispatch | Group::DispatchBulk | Group::Wakeup
+            )
+        })
+        .map(|m| (m.strategy, m.workers))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let n1 = workloads.dispatch_tasks as f64;
+    let n2 = crate::group::bulk_tasks(workloads.dispatch_tasks) as f64;
+    keys.into_iter()
+        .map(|(k, w)| {
+            let line = match (
+                data.get(Group::Dispatch, k, w),
+                data.get(Group::DispatchBulk, k, w),
+            ) {
+                (Some(a), Some(b)) => slope_intercept(n1, a.median, n2, b.median),
+                _ => None,
+            };
+            DispatchCost {
+                strategy: k,
+                workers: w,
+                per_task_ns: line.map(|l| l.0),
+                per_map_ns: line.map(|l| l.1),
+                wakeup_ns: data.get(Group::Wakeup, k, w).map(|m| m.median),
+            }
+        })
+        .collect()
+}
+
 /// A scaling fit of one strategy in one group, or why there is none (see [`crate::fit`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupFit {
@@ -119,6 +200,9 @@ pub struct Report {
     /// Amdahl and USL fits per group and parallel strategy, where the group has a speedup curve.
     #[serde(default)]
     pub fits: Vec<GroupFit>,
+    /// Per task, per map and wake-up costs, per strategy and worker count.
+    #[serde(default)]
+    pub dispatch: Vec<DispatchCost>,
 }
 
 /// The group's ideal time for a strategy with the facts `info` at `w` workers, given its 1-worker
@@ -295,7 +379,9 @@ impl Report {
             })
             .unwrap_or_default();
         let fits = fits(data, cores);
+        let dispatch = dispatch_costs(data, &settings.workloads());
         Report {
+            dispatch,
             fits,
             timelines,
             schema_version: REPORT_SCHEMA,
@@ -570,5 +656,26 @@ mod model_tests {
         assert_eq!(ideal(Group::SquareSleep, gil, 3), 40.0);
         let seq = StrategyKind::Sequential.info();
         assert_eq!(ideal(Group::SquareSleep, seq, 3), 100.0);
+    }
+
+    #[test]
+    fn slope_and_intercept_come_from_the_two_task_counts() {
+        let e = |p: f64, h: f64| Estimate {
+            point: p,
+            lower: p - h,
+            upper: p + h,
+        };
+        // 1000 tasks: 50 µs; 20000 tasks: 240 µs -> 10 ns per task, 40 µs per map.
+        let (slope, icpt) =
+            slope_intercept(1000.0, e(50_000.0, 0.0), 20_000.0, e(240_000.0, 0.0)).unwrap();
+        assert!((slope.point - 10.0).abs() < 1e-9 && (icpt.point - 40_000.0).abs() < 1e-6);
+        let (slope, icpt) =
+            slope_intercept(1000.0, e(50_000.0, 300.0), 20_000.0, e(240_000.0, 400.0)).unwrap();
+        assert!(
+            (slope.upper - slope.point - 500.0 / 19_000.0).abs() < 1e-9,
+            "{slope:?}"
+        );
+        assert!(icpt.lower < icpt.point && icpt.point < icpt.upper);
+        assert!(slope_intercept(5.0, e(1.0, 0.0), 5.0, e(2.0, 0.0)).is_none());
     }
 }

@@ -20,10 +20,26 @@ pub enum Group {
     CountdownStrong,
     /// Program 2: `tasks` jobs that nap then square.
     SquareSleep,
-    /// Many zero-nap squares: the strategy's own per-task cost.
+    /// A map of many zero-nap squares: the strategy's own cost per map and per task.
     Dispatch,
+    /// The same with twenty times the tasks: with `dispatch`, the slope (marginal cost per task)
+    /// and intercept (fixed cost per map).
+    DispatchBulk,
+    /// One zero-nap job handed to an idle, started pool: the time until it starts.
+    Wakeup,
     /// Start a pool of `w` workers, run one trivial job per worker, stop it.
     Startup,
+}
+
+/// How long a pool rests before each `wakeup` job: long enough for rayon's threads to stop
+/// spinning and sleep, as they would between bursts.
+pub const WAKEUP_IDLE: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// `dispatch_bulk`'s task count: twenty times `dispatch`'s, at most
+/// [`crate::limits::MAX_TASKS`] (or twice `dispatch`'s, if that is more).
+pub fn bulk_tasks(dispatch_tasks: usize) -> usize {
+    let cap = crate::limits::MAX_TASKS.max(dispatch_tasks.saturating_mul(2));
+    dispatch_tasks.saturating_mul(20).min(cap)
 }
 
 /// How the ideal time of a group depends on the worker count.
@@ -53,11 +69,13 @@ pub struct PerUnit {
 
 impl Group {
     /// Every group, in report order.
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 7] = [
         Group::CountdownWeak,
         Group::CountdownStrong,
         Group::SquareSleep,
         Group::Dispatch,
+        Group::DispatchBulk,
+        Group::Wakeup,
         Group::Startup,
     ];
 
@@ -68,6 +86,8 @@ impl Group {
             Group::CountdownStrong => "countdown_strong",
             Group::SquareSleep => "square_sleep",
             Group::Dispatch => "dispatch",
+            Group::DispatchBulk => "dispatch_bulk",
+            Group::Wakeup => "wakeup",
             Group::Startup => "startup",
         }
     }
@@ -91,8 +111,16 @@ impl Group {
                 humantime::format_duration(s.nap())
             ),
             Group::Dispatch => format!(
-                "{} zero-nap squares: the strategy's own cost per task",
+                "{} zero-nap squares: the strategy's own cost per map and per task",
                 s.dispatch_tasks
+            ),
+            Group::DispatchBulk => format!(
+                "{} zero-nap squares: with dispatch, the marginal cost per task",
+                bulk_tasks(s.dispatch_tasks)
+            ),
+            Group::Wakeup => format!(
+                "one zero-nap job handed to a started pool left idle for {}: the time until it starts",
+                humantime::format_duration(WAKEUP_IDLE)
             ),
             Group::Startup => {
                 "start a pool of w workers, run one trivial job on each, stop it".into()
@@ -104,7 +132,7 @@ impl Group {
     pub fn strategies(self) -> Vec<StrategyKind> {
         StrategyKind::ALL
             .into_iter()
-            .filter(|k| self != Group::Startup || k.is_parallel())
+            .filter(|k| !matches!(self, Group::Startup | Group::Wakeup) || k.is_parallel())
             .collect()
     }
 
@@ -116,6 +144,10 @@ impl Group {
             Group::CountdownStrong => countdown_jobs(s.count, workers, true),
             Group::SquareSleep => square_jobs(s.tasks, nap),
             Group::Dispatch => square_jobs(s.dispatch_tasks, std::time::Duration::ZERO),
+            Group::DispatchBulk => {
+                square_jobs(bulk_tasks(s.dispatch_tasks), std::time::Duration::ZERO)
+            }
+            Group::Wakeup => square_jobs(1, std::time::Duration::ZERO),
             Group::Startup => square_jobs(workers, std::time::Duration::ZERO),
         }
     }
@@ -123,6 +155,12 @@ impl Group {
     /// Whether starting the pool is part of what is timed.
     pub fn times_startup(self) -> bool {
         self == Group::Startup
+    }
+
+    /// Whether what is timed is the wait until a job starts on an idle pool (after
+    /// [`WAKEUP_IDLE`] of rest), not a whole map.
+    pub fn times_wakeup(self) -> bool {
+        self == Group::Wakeup
     }
 
     /// Whether one routine is long (tens of milliseconds or more): flat sampling.
@@ -141,7 +179,7 @@ impl Group {
             Group::CountdownWeak => &[1, 2],
             Group::CountdownStrong => &[2],
             Group::SquareSleep => &[3],
-            Group::Dispatch => &[1],
+            Group::Dispatch | Group::DispatchBulk | Group::Wakeup => &[1],
             Group::Startup => &[2],
         }
     }
@@ -152,7 +190,9 @@ impl Group {
             Group::CountdownWeak => Model::Weak,
             Group::CountdownStrong => Model::Strong,
             Group::SquareSleep => Model::Rounds,
-            Group::Dispatch | Group::Startup => Model::PerUnit,
+            Group::Dispatch | Group::DispatchBulk | Group::Wakeup | Group::Startup => {
+                Model::PerUnit
+            }
         }
     }
 
@@ -171,10 +211,17 @@ impl Group {
     /// How the group is reported per unit, if it is ([`Model::PerUnit`] groups).
     pub fn per_unit(self) -> Option<PerUnit> {
         match self {
-            Group::Dispatch => Some(PerUnit {
+            Group::Dispatch | Group::DispatchBulk => Some(PerUnit {
                 noun: "task",
                 axis: "time per task (µs)",
-                note: "Per task: the median divided by the task count.",
+                note: "Per task: the median divided by the task count (fixed costs included; \
+                       see the dispatch costs below for the marginal cost).",
+            }),
+            Group::Wakeup => Some(PerUnit {
+                noun: "wake-up",
+                axis: "wake-up latency (µs)",
+                note: "Per wake-up: from the map's call until its one job starts (for `processes`, \
+                       until the parent reads the worker's notice).",
             }),
             Group::Startup => Some(PerUnit {
                 noun: "worker",
@@ -190,6 +237,8 @@ impl Group {
     pub fn units(self, s: &Workloads, workers: usize) -> Option<f64> {
         match self {
             Group::Dispatch => Some(s.dispatch_tasks as f64),
+            Group::DispatchBulk => Some(bulk_tasks(s.dispatch_tasks) as f64),
+            Group::Wakeup => Some(1.0),
             Group::Startup => Some(workers as f64),
             _ => None,
         }

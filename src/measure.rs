@@ -57,6 +57,8 @@ pub fn timed_map(
 /// pool started.
 pub struct Prepared {
     label: String,
+    /// Time the wait until the one job starts on an idle pool, not the map.
+    wakeup: bool,
     usage: crate::cpu::Usage,
     cancel: crate::interrupt::Cancel,
     workers: usize,
@@ -80,6 +82,7 @@ impl Prepared {
             Pool::Started(id.strategy.start(id.workers, options)?)
         };
         Ok(Prepared {
+            wakeup: id.group.times_wakeup(),
             usage: Default::default(),
             label: id.to_string(),
             cancel: options.cancel.clone(),
@@ -97,6 +100,7 @@ impl Prepared {
         jobs: Vec<Job>,
     ) -> Prepared {
         Prepared {
+            wakeup: false,
             usage: Default::default(),
             label: label.into(),
             cancel: crate::interrupt::Cancel::default(),
@@ -162,9 +166,14 @@ impl Arm for Prepared {
         for _ in 0..iters.max(1) {
             self.cancel.check()?;
             total += match &mut self.pool {
-                Pool::Started(pool) => {
-                    timed_map(pool.as_mut(), &self.jobs, &self.label, None)?.0
+                Pool::Started(pool) if self.wakeup => {
+                    // Rest, so the pool goes idle; then the time until the job starts.
+                    std::thread::sleep(crate::group::WAKEUP_IDLE);
+                    let (_, out) =
+                        timed_map(pool.as_mut(), &self.jobs, &self.label, Some(&|_| {}))?;
+                    Duration::from_nanos(out.first().map_or(0, |o| o.started_ns))
                 }
+                Pool::Started(pool) => timed_map(pool.as_mut(), &self.jobs, &self.label, None)?.0,
                 // Start-up is what is measured: start, map and stop are all timed.
                 Pool::PerIteration(kind, options) => {
                     let t = Instant::now();

@@ -429,3 +429,36 @@ fn scaling_fits_appear_with_enough_points_and_say_why_not_otherwise() {
     assert!(md.contains("| threads | 32† |"), "{md}");
     assert!(md.contains("Not fitted (sequential)"), "{md}");
 }
+
+#[test]
+fn dispatch_costs_are_derived_and_exported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let crit = tmp.path().join("criterion");
+    let out = tmp.path().join("out");
+    // 1000 tasks in 50 µs, 20000 in 240 µs: 10 ns per task, 40 µs per map; wake-up 20 µs.
+    fake_criterion(
+        &crit,
+        "new",
+        &[
+            ("dispatch", "threads", 1, 50_000.0),
+            ("dispatch_bulk", "threads", 1, 240_000.0),
+            ("wakeup", "threads", 1, 20_000.0),
+        ],
+    );
+    fake_settings(&crit, &[1]);
+    let (code, _, err) = run_report(&crit, &out, &[]);
+    assert_eq!(code, 0, "{err}");
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let d = &results["dispatch"][0];
+    assert_eq!(d["strategy"], "threads");
+    assert!(close(&d["per_task_ns"]["point"], 10.0), "{d}");
+    assert!(close(&d["per_map_ns"]["point"], 40_000.0), "{d}");
+    assert!(close(&d["wakeup_ns"]["point"], 20_000.0), "{d}");
+    let bmf: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bmf.json")).unwrap()).unwrap();
+    assert!(close(&bmf["dispatch_cost/threads/1"]["per-task"]["value"], 10.0), "{bmf}");
+    let md = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(md.contains("## Dispatch costs") && md.contains("| threads | 1 | 10 ns"), "{md}");
+    assert!(out.join("dispatch-marginal.svg").exists());
+}

@@ -24,7 +24,7 @@ impl Exporter for Bmf {
     }
 
     fn render(&self, report: &Report) -> Result<String> {
-        let map: BTreeMap<&str, BTreeMap<&str, Metric>> = report
+        let mut map: BTreeMap<String, BTreeMap<&str, Metric>> = report
             .records
             .iter()
             .map(|r| {
@@ -33,9 +33,35 @@ impl Exporter for Bmf {
                     lower_value: r.median_lower_ns,
                     upper_value: r.median_upper_ns,
                 };
-                (r.id.as_str(), BTreeMap::from([("latency", metric)]))
+                (r.id.clone(), BTreeMap::from([("latency", metric)]))
             })
             .collect();
+        // The derived dispatch costs, as measures of their own under `dispatch_cost/<k>/<w>`.
+        for d in &report.dispatch {
+            let mut measures = BTreeMap::new();
+            for (name, e) in [
+                ("per-task", d.per_task_ns),
+                ("per-map", d.per_map_ns),
+                ("wake-up", d.wakeup_ns),
+            ] {
+                if let Some(e) = e {
+                    measures.insert(
+                        name,
+                        Metric {
+                            value: e.point,
+                            lower_value: e.lower,
+                            upper_value: e.upper,
+                        },
+                    );
+                }
+            }
+            if !measures.is_empty() {
+                map.insert(
+                    format!("dispatch_cost/{}/{}", d.strategy, d.workers),
+                    measures,
+                );
+            }
+        }
         Ok(serde_json::to_string_pretty(&map).expect("BMF serialises") + "\n")
     }
 }

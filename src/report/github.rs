@@ -11,7 +11,7 @@ pub struct GithubAction;
 
 #[derive(Serialize)]
 struct Entry<'a> {
-    name: &'a str,
+    name: std::borrow::Cow<'a, str>,
     unit: &'static str,
     value: f64,
     range: String,
@@ -23,16 +23,28 @@ impl Exporter for GithubAction {
     }
 
     fn render(&self, report: &Report) -> Result<String> {
-        let entries: Vec<Entry<'_>> = report
+        let mut entries: Vec<Entry<'_>> = report
             .records
             .iter()
             .map(|r| Entry {
-                name: &r.id,
+                name: r.id.as_str().into(),
                 unit: "ns",
                 value: r.median_ns,
                 range: format!("± {:.0}", (r.median_upper_ns - r.median_lower_ns) / 2.0),
             })
             .collect();
+        for d in &report.dispatch {
+            for (what, e) in [("per task", d.per_task_ns), ("per map", d.per_map_ns)] {
+                if let Some(e) = e {
+                    entries.push(Entry {
+                        name: format!("dispatch_cost/{}/{} {what}", d.strategy, d.workers).into(),
+                        unit: "ns",
+                        value: e.point,
+                        range: format!("± {:.0}", (e.upper - e.lower) / 2.0),
+                    });
+                }
+            }
+        }
         Ok(serde_json::to_string_pretty(&entries).expect("entries serialise") + "\n")
     }
 }

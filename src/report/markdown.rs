@@ -140,17 +140,27 @@ fn headlines(report: &Report, out: &mut String) {
             sq.join(", ")
         ));
     }
-    let per_task: Vec<String> = StrategyKind::ALL
-        .into_iter()
-        .filter_map(|k| {
-            let r = report.get(Group::Dispatch, k, 1)?;
-            Some(format!("{k} {}", fmt_ns(r.per_unit_ns?)))
-        })
-        .collect();
+    let at_one = |f: fn(&crate::analysis::DispatchCost) -> Option<crate::stats::Estimate>| {
+        report
+            .dispatch
+            .iter()
+            .filter(|d| d.workers == 1)
+            .filter_map(|d| Some(format!("{} {}", d.strategy, fmt_ns(f(d)?.point))))
+            .collect::<Vec<_>>()
+    };
+    let per_task = at_one(|d| d.per_task_ns);
     if !per_task.is_empty() {
         lines.push(format!(
-            "dispatch, time per task at 1 worker: {}.",
-            per_task.join(", ")
+            "Dispatch at 1 worker, marginal cost per task: {}; fixed cost per map: {}.",
+            per_task.join(", "),
+            at_one(|d| d.per_map_ns).join(", ")
+        ));
+    }
+    let wake = at_one(|d| d.wakeup_ns);
+    if !wake.is_empty() {
+        lines.push(format!(
+            "Idle wake-up at 1 worker (one job handed to a rested pool until it starts): {}.",
+            wake.join(", ")
         ));
     }
     if let Some(r) = report
@@ -187,6 +197,9 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
     }
     if busy {
         let _ = write!(out, " ![{g} cores busy]({g}-cores.svg)");
+    }
+    if g == Group::Dispatch && report.dispatch.iter().any(|d| d.per_task_ns.is_some()) {
+        let _ = write!(out, " ![{g} marginal cost per task]({g}-marginal.svg)");
     }
     out.push_str("\n\n");
     match g.model() {
@@ -269,6 +282,57 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         );
     }
     fit_section(report, g, out);
+}
+
+/// The dispatch costs: per task, per map, wake-up, each with its interval.
+fn dispatch_section(report: &Report, out: &mut String) {
+    if report.dispatch.is_empty() {
+        return;
+    }
+    let n1 = report.settings.dispatch_tasks;
+    let n2 = crate::group::bulk_tasks(n1);
+    let _ = writeln!(
+        out,
+        "## Dispatch costs\n\nThree numbers per strategy and worker count, each with its 95% interval. \
+         **Per task**: the marginal cost, the slope between `dispatch` ({n1} tasks) and \
+         `dispatch_bulk` ({n2}); what a busy pool pays for each extra task. **Per map**: the \
+         intercept, paid once per map (spawning scoped threads, waking workers, collecting results); \
+         what a one-shot map pays on top. **Wake-up**: from handing one job to a started pool that \
+         rested {} until it starts; what a bursty pool pays on each burst. `sequential`'s per-task \
+         cost is the floor: a function call and a square.\n",
+        humantime::format_duration(crate::group::WAKEUP_IDLE)
+    );
+    let cell = |e: Option<crate::stats::Estimate>| {
+        e.map_or_else(
+            || "–".into(),
+            |e| {
+                format!(
+                    "{} ({} – {})",
+                    fmt_ns(e.point),
+                    fmt_ns(e.lower),
+                    fmt_ns(e.upper)
+                )
+            },
+        )
+    };
+    let rows: Vec<Vec<String>> = report
+        .dispatch
+        .iter()
+        .map(|d| {
+            vec![
+                d.strategy.to_string(),
+                d.workers.to_string(),
+                cell(d.per_task_ns),
+                cell(d.per_map_ns),
+                cell(d.wakeup_ns),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &["strategy", "workers", "per task", "per map", "wake-up"],
+        &rows,
+    );
 }
 
 /// Why the curve bends: the Amdahl and USL fits of the group's strategies, or why there are none.
@@ -406,6 +470,7 @@ impl Exporter for Markdown {
         for g in report.groups() {
             group_section(report, g, &mut out);
         }
+        dispatch_section(report, &mut out);
         timelines(report, &mut out);
         if !report.missing.is_empty() {
             let _ = writeln!(

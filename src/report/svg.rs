@@ -24,6 +24,8 @@ enum Plot {
     Speedup,
     /// CPU time / wall time.
     Cores,
+    /// `dispatch` only: the marginal cost per task (the slope to `dispatch_bulk`).
+    Marginal,
 }
 
 impl Plot {
@@ -32,6 +34,7 @@ impl Plot {
             Plot::Time => "time",
             Plot::Speedup => "speedup",
             Plot::Cores => "cores",
+            Plot::Marginal => "marginal",
         }
     }
 }
@@ -45,6 +48,9 @@ fn plots(report: &Report, group: Group) -> Vec<Plot> {
     }
     if report.group(group).any(|r| r.cores_busy.is_some()) {
         p.push(Plot::Cores);
+    }
+    if group == Group::Dispatch && report.dispatch.iter().any(|d| d.per_task_ns.is_some()) {
+        p.push(Plot::Marginal);
     }
     p
 }
@@ -128,11 +134,22 @@ fn chart(report: &Report, group: Group, plot: Plot) -> Result<String> {
             r.cores_busy.unwrap_or(f64::NAN)
         }),
         Plot::Time => time_axis(group),
+        Plot::Marginal => ("marginal cost per task (ns)", |_| f64::NAN),
     };
     let series: Vec<(StrategyKind, Vec<(f64, f64)>)> = report
         .strategies(group)
         .into_iter()
         .map(|k| {
+            if plot == Plot::Marginal {
+                let pts = report
+                    .dispatch
+                    .iter()
+                    .filter(|d| d.strategy == k)
+                    .filter_map(|d| Some((d.workers as f64, d.per_task_ns?.point)))
+                    .filter(|(_, v)| *v > 0.0)
+                    .collect();
+                return (k, pts);
+            }
             let pts = report
                 .group(group)
                 .filter(|r| r.strategy == k)
@@ -165,6 +182,7 @@ fn chart(report: &Report, group: Group, plot: Plot) -> Result<String> {
         "{group}: {}",
         match plot {
             Plot::Cores => "cores busy",
+            Plot::Marginal => "marginal cost per task",
             p => p.name(),
         }
     );
@@ -188,7 +206,14 @@ fn chart(report: &Report, group: Group, plot: Plot) -> Result<String> {
                     .y_desc(y_label)
                     .light_line_style(TRANSPARENT)
                     .x_labels(x_max as usize + 1)
-                    .x_label_formatter(&|x| format!("{x:.0}"))
+                    .x_label_formatter(&|x| {
+                        // Workers are whole: a tick between two counts gets no label.
+                        if (x - x.round()).abs() < 1e-6 {
+                            format!("{x:.0}")
+                        } else {
+                            String::new()
+                        }
+                    })
                     .y_label_formatter(&|y| format_tick(*y))
                     .draw()
                     .map_err(|e| draw_err(&name, e))?;
@@ -236,7 +261,7 @@ fn chart(report: &Report, group: Group, plot: Plot) -> Result<String> {
         }
         // A log scale only where values span more than 20x (dispatch's per-task costs); a
         // linear scale from zero reads better otherwise.
-        if plot == Plot::Time && y_max / y_min > 20.0 {
+        if matches!(plot, Plot::Time | Plot::Marginal) && y_max / y_min > 20.0 {
             draw!(builder.build_cartesian_2d(x_range, ((y_min / 1.5)..(y_max * 8.0)).log_scale()));
         } else {
             // Headroom above the data keeps the legend (upper left) clear of the lines.

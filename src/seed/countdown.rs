@@ -70,9 +70,14 @@ pub(super) fn countdown_once(
     let mut pool = kind.start(workers, options)?;
     let label = worker_label(kind);
     let what = format!("{kind} with {workers} workers");
-    let (wall, out) = timed_map(pool.as_mut(), &jobs, &what, Some(&|s: Started| {
-        say(&format!("Starting {label}_{}", s.job + 1));
-    }))?;
+    let (wall, out) = timed_map(
+        pool.as_mut(),
+        &jobs,
+        &what,
+        Some(&|s: Started| {
+            say(&format!("Starting {label}_{}", s.job + 1));
+        }),
+    )?;
     let total = wall.as_secs_f64();
     let mut by_end: Vec<(usize, &Outcome)> = out.iter().enumerate().collect();
     by_end.sort_by_key(|(_, o)| o.finished_ns);

@@ -140,17 +140,22 @@ pub fn pool(
     let jobs = square_jobs(items, nap);
     let mut pool = kind.start(workers, options)?;
     let what = format!("{kind} with {workers} workers");
-    let (wall, out) = timed_map(pool.as_mut(), &jobs, &what, Some(&|s: Started| {
-        if kind.runs_in_child_processes() {
-            say(&format!("value {} handled by pid {}", s.job, s.pid));
-        } else {
-            say(&format!(
-                "value {} handled by worker {}",
-                s.job,
-                s.worker + 1
-            ));
-        }
-    }))?;
+    let (wall, out) = timed_map(
+        pool.as_mut(),
+        &jobs,
+        &what,
+        Some(&|s: Started| {
+            if kind.runs_in_child_processes() {
+                say(&format!("value {} handled by pid {}", s.job, s.pid));
+            } else {
+                say(&format!(
+                    "value {} handled by worker {}",
+                    s.job,
+                    s.worker + 1
+                ));
+            }
+        }),
+    )?;
     let total_s = wall.as_secs_f64();
     drop(pool);
     let results: Vec<u64> = out.iter().map(|o| o.value).collect();

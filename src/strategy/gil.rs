@@ -113,7 +113,11 @@ impl GilThreads {
                 worker,
                 pid,
                 started_ns,
-                finished_ns: if on_start.is_some() { elapsed_ns(t0) } else { 0 },
+                finished_ns: if on_start.is_some() {
+                    elapsed_ns(t0)
+                } else {
+                    0
+                },
             }
         })
     }
