@@ -12,7 +12,8 @@
 //! - Blocking calls release the lock while they wait ([`GilGuard::allow_threads`]), as
 //!   `time.sleep` does, so sleeping threads overlap while computing ones take turns.
 //!
-//! Uncontended, the lock costs one mutex round trip per job and one atomic load per check.
+//! Uncontended, taking and releasing the lock are a handful of atomic operations (no mutex, no
+//! system call), and a check is one atomic load.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -21,21 +22,18 @@ use std::time::{Duration, Instant};
 /// CPython's default `sys.getswitchinterval()`.
 pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
+/// What only the slow path touches, under the mutex that the condition variables wait on.
 #[derive(Debug, Default)]
 struct State {
-    locked: bool,
-    last_holder: Option<usize>,
-    /// Increments on every acquisition (CPython's `switch_number`).
-    switch_number: u64,
-    /// Threads blocked in `take`.
-    waiters: usize,
-    /// When recording: since when the current holder has held the lock, and the finished holds
-    /// (holder, taken, released).
+    /// When recording: since when the current holder has held the lock, and the finished holds.
     record: Option<(Option<Instant>, Vec<HoldRecord>)>,
 }
 
 /// One hold of the lock: holder, taken, released.
 pub type HoldRecord = (usize, Instant, Instant);
+
+/// No thread has held the lock yet.
+const NOBODY: usize = usize::MAX;
 
 /// Counters that show the lock at work; read them with [`Gil::stats`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,12 +49,28 @@ pub struct GilStats {
 }
 
 /// The emulated interpreter lock. Share it between threads by reference.
+///
+/// Uncontended (nobody waiting) a thread takes and releases it with atomic operations alone;
+/// only when some thread waits do the mutex and condition variables come in, as CPython's
+/// `take_gil` only blocks on its condition variable when the lock is held.
 #[derive(Debug)]
 pub struct Gil {
+    /// The lock itself.
+    locked: AtomicBool,
+    /// Threads in the slow path of `take` (blocked or about to block).
+    waiters: AtomicUsize,
+    /// Threads in forced switching, waiting for another thread to take the lock.
+    switchers: AtomicUsize,
+    /// Increments on every acquisition (CPython's `switch_number`).
+    switch_number: AtomicU64,
+    /// The last thread to take the lock ([`NOBODY`] before the first).
+    last_holder: AtomicUsize,
+    /// Whether holds are being recorded (see [`Gil::start_recording`]).
+    recording: AtomicBool,
     state: Mutex<State>,
-    /// Signalled when the lock is released.
+    /// Signalled when the lock is released while someone waits.
     released: Condvar,
-    /// Signalled when the lock is taken (forced switching waits on it).
+    /// Signalled when the lock is taken while someone is in forced switching.
     taken: Condvar,
     drop_request: AtomicBool,
     interval: Duration,
@@ -78,6 +92,12 @@ impl Gil {
     /// A free lock with the given switch interval (CPython's `sys.setswitchinterval`).
     pub fn new(interval: Duration) -> Self {
         Gil {
+            locked: AtomicBool::new(false),
+            waiters: AtomicUsize::new(0),
+            switchers: AtomicUsize::new(0),
+            switch_number: AtomicU64::new(0),
+            last_holder: AtomicUsize::new(NOBODY),
+            recording: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             released: Condvar::new(),
             taken: Condvar::new(),
@@ -115,10 +135,12 @@ impl Gil {
     /// Starts recording every hold of the lock (who, from, to), dropping an earlier record.
     pub fn start_recording(&self) {
         self.lock_state().record = Some((None, Vec::new()));
+        self.recording.store(true, Ordering::SeqCst);
     }
 
     /// Stops recording and returns the holds since [`Gil::start_recording`], in release order.
     pub fn take_record(&self) -> Vec<HoldRecord> {
+        self.recording.store(false, Ordering::SeqCst);
         self.lock_state()
             .record
             .take()
@@ -127,35 +149,51 @@ impl Gil {
     }
 
     fn lock_state(&self) -> MutexGuard<'_, State> {
-        // The state is a few plain fields updated atomically under the mutex: still valid even if
-        // a holder panicked.
+        // The state is plain data updated under the mutex: still valid even if a holder panicked.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn try_lock(&self) -> bool {
+        self.locked
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+    }
+
     fn take(&self, who: usize) {
+        // Fast path: free and nobody queued (a waiter gets its turn rather than being overtaken).
+        if self.waiters.load(Ordering::SeqCst) == 0 && self.try_lock() {
+            self.took(who);
+            return;
+        }
         let mut st = self.lock_state();
-        st.waiters += 1;
-        while st.locked {
-            let switch_before = st.switch_number;
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        // A releaser that sees `waiters > 0` takes the mutex to notify, so it cannot slip in
+        // between our failed attempt and our wait (which releases the mutex atomically).
+        while !self.try_lock() {
+            let switch_before = self.switch_number.load(Ordering::SeqCst);
             let (guard, waited) = self
                 .released
                 .wait_timeout(st, self.interval)
                 .unwrap_or_else(PoisonError::into_inner);
             st = guard;
-            if waited.timed_out() && st.locked && st.switch_number == switch_before {
+            if waited.timed_out()
+                && self.locked.load(Ordering::SeqCst)
+                && self.switch_number.load(Ordering::SeqCst) == switch_before
+            {
                 self.drop_request.store(true, Ordering::Relaxed);
                 self.drop_requests.fetch_add(1, Ordering::Relaxed);
             }
         }
-        st.waiters -= 1;
-        st.locked = true;
-        st.switch_number += 1;
-        if st.last_holder != Some(who) {
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        drop(st);
+        self.took(who);
+    }
+
+    /// Bookkeeping of an acquisition by `who`, who now holds the lock.
+    fn took(&self, who: usize) {
+        self.switch_number.fetch_add(1, Ordering::SeqCst);
+        if self.last_holder.swap(who, Ordering::SeqCst) != who {
             self.handoffs.fetch_add(1, Ordering::Relaxed);
-        }
-        st.last_holder = Some(who);
-        if let Some((since, _)) = &mut st.record {
-            *since = Some(Instant::now());
         }
         // A pending request was aimed at the previous holder.
         self.drop_request.store(false, Ordering::Relaxed);
@@ -163,29 +201,44 @@ impl Gil {
         if self.inside.fetch_add(1, Ordering::AcqRel) != 0 {
             self.overlaps.fetch_add(1, Ordering::Relaxed);
         }
-        drop(st);
-        self.taken.notify_all();
+        if self.recording.load(Ordering::Relaxed)
+            && let Some((since, _)) = &mut self.lock_state().record
+        {
+            *since = Some(Instant::now());
+        }
+        if self.switchers.load(Ordering::SeqCst) > 0 {
+            let _st = self.lock_state();
+            self.taken.notify_all();
+        }
     }
 
     fn release(&self, who: usize, forced: bool) {
         self.inside.fetch_sub(1, Ordering::AcqRel);
-        let mut st = self.lock_state();
-        st.locked = false;
-        if let Some((since, holds)) = &mut st.record
+        if self.recording.load(Ordering::Relaxed)
+            && let Some((since, holds)) = &mut self.lock_state().record
             && let Some(from) = since.take()
         {
             holds.push((who, from, Instant::now()));
         }
+        self.locked.store(false, Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let mut st = self.lock_state();
         self.released.notify_one();
         if forced {
             // Forced switching: do not compete for the lock until someone else has taken it.
-            while st.last_holder == Some(who) && st.waiters > 0 {
+            self.switchers.fetch_add(1, Ordering::SeqCst);
+            while self.last_holder.load(Ordering::SeqCst) == who
+                && self.waiters.load(Ordering::SeqCst) > 0
+            {
                 st = self
                     .taken
                     .wait_timeout(st, self.interval)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
             }
+            self.switchers.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }

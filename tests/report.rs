@@ -457,8 +457,14 @@ fn dispatch_costs_are_derived_and_exported() {
     assert!(close(&d["wakeup_ns"]["point"], 20_000.0), "{d}");
     let bmf: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("bmf.json")).unwrap()).unwrap();
-    assert!(close(&bmf["dispatch_cost/threads/1"]["per-task"]["value"], 10.0), "{bmf}");
+    assert!(
+        close(&bmf["dispatch_cost/threads/1"]["per-task"]["value"], 10.0),
+        "{bmf}"
+    );
     let md = std::fs::read_to_string(out.join("README.md")).unwrap();
-    assert!(md.contains("## Dispatch costs") && md.contains("| threads | 1 | 10 ns"), "{md}");
+    assert!(
+        md.contains("## Dispatch costs") && md.contains("| threads | 1 | 10 ns"),
+        "{md}"
+    );
     assert!(out.join("dispatch-marginal.svg").exists());
 }
