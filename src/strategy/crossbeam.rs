@@ -1,5 +1,6 @@
-//! `crossbeam`: `w` scoped threads fed job indices by one crossbeam MPMC channel, sending their
-//! outcomes back on another: the message-passing shape of a worker pool.
+//! `crossbeam`: `w` scoped threads fed job indices by one crossbeam MPMC channel: the
+//! message-passing shape of a worker pool. The channel is bounded (an array allocated once per
+//! map) and each worker keeps its outcomes until it is joined, so no task allocates.
 
 use std::time::Instant;
 
@@ -46,28 +47,25 @@ impl Crossbeam {
     /// One map; `on_start`: time and announce each job (see `run_here`).
     fn run(&mut self, jobs: &[Job], on_start: Option<Observer<'_>>) -> Result<Vec<Outcome>> {
         let t0 = Instant::now();
-        let (job_tx, job_rx) = channel::unbounded::<usize>();
-        let (out_tx, out_rx) = channel::unbounded::<(usize, Outcome)>();
+        // A bounded (array) channel holding every index: one allocation per map, none per task.
+        let (job_tx, job_rx) = channel::bounded::<usize>(jobs.len().max(1));
         for i in 0..jobs.len() {
-            // Cannot fail: the receiver is alive until the scope below ends.
             let _ = job_tx.send(i);
         }
         drop(job_tx);
-        std::thread::scope(|s| {
+        let parts = std::thread::scope(|s| {
             let handles = spawn_workers(s, self.workers, "crossbeam", |worker| {
-                let (job_rx, out_tx) = (job_rx.clone(), out_tx.clone());
+                let job_rx = job_rx.clone();
                 move || {
+                    let mut mine = Vec::new();
                     for i in job_rx {
-                        let outcome = run_here(&jobs[i], i, worker, t0, on_start);
-                        if out_tx.send((i, outcome)).is_err() {
-                            break;
-                        }
+                        mine.push((i, run_here(&jobs[i], i, worker, t0, on_start)));
                     }
+                    mine
                 }
             });
-            drop(out_tx);
             join_all(handles?, "crossbeam")
         })?;
-        in_order(jobs.len(), out_rx.try_iter(), "crossbeam")
+        in_order(jobs.len(), parts.into_iter().flatten(), "crossbeam")
     }
 }
