@@ -105,3 +105,24 @@ fn parallel_strategies_use_several_workers() {
         }
     }
 }
+
+#[test]
+fn process_pool_chunks_return_every_result_in_order() {
+    // Zero-nap squares: workers take up to a chunk of records per read (multiprocessing's
+    // chunksize), automatic or fixed; every result still comes back once, in input order.
+    let jobs = poolscale::workload::square_jobs(5000, Duration::ZERO);
+    let expected: Vec<u64> = jobs.iter().map(Job::expected).collect();
+    for chunk in [None, Some(1), Some(7), Some(10_000)] {
+        let options = poolscale::strategy::Options {
+            chunk,
+            ..common::options()
+        };
+        let mut pool = StrategyKind::Processes.start(3, &options).unwrap();
+        for _ in 0..3 {
+            let out = pool.map_untimed(&jobs).unwrap();
+            let got: Vec<u64> = out.iter().map(|o| o.value).collect();
+            assert_eq!(got, expected, "chunk {chunk:?}");
+            assert!(verify(&jobs, &out, 3).is_ok());
+        }
+    }
+}

@@ -42,6 +42,10 @@ pub(super) struct RunArgs {
     /// the job's nap, or 20 ns per decrement).
     #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_duration)]
     job_timeout: Option<Duration>,
+    /// processes: jobs a worker takes from the shared pipe at once, `multiprocessing`'s chunksize
+    /// (default `auto`: about four chunks per worker, at most 128).
+    #[arg(long, value_parser = parse_chunk, default_value = "auto")]
+    chunk: Chunk,
     /// Draw the map into FILE.svg: a lane per worker (by pid for processes), a bar per job from
     /// start to finish labelled by its value, and the `gil`'s lock holds.
     #[arg(long, value_name = "FILE.svg")]
@@ -52,10 +56,30 @@ pub(super) struct RunArgs {
     json: bool,
 }
 
+/// `--chunk`: `auto` (`None`) or a fixed size.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Chunk(Option<usize>);
+
+fn parse_chunk(s: &str) -> Result<Chunk, crate::error::Error> {
+    if s == "auto" {
+        return Ok(Chunk(None));
+    }
+    let max = crate::strategy::processes::protocol::MAX_CHUNK;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(Chunk(Some(n))),
+        _ => Err(crate::error::Error::invalid(
+            "chunk",
+            s,
+            format!("expected `auto` or a number from 1 to {max}"),
+        )),
+    }
+}
+
 pub(super) fn command(a: &RunArgs) -> anyhow::Result<ExitCode> {
     let mut options = cli_options()?;
     options.switch_interval = a.switch_interval;
     options.job_timeout = a.job_timeout;
+    options.chunk = a.chunk.0;
     let cfg = RunConfig {
         workload: a.workload,
         strategy: a.strategy,

@@ -295,6 +295,10 @@ pub struct Options {
     /// killed and the map fails (`None`: a generous timeout derived from each job, see
     /// [`crate::Job::default_timeout`]).
     pub job_timeout: Option<Duration>,
+    /// `processes`: how many jobs a worker takes from the shared pipe at once (`multiprocessing`'s
+    /// `chunksize`). `None`: about four chunks per worker per map, at most one `PIPE_BUF` of
+    /// records (see [`processes::protocol::chunk_size`]).
+    pub chunk: Option<usize>,
     /// `processes`: extra environment for the workers (used by the fault-injection tests).
     pub worker_env: Vec<(String, String)>,
     /// Stops a running map (default: this process's Ctrl-C flag).
@@ -307,6 +311,7 @@ impl Default for Options {
             switch_interval: DEFAULT_SWITCH_INTERVAL,
             worker_program: None,
             job_timeout: None,
+            chunk: None,
             worker_env: Vec::new(),
             cancel: crate::interrupt::Cancel::default(),
         }

@@ -87,6 +87,8 @@ pub struct ProcessPool {
     /// that the death is reported, not a broken pipe.
     jobs_rx: PipeReader,
     job_timeout: Option<Duration>,
+    /// The chunk size of every map (`None`: `multiprocessing`'s automatic choice per map).
+    chunk: Option<usize>,
     /// Stops a running map: the pool then kills and reaps its workers.
     cancel: crate::interrupt::Cancel,
     /// Why the pool refuses work, after a failed map.
@@ -125,6 +127,7 @@ impl ProcessPool {
             jobs_tx: Some(tx),
             jobs_rx: rx,
             job_timeout: options.job_timeout,
+            chunk: options.chunk,
             cancel: options.cancel.clone(),
             broken: None,
             _interrupt: crate::interrupt::PoolGuard::new(),
@@ -449,8 +452,9 @@ impl Strategy for ProcessPool {
         }
         let t0 = Instant::now();
         let mut bytes = Vec::with_capacity(jobs.len() * JOB_LEN);
+        let chunk = protocol::chunk_size(jobs.len(), self.workers.len(), self.chunk);
         for (i, job) in jobs.iter().enumerate() {
-            encode_job(i as u64, job, &mut bytes);
+            encode_job(i as u64, job, chunk, &mut bytes);
         }
         let mut written = 0;
         let mut results: Vec<Option<Outcome>> = vec![None; jobs.len()];

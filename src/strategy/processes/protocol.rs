@@ -2,10 +2,13 @@
 //! records, so that a pipe shared by several readers never splits one.
 //!
 //! - Jobs, parent → workers, on ONE pipe shared by all workers (their stdin), [`JOB_LEN`] bytes:
-//!   `index: u64, tag: u64 (JOB_MAGIC | kind), a: u64, b: u64`. The parent writes whole records in
-//!   writes of at most `PIPE_BUF` bytes (atomic), and a worker reads exactly one record per
-//!   `read`: the kernel serialises readers, so each record goes to exactly one worker, whichever is
-//!   free, as with `multiprocessing.Pool`'s shared task queue.
+//!   `index: u64, tag: u64 (JOB_MAGIC | chunk << 16 | kind), a: u64, b: u64`. The parent writes
+//!   whole records in writes of at most `PIPE_BUF` bytes (atomic), so the pipe only ever holds
+//!   whole records, and the kernel serialises readers: each record goes to exactly one worker,
+//!   whichever is free, as with `multiprocessing.Pool`'s shared task queue. A worker reads one
+//!   record (blocking); when its `chunk` (the map's chunk size, see [`chunk_size`]) is above 1 it
+//!   then takes up to `chunk − 1` more that are already waiting, without blocking: the
+//!   `chunksize` of `multiprocessing`, paid for with one read for many jobs.
 //! - Replies, worker → parent, on the worker's own stdout, [`REPLY_LEN`] bytes:
 //!   `tag: u64 (REPLY_MAGIC | kind), index: u64, value: u64`. A worker says `HELLO` once (index =
 //!   its pid, value = [`PROTOCOL_VERSION`]), then `TOOK` before and `DONE` (value = result) after
@@ -18,7 +21,20 @@ pub const JOB_LEN: usize = 32;
 /// Size of a reply record in bytes.
 pub const REPLY_LEN: usize = 24;
 /// Bumped whenever the format changes; checked in the handshake.
-pub const PROTOCOL_VERSION: u64 = 1;
+pub const PROTOCOL_VERSION: u64 = 2;
+
+/// Most jobs one worker takes at once: one `PIPE_BUF` of records.
+pub const MAX_CHUNK: usize = libc::PIPE_BUF / JOB_LEN;
+
+/// The chunk size of a map of `jobs` jobs on `workers` workers: `multiprocessing`'s automatic
+/// choice, about four chunks per worker (`ceil(jobs / (4 × workers))`), at most [`MAX_CHUNK`]; or
+/// the `fixed` size asked for. A map of as many jobs as workers (the countdowns) or of
+/// `square_sleep`'s ten naps gets chunks of 1.
+pub fn chunk_size(jobs: usize, workers: usize, fixed: Option<usize>) -> usize {
+    fixed
+        .unwrap_or_else(|| jobs.div_ceil(4 * workers.max(1)))
+        .clamp(1, MAX_CHUNK)
+}
 
 const JOB_MAGIC: u64 = 0x6a6f_6273_0000_0000; // "jobs"
 const REPLY_MAGIC: u64 = 0x706f_6f6c_0000_0000; // "pool"
@@ -55,24 +71,33 @@ const HELLO: u64 = 1;
 const TOOK: u64 = 2;
 const DONE: u64 = 3;
 
-/// Encodes job `index` into `out`.
-pub fn encode_job(index: u64, job: &Job, out: &mut Vec<u8>) {
+/// Encodes job `index` of a map with chunk size `chunk` into `out`.
+pub fn encode_job(index: u64, job: &Job, chunk: usize, out: &mut Vec<u8>) {
     let (kind, a, b) = match *job {
         Job::Countdown { n } => (KIND_COUNTDOWN, n, 0),
         Job::Square { x, nap_ns } => (KIND_SQUARE, x, nap_ns),
     };
-    for word in [index, JOB_MAGIC | kind, a, b] {
+    let chunk = (chunk.clamp(1, MAX_CHUNK) as u64) << 16;
+    for word in [index, JOB_MAGIC | chunk | kind, a, b] {
         out.extend_from_slice(&word.to_le_bytes());
     }
 }
 
-/// Decodes a job record; `Err` describes what is wrong with it.
-pub fn decode_job(rec: &[u8; JOB_LEN]) -> Result<(u64, Job), String> {
+/// Decodes a job record into its index, job and the map's chunk size; `Err` describes what is
+/// wrong with it.
+pub fn decode_job(rec: &[u8]) -> Result<(u64, Job, usize), String> {
+    let Ok(rec) = <&[u8; JOB_LEN]>::try_from(rec) else {
+        return Err(format!(
+            "job record of {} bytes, expected {JOB_LEN}",
+            rec.len()
+        ));
+    };
     let w = words::<4>(rec);
     if w[1] & MAGIC_MASK != JOB_MAGIC {
         return Err(format!("bad job record tag {:#018x}", w[1]));
     }
-    match w[1] & !MAGIC_MASK {
+    let chunk = ((w[1] >> 16) & 0xffff) as usize;
+    let job = match w[1] & 0xffff {
         KIND_COUNTDOWN => Ok((w[0], Job::Countdown { n: w[2] })),
         KIND_SQUARE => Ok((
             w[0],
@@ -82,7 +107,8 @@ pub fn decode_job(rec: &[u8; JOB_LEN]) -> Result<(u64, Job), String> {
             },
         )),
         k => Err(format!("unknown job kind {k}")),
-    }
+    }?;
+    Ok((job.0, job.1, chunk.clamp(1, MAX_CHUNK)))
 }
 
 /// Encodes a reply.
@@ -149,12 +175,23 @@ mod tests {
             },
         ] {
             let mut buf = Vec::new();
-            encode_job(42, &job, &mut buf);
+            encode_job(42, &job, 7, &mut buf);
             assert_eq!(buf.len(), JOB_LEN);
-            let rec: [u8; JOB_LEN] = buf.try_into().unwrap();
-            assert_eq!(decode_job(&rec).unwrap(), (42, job));
+            assert_eq!(decode_job(&buf).unwrap(), (42, job, 7));
         }
         assert!(decode_job(&[0u8; JOB_LEN]).is_err());
+        assert!(decode_job(&[0u8; 5]).unwrap_err().contains("5 bytes"));
+    }
+
+    #[test]
+    fn chunks_follow_multiprocessing_and_fit_one_atomic_write() {
+        assert_eq!(chunk_size(10, 3, None), 1); // the seed's Pool(3): one nap at a time
+        assert_eq!(chunk_size(2, 2, None), 1); // countdowns: one job per worker
+        assert_eq!(chunk_size(1000, 2, None), 125);
+        assert_eq!(chunk_size(100_000, 1, None), MAX_CHUNK);
+        assert_eq!(chunk_size(100_000, 1, Some(1)), 1);
+        assert_eq!(chunk_size(5, 1, Some(0)), 1);
+        assert!(MAX_CHUNK * JOB_LEN <= libc::PIPE_BUF);
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! The worker side of the process pool: what `poolscale __worker` runs. It reads one job record at
-//! a time from stdin (the pipe it shares with its siblings), says `TOOK`, runs the job, says
-//! `DONE`, and exits on end of input. A watchdog thread exits the process if its parent dies, so a
+//! The worker side of the process pool: what `poolscale __worker` runs. It reads a job record
+//! from stdin (the pipe it shares with its siblings) and, when the map's chunk size allows, the
+//! records already waiting behind it (up to the chunk); for each it says `TOOK`, runs the job and
+//! says `DONE` (replies to instant jobs are written together, once per chunk), and exits on end
+//! of input. A watchdog thread exits the process if its parent dies, so a
 //! worker can never be orphaned.
 //!
 //! For the fault tests, `POOLSCALE_WORKER_FAULT=ACTION@JOB` makes the worker that takes job `JOB`
@@ -11,7 +13,10 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use super::protocol::{JOB_LEN, PROTOCOL_VERSION, Reply, decode_job, encode_reply};
+use super::protocol::{
+    JOB_LEN, MAX_CHUNK, PROTOCOL_VERSION, REPLY_LEN, Reply, decode_job, encode_reply,
+};
+use crate::workload::Job;
 
 /// The environment variable that injects a fault (see the module docs).
 pub const FAULT_ENV: &str = "POOLSCALE_WORKER_FAULT";
@@ -88,11 +93,17 @@ pub fn serve() -> i32 {
     ) {
         return 1;
     }
-    let mut rec = [0u8; JOB_LEN];
+    // A second, non-blocking view of the shared job pipe (its own open file description, so
+    // the flag does not reach the siblings' blocking reads): it takes the rest of a chunk that is
+    // already waiting without ever blocking while this worker holds jobs.
+    let mut waiting = nonblocking_stdin();
+    let mut batch = vec![0u8; MAX_CHUNK * JOB_LEN];
+    let mut replies: Vec<u8> = Vec::with_capacity(2 * MAX_CHUNK * REPLY_LEN);
     loop {
-        // One record per read: the parent writes whole records atomically, so a read returns a
-        // whole record or, at end of input, nothing.
-        match read_record(&mut input, &mut rec) {
+        // One blocking read of one record: the parent writes whole records atomically, so a read
+        // returns a whole record or, at end of input, nothing.
+        let first: &mut [u8; JOB_LEN] = (&mut batch[..JOB_LEN]).try_into().expect("one record");
+        match read_record(&mut input, first) {
             Ok(true) => {}
             Ok(false) => return 0,
             Err(e) => {
@@ -100,57 +111,121 @@ pub fn serve() -> i32 {
                 return 2;
             }
         }
-        let (index, job) = match decode_job(&rec) {
-            Ok(j) => j,
+        let chunk = match decode_job(&batch[..JOB_LEN]) {
+            Ok((_, _, chunk)) => chunk,
             Err(e) => {
                 eprintln!("poolscale worker {pid}: {e}");
                 return 2;
             }
         };
-        if fault == Some((Fault::Stall, index)) {
-            // Read the job, never announce it.
-            loop {
-                std::thread::sleep(Duration::from_secs(3600));
-            }
-        }
-        if !say(&mut output, Reply::Took { index }) {
-            return 1;
-        }
-        let mut reply = Reply::Done {
-            index,
-            value: job.run(),
-        };
-        if let Some((f, at)) = fault
-            && at == index
+        let mut taken = 1;
+        if chunk > 1
+            && let Some(w) = waiting.as_mut()
         {
-            match f {
-                Fault::Exit => std::process::exit(3),
-                Fault::Abort => std::process::abort(),
-                Fault::Garbage => {
-                    let _ = output.write_all(b"Traceback (most recent call last): oops\n");
+            match w.read(&mut batch[JOB_LEN..chunk * JOB_LEN]) {
+                Ok(n) if n % JOB_LEN == 0 => taken += n / JOB_LEN,
+                Ok(n) => {
+                    eprintln!("poolscale worker {pid}: read {n} bytes, not whole job records");
+                    return 2;
                 }
-                Fault::Hang => loop {
-                    std::thread::sleep(Duration::from_secs(3600));
-                },
-                Fault::Lie => {
-                    reply = Reply::Done {
-                        index: index + 1,
-                        value: job.expected(),
-                    }
-                }
-                Fault::Stall => {} // handled before TOOK
-                Fault::Wrong => {
-                    reply = Reply::Done {
-                        index,
-                        value: job.expected().wrapping_add(1),
-                    }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    eprintln!("poolscale worker {pid}: cannot read a job: {e}");
+                    return 2;
                 }
             }
         }
-        if !say(&mut output, reply) {
+        for rec in batch[..taken * JOB_LEN].chunks_exact(JOB_LEN) {
+            let (index, job, _) = match decode_job(rec) {
+                Ok(j) => j,
+                Err(e) => {
+                    eprintln!("poolscale worker {pid}: {e}");
+                    return 2;
+                }
+            };
+            if fault == Some((Fault::Stall, index)) {
+                // Read the job, never announce it.
+                let _ = output.write_all(&replies);
+                loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
+            }
+            replies.extend_from_slice(&encode_reply(Reply::Took { index }));
+            // The parent hears `TOOK` before a job that takes time (and before every job when a
+            // fault is injected), so it always knows which job a slow or dead worker holds;
+            // replies to instant jobs go out together, one write per chunk.
+            if fault.is_some() || !is_instant(&job) {
+                if output.write_all(&replies).is_err() {
+                    return 1;
+                }
+                replies.clear();
+            }
+            let mut reply = Reply::Done {
+                index,
+                value: job.run(),
+            };
+            if let Some((f, at)) = fault
+                && at == index
+            {
+                match f {
+                    Fault::Exit => std::process::exit(3),
+                    Fault::Abort => std::process::abort(),
+                    Fault::Garbage => {
+                        let _ = output.write_all(b"Traceback (most recent call last): oops\n");
+                    }
+                    Fault::Hang => loop {
+                        std::thread::sleep(Duration::from_secs(3600));
+                    },
+                    Fault::Lie => {
+                        reply = Reply::Done {
+                            index: index + 1,
+                            value: job.expected(),
+                        }
+                    }
+                    Fault::Stall => {} // handled before TOOK
+                    Fault::Wrong => {
+                        reply = Reply::Done {
+                            index,
+                            value: job.expected().wrapping_add(1),
+                        }
+                    }
+                }
+            }
+            replies.extend_from_slice(&encode_reply(reply));
+            if fault.is_some() {
+                if output.write_all(&replies).is_err() {
+                    return 1;
+                }
+                replies.clear();
+            }
+        }
+        if output.write_all(&replies).is_err() {
             return 1;
         }
+        replies.clear();
     }
+}
+
+/// Whether a job finishes at once (a zero-nap square, a short countdown): its `TOOK` may wait
+/// for the chunk's single write.
+fn is_instant(job: &Job) -> bool {
+    match *job {
+        Job::Square { nap_ns, .. } => nap_ns == 0,
+        Job::Countdown { n } => n <= 100_000,
+    }
+}
+
+/// Stdin opened a second time, non-blocking (Linux: `/proc/self/fd/0` names the pipe itself, and
+/// opening it creates a new open file description). `None` where that is not possible: the
+/// worker then takes one job per read.
+fn nonblocking_stdin() -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open("/proc/self/fd/0")
+        .ok()
 }
 
 pub(crate) fn raw_stdio() -> std::io::Result<(std::fs::File, std::fs::File)> {
