@@ -191,7 +191,7 @@ mod tests {
         assert_eq!(chunk_size(100_000, 1, None), MAX_CHUNK);
         assert_eq!(chunk_size(100_000, 1, Some(1)), 1);
         assert_eq!(chunk_size(5, 1, Some(0)), 1);
-        assert!(MAX_CHUNK * JOB_LEN <= libc::PIPE_BUF);
+        const { assert!(MAX_CHUNK * JOB_LEN <= libc::PIPE_BUF) };
     }
 
     #[test]
