@@ -14,7 +14,7 @@ use crate::group::{Group, Model};
 use crate::observe::Observations;
 use crate::settings::{Settings, Workloads};
 use crate::stats::Estimate;
-use crate::strategy::{StrategyInfo, StrategyKind};
+use crate::strategy::{StrategyInfo, StrategyName};
 
 /// One measured benchmark and what follows from it: the single source of every output format.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,7 +24,7 @@ pub struct BenchRecord {
     /// The group (`countdown_weak`, ...).
     pub group: Group,
     /// The strategy (`threads`, ...).
-    pub strategy: StrategyKind,
+    pub strategy: StrategyName,
     /// Worker count.
     pub workers: usize,
     /// Median wall-clock time of one iteration, ns.
@@ -70,7 +70,7 @@ pub struct BenchRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DispatchCost {
     /// The strategy.
-    pub strategy: StrategyKind,
+    pub strategy: StrategyName,
     /// Worker count.
     pub workers: usize,
     /// Marginal cost per task, ns: the slope between `dispatch` and `dispatch_bulk`.
@@ -110,7 +110,7 @@ pub fn slope_intercept(n1: f64, a: Estimate, n2: f64, b: Estimate) -> Option<(Es
 /// The dispatch costs of every strategy and worker count measured in `dispatch`,
 /// `dispatch_bulk` or `wakeup`.
 fn dispatch_costs(data: &Dataset, workloads: &Workloads) -> Vec<DispatchCost> {
-    let mut keys: Vec<(StrategyKind, usize)> = data
+    let mut keys: Vec<(StrategyName, usize)> = data
         .measurements
         .iter()
         .filter(|m| {
@@ -151,7 +151,7 @@ pub struct GroupFit {
     /// The group.
     pub group: Group,
     /// The strategy.
-    pub strategy: StrategyKind,
+    pub strategy: StrategyName,
     /// The fit, or the reason there is none.
     pub outcome: crate::fit::FitOutcome,
 }
@@ -259,7 +259,15 @@ fn fits(data: &Dataset, cores: usize) -> Vec<GroupFit> {
         let Ok(scaling) = group.scaling_fit() else {
             continue;
         };
-        for strategy in StrategyKind::ALL {
+        let mut strategies: Vec<StrategyName> = data
+            .measurements
+            .iter()
+            .filter(|m| m.group == group)
+            .map(|m| m.strategy)
+            .collect();
+        strategies.sort();
+        strategies.dedup();
+        for strategy in strategies {
             let points: Vec<crate::fit::Point> = data
                 .measurements
                 .iter()
@@ -331,7 +339,7 @@ impl Report {
                 };
                 let ideal = ideal_ns(
                     m.group,
-                    m.strategy.info(),
+                    &m.strategy.info(),
                     m.workers,
                     t1,
                     cores,
@@ -390,7 +398,7 @@ impl Report {
             generator: "poolscale".into(),
             criterion_dir: criterion_dir.to_path_buf(),
             baseline: baseline.to_string(),
-            missing: data.missing(&settings.workers),
+            missing: data.missing(&settings.strategies, &settings.workers),
             settings,
             settings_recorded,
             cores,
@@ -407,9 +415,10 @@ impl Report {
     pub fn get(
         &self,
         group: Group,
-        strategy: StrategyKind,
+        strategy: impl Into<StrategyName>,
         workers: usize,
     ) -> Option<&BenchRecord> {
+        let strategy = strategy.into();
         self.records
             .iter()
             .find(|r| r.group == group && r.strategy == strategy && r.workers == workers)
@@ -424,13 +433,17 @@ impl Report {
             .collect()
     }
 
-    /// The strategies with at least one record in `group`, in [`StrategyKind::ALL`] order.
-    pub fn strategies(&self, group: Group) -> Vec<StrategyKind> {
-        let present: BTreeSet<StrategyKind> = self.group(group).map(|r| r.strategy).collect();
-        StrategyKind::ALL
-            .into_iter()
-            .filter(|k| present.contains(k))
-            .collect()
+    /// The strategies with at least one record in `group`: built-ins first in
+    /// [`StrategyKind::ALL`] order, then any other by name.
+    pub fn strategies(&self, group: Group) -> Vec<StrategyName> {
+        let present: BTreeSet<StrategyName> = self.group(group).map(|r| r.strategy).collect();
+        present.into_iter().collect()
+    }
+
+    /// Every strategy with a record, in the same order.
+    pub fn all_strategies(&self) -> Vec<StrategyName> {
+        let present: BTreeSet<StrategyName> = self.records.iter().map(|r| r.strategy).collect();
+        present.into_iter().collect()
     }
 
     /// Reads a `results.json` written by any version of `poolscale report`, checking every number
@@ -519,6 +532,8 @@ pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
 #[cfg(test)]
 mod schema_tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::strategy::StrategyKind;
 
     #[test]
     fn reads_the_results_json_that_poolscale_0_1_wrote() {
@@ -542,6 +557,8 @@ mod schema_tests {
 pub(crate) mod fixture {
     use super::*;
     use crate::data::Measurement;
+    #[allow(unused_imports)]
+    use crate::strategy::StrategyKind;
 
     /// `(group, strategy, workers, median ns)` measurements with ±1% intervals, on 2 cores.
     pub(crate) fn report(points: &[(Group, StrategyKind, usize, f64)]) -> Report {
@@ -555,7 +572,7 @@ pub(crate) mod fixture {
                 };
                 Measurement {
                     group,
-                    strategy,
+                    strategy: strategy.into(),
                     workers,
                     median: e,
                     mean: e,
@@ -580,13 +597,15 @@ pub(crate) mod fixture {
 mod model_tests {
     use super::fixture::report;
     use super::*;
+    #[allow(unused_imports)]
+    use crate::strategy::StrategyKind;
 
     const MS: f64 = 1e6;
 
     #[test]
     fn every_model_derives_its_numbers_from_the_one_worker_time() {
+        use crate::strategy::StrategyKind::*;
         use Group::*;
-        use StrategyKind::*;
         let r = report(&[
             (CountdownWeak, Threads, 1, 100.0 * MS),
             (CountdownWeak, Threads, 4, 200.0 * MS),

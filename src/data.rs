@@ -29,7 +29,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::group::Group;
 use crate::stats::Estimate;
-use crate::strategy::StrategyKind;
+use crate::strategy::StrategyName;
 
 /// One benchmark's measurement as Criterion recorded it.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,7 +37,7 @@ pub struct Measurement {
     /// The group.
     pub group: Group,
     /// The strategy.
-    pub strategy: StrategyKind,
+    pub strategy: StrategyName,
     /// The worker count.
     pub workers: usize,
     /// Median time per iteration, ns.
@@ -160,7 +160,7 @@ impl Dataset {
                 continue;
             };
             for (sname, spath) in subdirs(&gpath)? {
-                let Ok(strategy) = sname.parse::<StrategyKind>() else {
+                let Ok(strategy) = sname.parse::<StrategyName>() else {
                     continue;
                 };
                 for (wname, wpath) in subdirs(&spath)? {
@@ -231,27 +231,28 @@ impl Dataset {
     pub fn get(
         &self,
         group: Group,
-        strategy: StrategyKind,
+        strategy: impl Into<StrategyName>,
         workers: usize,
     ) -> Option<&Measurement> {
+        let strategy = strategy.into();
         self.measurements
             .iter()
             .find(|m| m.group == group && m.strategy == strategy && m.workers == workers)
     }
 
     /// Ids that `workers` (the swept worker counts) lead one to expect but that are absent.
-    pub fn missing(&self, workers: &[usize]) -> Vec<String> {
-        let mut out = Vec::new();
-        for group in Group::ALL {
-            for strategy in group.strategies() {
-                for &w in workers {
-                    if self.get(group, strategy, w).is_none() {
-                        out.push(group.bench_id(strategy, w));
-                    }
-                }
-            }
-        }
-        out
+    /// The bench ids of `strategies` at `workers` with no measurement.
+    pub fn missing(
+        &self,
+        strategies: &[crate::strategy::Declared],
+        workers: &[usize],
+    ) -> Vec<String> {
+        Group::ALL
+            .into_iter()
+            .flat_map(|g| g.ids(strategies, workers))
+            .filter(|id| self.get(id.group, id.strategy, id.workers).is_none())
+            .map(|id| id.to_string())
+            .collect()
     }
 
     /// The worker counts present anywhere in the data, ascending.

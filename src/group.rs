@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::settings::{Settings, Workloads};
-use crate::strategy::StrategyKind;
+use crate::strategy::{StrategyKind, StrategyName};
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
 /// A bench group: one workload shape swept over strategies and worker counts.
@@ -128,11 +128,26 @@ impl Group {
         }
     }
 
-    /// The strategies measured in this group.
+    /// The built-in strategies measured in this group.
     pub fn strategies(self) -> Vec<StrategyKind> {
         StrategyKind::ALL
             .into_iter()
-            .filter(|k| !matches!(self, Group::Startup | Group::Wakeup) || k.is_parallel())
+            .filter(|k| self.measures(k.info()))
+            .collect()
+    }
+
+    /// Whether this group measures a strategy with these facts (`startup` and `wakeup` need a
+    /// pool of workers: not `sequential`).
+    pub fn measures(self, info: &crate::strategy::StrategyInfo) -> bool {
+        !matches!(self, Group::Startup | Group::Wakeup) || info.parallel
+    }
+
+    /// Every bench id of this group for `strategies` at `workers`.
+    pub fn ids(self, strategies: &[crate::strategy::Declared], workers: &[usize]) -> Vec<BenchId> {
+        strategies
+            .iter()
+            .filter(|d| self.measures(&d.info))
+            .flat_map(|d| workers.iter().map(move |&w| BenchId::new(self, d.name, w)))
             .collect()
     }
 
@@ -245,8 +260,8 @@ impl Group {
     }
 
     /// The bench id `group/strategy/workers`.
-    pub fn bench_id(self, kind: StrategyKind, workers: usize) -> String {
-        format!("{}/{}/{}", self.as_str(), kind.as_str(), workers)
+    pub fn bench_id(self, kind: impl Into<StrategyName>, workers: usize) -> String {
+        format!("{}/{}/{}", self.as_str(), kind.into(), workers)
     }
 }
 
@@ -270,9 +285,10 @@ pub fn estimate_duration(
                 Group::CountdownWeak | Group::CountdownStrong => Some(countdown_ns),
                 _ => None,
             };
-            let map_s = crate::analysis::ideal_ns(id.group, info, id.workers, t1, cores, workloads)
-                .unwrap_or(0.0)
-                / 1e9;
+            let map_s =
+                crate::analysis::ideal_ns(id.group, &info, id.workers, t1, cores, workloads)
+                    .unwrap_or(0.0)
+                    / 1e9;
             let window = if id.group.is_long() {
                 (map_s * 12.0).max(1.0)
             } else {
@@ -291,17 +307,17 @@ pub struct BenchId {
     /// The group.
     pub group: Group,
     /// The strategy.
-    pub strategy: StrategyKind,
+    pub strategy: StrategyName,
     /// The worker count (1 to [`crate::limits::MAX_WORKERS`]).
     pub workers: usize,
 }
 
 impl BenchId {
     /// A bench id.
-    pub fn new(group: Group, strategy: StrategyKind, workers: usize) -> BenchId {
+    pub fn new(group: Group, strategy: impl Into<StrategyName>, workers: usize) -> BenchId {
         BenchId {
             group,
-            strategy,
+            strategy: strategy.into(),
             workers,
         }
     }
@@ -341,7 +357,7 @@ impl FromStr for BenchId {
         }
         Ok(BenchId::new(
             g.parse()?,
-            k.parse()?,
+            k.parse::<StrategyName>()?,
             crate::limits::parse_workers(w)?,
         ))
     }

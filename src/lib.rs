@@ -20,6 +20,8 @@
 #![deny(unsafe_code)]
 
 pub mod analysis;
+#[cfg(feature = "bench")]
+pub mod bench;
 #[doc(hidden)]
 pub mod cli;
 pub mod cpu;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::group::BenchId;
 use crate::settings::Workloads;
-use crate::strategy::{Observer, Options, Strategy, StrategyKind, verify};
+use crate::strategy::{Observer, Options, Strategies, Strategy, verify};
 use crate::timeline::Timeline;
 use crate::workload::Job;
 
@@ -70,16 +70,28 @@ enum Pool {
     /// Started once, outside the timed region; every sample maps on it.
     Started(Box<dyn Strategy>),
     /// Start-up is what is measured: each iteration starts, maps and stops a pool, all timed.
-    PerIteration(StrategyKind, Options),
+    PerIteration(crate::strategy::Entry, Options),
 }
 
 impl Prepared {
-    /// Builds the jobs of `id` and starts its pool (outside any timed region).
+    /// Builds the jobs of `id` and starts its pool (outside any timed region), for a built-in
+    /// strategy.
     pub fn start(id: BenchId, workloads: &Workloads, options: &Options) -> Result<Prepared> {
+        Prepared::start_in(&Strategies::builtin(), id, workloads, options)
+    }
+
+    /// [`Prepared::start`] for a strategy of `suite` (built into poolscale or not).
+    pub fn start_in(
+        suite: &Strategies,
+        id: BenchId,
+        workloads: &Workloads,
+        options: &Options,
+    ) -> Result<Prepared> {
+        let entry = suite.entry(id.strategy)?;
         let pool = if id.group.times_startup() {
-            Pool::PerIteration(id.strategy, options.clone())
+            Pool::PerIteration(entry.clone(), options.clone())
         } else {
-            Pool::Started(id.strategy.start(id.workers, options)?)
+            Pool::Started(entry.start(id.workers, options)?)
         };
         Ok(Prepared {
             wakeup: id.group.times_wakeup(),

@@ -79,6 +79,10 @@ pub enum Reply {
         version: u32,
         /// The poolscale version it was built from.
         tool_version: String,
+        /// The strategies it can measure, with their facts (absent from poolscale 0.2's sides:
+        /// the six built-ins).
+        #[serde(default)]
+        strategies: Vec<crate::strategy::Declared>,
     },
     /// The benchmark is ready.
     Started,
@@ -102,8 +106,14 @@ pub enum Reply {
 }
 
 /// The side's loop (what `poolscale __sample` runs): answers requests on stdin/stdout until end of
-/// input. Returns the exit code.
+/// input, for the built-in strategies. Returns the exit code.
 pub fn serve() -> i32 {
+    serve_with(&crate::strategy::Strategies::builtin())
+}
+
+/// [`serve`] for the strategies of `suite` (what a binary of yours runs through
+/// `poolscale::bench::serve`).
+pub fn serve_with(suite: &crate::strategy::Strategies) -> i32 {
     crate::strategy::processes::worker::exit_with_parent();
     crate::sys::ignore_interrupts();
     let options = match std::env::current_exe() {
@@ -127,6 +137,7 @@ pub fn serve() -> i32 {
         protocol: PROTOCOL_NAME.into(),
         version: PROTOCOL_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").into(),
+        strategies: suite.declared(),
     }) {
         return 1;
     }
@@ -145,7 +156,7 @@ pub fn serve() -> i32 {
                     },
                     Ok(id) => match workloads
                         .validate()
-                        .and_then(|w| Prepared::start(id, &w, &options))
+                        .and_then(|w| Prepared::start_in(suite, id, &w, &options))
                     {
                         Ok(p) => {
                             prepared = Some(p);
@@ -198,6 +209,8 @@ pub struct Side {
     lines: Receiver<Line>,
     /// The last request's duration: the next timeout scales with it.
     last: Duration,
+    /// The strategies it announced.
+    strategies: Vec<crate::strategy::Declared>,
     _interrupt: crate::interrupt::PoolGuard,
 }
 
@@ -254,14 +267,26 @@ impl Side {
             stdin: Some(stdin),
             lines,
             last: Duration::ZERO,
+            strategies: Vec::new(),
             _interrupt: crate::interrupt::PoolGuard::new(),
         };
         let not_ours = "it is not a poolscale binary with the sampling mode (poolscale 0.2 or later); \
              give --ab the path to a `poolscale` built from the target branch (cargo build --release)";
         match side.read(HELLO_TIMEOUT, "hello") {
             Ok(Reply::Hello {
-                protocol, version, ..
+                protocol,
+                version,
+                strategies,
+                ..
             }) if protocol == PROTOCOL_NAME => {
+                side.strategies = if strategies.is_empty() {
+                    crate::strategy::Strategies::builtin().declared()
+                } else {
+                    strategies
+                };
+                for d in &side.strategies {
+                    d.declare();
+                }
                 if version != PROTOCOL_VERSION {
                     return Err(side.error(format!(
                         "speaks sampling protocol version {version}, this poolscale speaks version {PROTOCOL_VERSION}; \
@@ -283,6 +308,11 @@ impl Side {
     /// The side's name, `old` or `new`.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The strategies the side can measure, with their facts.
+    pub fn strategies(&self) -> &[crate::strategy::Declared] {
+        &self.strategies
     }
 
     fn error(&self, detail: String) -> Error {

@@ -58,6 +58,14 @@ pub struct Settings {
     pub dispatch_tasks: usize,
     /// The machine and build.
     pub machine: Machine,
+    /// The strategies the suite measured, with their facts (absent before poolscale 0.3: the
+    /// six built-ins).
+    #[serde(default = "builtin_strategies")]
+    pub strategies: Vec<crate::strategy::Declared>,
+}
+
+fn builtin_strategies() -> Vec<crate::strategy::Declared> {
+    crate::strategy::Strategies::builtin().declared()
 }
 
 /// The knobs that shape the jobs of every group: what one measured map runs. Sent to a sampling
@@ -118,6 +126,7 @@ impl Settings {
             tasks: 10,
             dispatch_tasks: 1000,
             machine: Machine::current(),
+            strategies: builtin_strategies(),
         }
     }
 
@@ -186,6 +195,10 @@ impl Settings {
             limits::workers(w).map_err(named)?;
         }
         self.workloads().validate().map_err(named)?;
+        // The models and checks apply to a strategy by these facts.
+        for d in &self.strategies {
+            d.declare();
+        }
         Ok(self)
     }
 

@@ -283,7 +283,7 @@ fn the_committed_reference_never_beats_its_ideal() {
         let t1 = r.get(rec.group, rec.strategy, 1).map(|one| one.median_ns);
         let Some(ideal) = ideal_ns(
             rec.group,
-            rec.strategy.info(),
+            &rec.strategy.info(),
             rec.workers,
             t1,
             r.cores,

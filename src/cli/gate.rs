@@ -126,9 +126,16 @@ fn config(a: &GateArgs) -> anyhow::Result<GateConfig> {
     };
     let mode = if let Some(old) = &a.ab {
         let settings = Settings::from_env()?;
+        let new = match &a.new {
+            Some(p) => p.clone(),
+            None => cli_options()?.worker_program.unwrap_or_default(),
+        };
+        // What the two builds can measure: the union of the strategies their sides announce
+        // (a build of your own crate announces yours), built-ins first.
+        let strategies = crate::gate::ab::strategies_of(old, &new)?;
         let selection = match &a.filter {
-            Some(f) => filtered_selection(f, &settings.workers)?,
-            None => default_selection(),
+            Some(f) => filtered_selection(f, &settings.workers, &strategies)?,
+            None => default_selection(&strategies),
         };
         if selection.is_empty() {
             bail!(
@@ -136,10 +143,6 @@ fn config(a: &GateArgs) -> anyhow::Result<GateConfig> {
                 a.filter.as_deref().unwrap_or_default()
             );
         }
-        let new = match &a.new {
-            Some(p) => p.clone(),
-            None => cli_options()?.worker_program.unwrap_or_default(),
-        };
         GateMode::Ab(AbConfig {
             old: old.clone(),
             new,

@@ -29,6 +29,7 @@ use crate::paired::{Plan, interleave};
 use crate::sampling::{RemoteArm, Side};
 use crate::settings::Workloads;
 use crate::stats::{Estimate, median, paired_ratio};
+use crate::strategy::Declared;
 
 /// Default time per benchmark: with the default selection a run stays within about 3 minutes on
 /// 2 cores even when every benchmark spends its budget.
@@ -57,31 +58,43 @@ pub struct AbConfig {
     pub seed: u64,
 }
 
+/// The strategies two sides can measure: the union of what each announces, built-ins first,
+/// then by name.
+pub fn strategies_of(old: &std::path::Path, new: &std::path::Path) -> Result<Vec<Declared>> {
+    let mut all: Vec<Declared> = Vec::new();
+    for (name, program) in [("old", old), ("new", new)] {
+        let side = Side::start(name, program)?;
+        for d in side.strategies() {
+            if !all.iter().any(|x| x.name == d.name) {
+                all.push(*d);
+            }
+        }
+    }
+    all.sort_by_key(|d| d.name);
+    Ok(all)
+}
+
 /// The default selection: each group at the worker counts that show its behaviour
-/// ([`Group::gate_workers`]), every strategy the group measures.
-pub fn default_selection() -> Vec<BenchId> {
+/// ([`Group::gate_workers`]), every strategy of `strategies` the group measures.
+pub fn default_selection(strategies: &[Declared]) -> Vec<BenchId> {
     Group::ALL
         .into_iter()
-        .flat_map(|g| {
-            g.strategies()
-                .into_iter()
-                .flat_map(move |k| g.gate_workers().iter().map(move |&w| BenchId::new(g, k, w)))
-        })
+        .flat_map(|g| g.ids(strategies, g.gate_workers()))
         .collect()
 }
 
-/// Every benchmark of the suite at `workers` whose id matches `filter` (a regular expression, as
-/// Criterion's filter).
-pub fn filtered_selection(filter: &str, workers: &[usize]) -> Result<Vec<BenchId>> {
+/// Every benchmark of `strategies` at `workers` whose id matches `filter` (a regular expression,
+/// as Criterion's filter).
+pub fn filtered_selection(
+    filter: &str,
+    workers: &[usize],
+    strategies: &[Declared],
+) -> Result<Vec<BenchId>> {
     let re = Regex::new(filter).map_err(|e| Error::invalid("filter", filter, e))?;
     let mut all: Vec<BenchId> = Group::ALL
         .into_iter()
-        .flat_map(|g| {
-            g.strategies()
-                .into_iter()
-                .flat_map(move |k| workers.iter().map(move |&w| BenchId::new(g, k, w)))
-        })
-        .chain(default_selection())
+        .flat_map(|g| g.ids(strategies, workers))
+        .chain(default_selection(strategies))
         .filter(|id| re.is_match(&id.to_string()))
         .collect();
     all.sort();
@@ -270,7 +283,7 @@ mod tests {
 
     #[test]
     fn the_default_selection_covers_every_group_and_strategy() {
-        let sel = default_selection();
+        let sel = default_selection(&crate::strategy::Strategies::builtin().declared());
         for g in Group::ALL {
             for k in g.strategies() {
                 assert!(
@@ -283,7 +296,8 @@ mod tests {
 
     #[test]
     fn filters_are_regular_expressions_over_ids() {
-        let sel = filtered_selection("^countdown_weak/threads/", &[1, 2, 4]).unwrap();
+        let builtin = crate::strategy::Strategies::builtin().declared();
+        let sel = filtered_selection("^countdown_weak/threads/", &[1, 2, 4], &builtin).unwrap();
         let ids: Vec<String> = sel.iter().map(|i| i.to_string()).collect();
         assert_eq!(
             ids,
@@ -294,7 +308,7 @@ mod tests {
             ]
         );
         assert!(
-            filtered_selection("(", &[1])
+            filtered_selection("(", &[1], &builtin)
                 .unwrap_err()
                 .to_string()
                 .contains("filter")

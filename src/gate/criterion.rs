@@ -229,8 +229,9 @@ fn judge(check: String, bound: String, measured: Option<f64>, ok: impl Fn(f64) -
 /// Checks the machine-independent invariants on one report.
 pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
     let mut checks = Vec::new();
+    let present = report.all_strategies();
     // square_sleep: every strategy near its ideal at every worker count (its worst point).
-    for kind in StrategyKind::ALL {
+    for &kind in &present {
         let worst = report
             .group(Group::SquareSleep)
             .filter(|r| r.strategy == kind)
@@ -244,10 +245,7 @@ pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
         ));
     }
     // countdown_weak: compute-parallel strategies keep their efficiency at 2 workers.
-    for kind in StrategyKind::ALL
-        .into_iter()
-        .filter(|k| k.computes_in_parallel())
-    {
+    for kind in present.iter().copied().filter(|k| k.computes_in_parallel()) {
         let check = format!("countdown_weak/{kind} efficiency at 2 workers");
         let bound = format!(">= {:.2}", limits.min_weak_efficiency);
         if report.cores < 2 {

@@ -88,13 +88,15 @@ fn header(report: &Report, out: &mut String) {
 /// The findings a reader came for, computed from the records.
 fn headlines(report: &Report, out: &mut String) {
     let mut lines = Vec::new();
-    let weak = |k| {
+    let all = report.all_strategies();
+    let weak = |k: crate::strategy::StrategyName| {
         report
             .get(Group::CountdownWeak, k, 2)
             .and_then(|r| r.efficiency)
     };
-    let effs: Vec<String> = StrategyKind::ALL
-        .into_iter()
+    let effs: Vec<String> = all
+        .iter()
+        .copied()
         .filter_map(|k| weak(k).map(|e| format!("{k} {}", fmt_pct(Some(e)))))
         .collect();
     if !effs.is_empty() {
@@ -113,10 +115,10 @@ fn headlines(report: &Report, out: &mut String) {
             fmt_ratio(Some(g2.median_ns / g1.median_ns))
         ));
     }
-    let busy: Vec<String> = StrategyKind::ALL
-        .into_iter()
+    let busy: Vec<String> = all
+        .iter()
         .filter_map(|k| {
-            let r = report.get(Group::CountdownWeak, k, 2)?;
+            let r = report.get(Group::CountdownWeak, *k, 2)?;
             Some(format!("{k} {:.2}", r.cores_busy?))
         })
         .collect();
@@ -127,10 +129,10 @@ fn headlines(report: &Report, out: &mut String) {
             busy.join(", ")
         ));
     }
-    let sq: Vec<String> = StrategyKind::ALL
-        .into_iter()
+    let sq: Vec<String> = all
+        .iter()
         .filter_map(|k| {
-            let r = report.get(Group::SquareSleep, k, 3)?;
+            let r = report.get(Group::SquareSleep, *k, 3)?;
             Some(format!("{k} {}", fmt_ratio(r.measured_over_ideal)))
         })
         .collect();

@@ -7,12 +7,12 @@ use plotters::prelude::*;
 use super::{Report, ideal_ns};
 use crate::error::{Error, Result};
 use crate::group::{Group, Model};
-use crate::strategy::StrategyKind;
+use crate::strategy::{StrategyKind, StrategyName};
 
 const SIZE: (u32, u32) = (760, 460);
 
 /// Each strategy's colour, stable across charts (a fact of the strategy registry).
-fn colour(kind: StrategyKind) -> RGBColor {
+fn colour(kind: StrategyName) -> RGBColor {
     let (r, g, b) = kind.colour();
     RGBColor(r, g, b)
 }
@@ -136,7 +136,7 @@ fn chart(report: &Report, group: Group, plot: Plot) -> Result<String> {
         Plot::Time => time_axis(group),
         Plot::Marginal => ("marginal cost per task (ns)", |_| f64::NAN),
     };
-    let series: Vec<(StrategyKind, Vec<(f64, f64)>)> = report
+    let series: Vec<(StrategyName, Vec<(f64, f64)>)> = report
         .strategies(group)
         .into_iter()
         .map(|k| {

@@ -16,10 +16,15 @@ use crate::gil::DEFAULT_SWITCH_INTERVAL;
 use crate::limits;
 use crate::workload::Job;
 
+pub use name::{StrategyName, declare};
+pub use registry::{Entry, Strategies};
+
 pub mod crossbeam;
 pub mod gil;
+pub mod name;
 pub mod processes;
 pub mod rayon;
+pub mod registry;
 pub mod sequential;
 pub mod threads;
 
@@ -106,7 +111,7 @@ pub trait Strategy: Send {
 
 /// What the rest of poolscale may ask about a strategy: charts, models, the seed and the gate ask
 /// these facts rather than matching on a strategy's identity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StrategyInfo {
     /// Runs its jobs in parallel at all (`sequential` does not).
     pub parallel: bool,
@@ -120,6 +125,23 @@ pub struct StrategyInfo {
     pub preemptive: bool,
     /// Chart colour, RGB.
     pub colour: (u8, u8, u8),
+}
+
+/// A strategy of a suite as the benches record it and a sampling side announces it: its name
+/// and facts, so that `report` and `gate` apply the models to a strategy they were not built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declared {
+    /// The strategy's name.
+    pub name: StrategyName,
+    /// Its facts.
+    pub info: StrategyInfo,
+}
+
+impl Declared {
+    /// Makes the facts known to this process (see [`declare`]).
+    pub fn declare(&self) {
+        declare(self.name, self.info);
+    }
 }
 
 /// One entry per [`StrategyKind`], in its order: the registry's facts.

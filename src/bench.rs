@@ -1,0 +1,265 @@
+//! The suite as a library function: [`suite`] measures any set of strategies ([`Strategies`]:
+//! the built-ins, yours, or both) in every group, with the bench ids (`group/strategy/workers`),
+//! settings record, output checks, CPU time and timelines of poolscale's own `cargo bench`, which
+//! is itself one call of it (`benches/scaling.rs`). [`serve`] makes a binary of yours a sampling
+//! side of `poolscale gate --ab`, so two builds of your pool can be compared by the gate.
+//!
+//! A strategy defined in your crate, beside `threads` and `rayon`, in `benches/scaling.rs`
+//! (`harness = false`):
+//!
+//! ```no_run
+//! use criterion::{Criterion, criterion_group, criterion_main};
+//! use poolscale::strategy::{Options, Outcome, Observer, Strategy, StrategyInfo, StrategyKind, Strategies};
+//! use poolscale::Job;
+//!
+//! /// Runs every job on the calling thread (a stand-in for your pool).
+//! struct Inline;
+//!
+//! impl Strategy for Inline {
+//!     fn name(&self) -> &str { "inline" }
+//!     fn workers(&self) -> usize { 1 }
+//!     fn map_observed(&mut self, jobs: &[Job], _on_start: Observer<'_>)
+//!         -> poolscale::Result<Vec<Outcome>> {
+//!         Ok(jobs.iter().map(|j| Outcome { value: j.run(), worker: 0, pid: std::process::id(),
+//!             started_ns: 0, finished_ns: 0 }).collect())
+//!     }
+//! }
+//!
+//! fn suite() -> Strategies {
+//!     Strategies::new()
+//!         .with_builtin(StrategyKind::Threads)
+//!         .with("inline", *StrategyKind::Sequential.info(), |_w, _o: &Options| {
+//!             Ok(Box::new(Inline) as Box<dyn Strategy>)
+//!         })
+//!         .expect("a valid, unused name")
+//! }
+//!
+//! fn benches(c: &mut Criterion) {
+//!     poolscale::bench::suite(c, &suite(), &Options::default());
+//! }
+//!
+//! criterion_group! { name = g; config = poolscale::bench::config(); targets = benches }
+//! criterion_main!(g);
+//! ```
+
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, SamplingMode};
+
+use crate::group::{BenchId, Group};
+use crate::measure::{Arm, Prepared};
+use crate::observe::{Observations, Observed, draws_timeline};
+use crate::settings::{Settings, criterion_filter, criterion_home, has_flag, saved_baseline};
+use crate::strategy::{Options, Strategies};
+
+/// Samples per benchmark: enough for a median and its interval, few enough for minutes.
+pub const SAMPLES: usize = 10;
+/// Default measurement window (a long benchmark's is widened so that its samples fit).
+pub const MEASUREMENT_TIME: Duration = Duration::from_millis(1000);
+
+/// The Criterion configuration of the suite: ten samples, short windows (the long groups switch
+/// to flat sampling and widen theirs), 10,000 bootstrap resamples (Criterion's default is 100,000:
+/// the same intervals to three digits, ~0.15 s of analysis per benchmark instead of ~2 s).
+/// Criterion's command-line flags override all of these.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(SAMPLES)
+        .nresamples(10_000)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(MEASUREMENT_TIME)
+}
+
+/// The settings of this run, from the `POOLSCALE_*` variables (exit 2 with the reason if one is
+/// invalid), marked as a run starting now and listing `strategies`.
+fn settings(strategies: &Strategies) -> Settings {
+    match Settings::from_env() {
+        Ok(mut s) => {
+            s.start_run();
+            s.strategies = strategies.declared();
+            s
+        }
+        Err(e) => {
+            eprintln!("poolscale bench: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Whether this is a measuring run (not `--list`, not `cargo test --benches`' single pass).
+fn measuring(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--list")
+}
+
+/// The benchmarks this run will measure: every id of the suite, narrowed by Criterion's filter.
+fn selected(settings: &Settings, args: &[String]) -> Vec<BenchId> {
+    let all = Group::ALL
+        .into_iter()
+        .flat_map(|g| g.ids(&settings.strategies, &settings.workers));
+    match criterion_filter(args) {
+        None => all.collect(),
+        Some((f, true)) => all.filter(|id| id.to_string() == f).collect(),
+        Some((f, false)) => match regex::Regex::new(&f) {
+            Ok(re) => all.filter(|id| re.is_match(&id.to_string())).collect(),
+            Err(_) => all.collect(), // Criterion reports the bad filter itself.
+        },
+    }
+}
+
+/// Progress on stderr: `[k/N] id (elapsed, ~time left)`.
+struct Progress {
+    total: usize,
+    done: usize,
+    t0: Instant,
+}
+
+impl Progress {
+    fn next(&mut self, id: BenchId) {
+        self.done += 1;
+        let spent = self.t0.elapsed().as_secs_f64();
+        let left = if self.done > 1 {
+            let per = spent / (self.done - 1) as f64;
+            format!(", ~{:.0} s left", per * (self.total + 1 - self.done) as f64)
+        } else {
+            String::new()
+        };
+        eprintln!("[{}/{}] {id} ({spent:.0} s{left})", self.done, self.total);
+    }
+}
+
+/// Measures `strategies` in every group at the sweep's worker counts (`POOLSCALE_WORKERS`, else
+/// sized to this machine), as Criterion benchmarks `group/strategy/workers`. Pools start outside
+/// the clock (except in `startup`), every map's output is checked outside it (a wrong result
+/// panics, naming the benchmark), the settings and each benchmark's CPU time and timeline are
+/// recorded beside Criterion's files for `poolscale report`. `options` start the pools (e.g. the
+/// worker program of `processes`).
+pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
+    let settings = settings(strategies);
+    let args: Vec<String> = std::env::args().collect();
+    let measure = measuring(&args);
+    let listing = args.iter().any(|a| a == "--list");
+    let chosen = if listing {
+        Vec::new()
+    } else {
+        selected(&settings, &args)
+    };
+    let baseline = saved_baseline(&args);
+    if measure {
+        if let Err(e) = settings.save(&criterion_home(), baseline.as_deref()) {
+            eprintln!("poolscale bench: {e}");
+        }
+        // One countdown at 1 worker sizes the estimate (the models give every other map).
+        let t = Instant::now();
+        std::hint::black_box(crate::workload::countdown(settings.count));
+        let estimate = crate::group::estimate_duration(
+            &chosen,
+            &settings.workloads(),
+            settings.machine.logical_cores,
+            t.elapsed().as_nanos() as f64,
+        );
+        eprintln!(
+            "poolscale: {} benchmarks (at least ~{:.0} min here); workers {:?}, countdown {}, nap {}, {} tasks, {} dispatch tasks; results in {}",
+            chosen.len(),
+            estimate.as_secs_f64() / 60.0,
+            settings.workers,
+            settings.count,
+            humantime::format_duration(settings.nap()),
+            settings.tasks,
+            settings.dispatch_tasks,
+            criterion_home().display()
+        );
+    }
+    // Criterion's own --measurement-time wins; otherwise each long benchmark's window is sized
+    // so that its samples fit (no "increase target time" warnings).
+    let size_windows = measure && !has_flag(&args, "--measurement-time");
+    let mut progress = Progress {
+        total: chosen.len(),
+        done: 0,
+        t0: Instant::now(),
+    };
+    let workloads = settings.workloads();
+    let mut observed = Observations::for_run(settings.run_id.clone());
+    for group in Group::ALL {
+        let mut g = c.benchmark_group(group.as_str());
+        if group.is_long() {
+            g.sampling_mode(SamplingMode::Flat);
+        }
+        if group.times_wakeup() && !has_flag(&args, "--measurement-time") {
+            // Criterion sizes its iterations by the times reported (microseconds of waiting),
+            // while each iteration also rests WAKEUP_IDLE: a short window keeps it to seconds.
+            g.sampling_mode(SamplingMode::Flat);
+            g.warm_up_time(Duration::from_millis(5));
+            g.measurement_time(Duration::from_millis(40));
+        }
+        for id in group.ids(&settings.strategies, &settings.workers) {
+            let start = || {
+                Prepared::start_in(strategies, id, &workloads, options)
+                    .unwrap_or_else(|e| panic!("{id}: cannot start the pool: {e}"))
+            };
+            // Started before Criterion's clock and only for benchmarks that run (not for
+            // `--list` or ones a filter skips).
+            let mut prepared = None;
+            if chosen.contains(&id) {
+                let mut p = start();
+                if measure {
+                    progress.next(id);
+                    if size_windows && group.is_long() {
+                        // One timed map: the window holds SAMPLES of them, with headroom.
+                        let one = p.sample(1).unwrap_or_else(|e| panic!("{id}: {e}"));
+                        let need = one.mul_f64(SAMPLES as f64 * 1.2);
+                        g.measurement_time(need.max(MEASUREMENT_TIME));
+                    }
+                }
+                prepared = Some(p);
+            }
+            g.bench_function(BenchmarkId::new(id.strategy.as_str(), id.workers), |b| {
+                // Criterion calls this once per sample; a benchmark the filter parsing above
+                // did not foresee starts its pool here, still outside the timed routine.
+                let p = prepared.get_or_insert_with(start);
+                // One measuring path: timed maps, every output verified outside the clock.
+                b.iter_custom(|iters| p.sample(iters).unwrap_or_else(|e| panic!("{id}: {e}")))
+            });
+            // Beside Criterion's files: the CPU time its workers used and, for the benchmarks
+            // the report draws, one map's timeline (run after the measurement).
+            if let (true, Some(p)) = (measure, prepared.as_mut()) {
+                let timeline = draws_timeline(&id)
+                    .then(|| p.timeline().unwrap_or_else(|e| panic!("{id}: {e}")));
+                observed.benches.insert(
+                    id.to_string(),
+                    Observed {
+                        usage: p.usage(),
+                        timeline,
+                    },
+                );
+                if let Err(e) = observed.save(&criterion_home(), baseline.as_deref()) {
+                    eprintln!("poolscale bench: {e}");
+                }
+            }
+        }
+        g.finish();
+    }
+}
+
+/// The entry point of a binary that serves as a sampling side of `poolscale gate --ab` (and as
+/// the worker program of `processes`): call it first in `main`. With the hidden argument of
+/// either mode it serves `strategies` and returns the exit code; otherwise `None`, and `main`
+/// goes on.
+///
+/// ```no_run
+/// // First thing in `main`:
+/// let suite = poolscale::strategy::Strategies::builtin();
+/// if let Some(code) = poolscale::bench::serve(&suite) {
+///     std::process::exit(code);
+/// }
+/// println!("not a sampling side");
+/// ```
+pub fn serve(strategies: &Strategies) -> Option<i32> {
+    match std::env::args_os().nth(1) {
+        Some(a) if a == crate::sampling::SAMPLE_ARG => {
+            Some(crate::sampling::serve_with(strategies))
+        }
+        Some(a) if a == crate::strategy::processes::WORKER_ARG => {
+            Some(crate::strategy::processes::worker::serve())
+        }
+        _ => None,
+    }
+}
