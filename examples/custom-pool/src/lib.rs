@@ -181,12 +181,10 @@ pub fn suite() -> Strategies {
         .with_builtin(StrategyKind::Rayon)
         .with(
             "mpsc",
+            // A pool of OS threads computing in parallel: the facts of `threads`, its own colour.
             StrategyInfo {
-                parallel: true,
-                computes_in_parallel: true,
-                child_processes: false,
-                preemptive: true,
                 colour: (23, 190, 207),
+                ..*StrategyKind::Threads.info()
             },
             |workers, _options: &Options| {
                 Ok(Box::new(MpscPool::start(workers)?) as Box<dyn Strategy>)
