@@ -27,6 +27,88 @@ pub enum Job {
         /// The nap before squaring, in nanoseconds.
         nap_ns: u64,
     },
+    /// A workload defined outside poolscale ([`register`]): `run(a, b)`, checked against
+    /// `expected(a, b)`. Plain data like the others, so it crosses a process boundary: a worker
+    /// binary that registered the same workload runs it (see [`crate::bench::serve`]).
+    Custom {
+        /// The id it was registered under (0 to [`MAX_CUSTOM_ID`]).
+        workload: u16,
+        /// First argument.
+        a: u64,
+        /// Second argument.
+        b: u64,
+    },
+}
+
+/// A workload defined outside poolscale: a job type given by two numbers, how to run it and the
+/// result to expect. Functions, not closures, so that every process that registers it under an
+/// id (the benches' and its worker binary's) runs the same code.
+#[derive(Clone, Copy, Debug)]
+pub struct Workload {
+    /// Its name, for messages.
+    pub name: &'static str,
+    /// Runs one job.
+    pub run: fn(a: u64, b: u64) -> u64,
+    /// The result a job must return, computed without doing the work.
+    pub expected: fn(a: u64, b: u64) -> u64,
+    /// How long a process-pool worker may hold one job (see [`Job::default_timeout`]).
+    pub timeout: Duration,
+}
+
+/// Highest id a custom workload may have.
+pub const MAX_CUSTOM_ID: u16 = 0x7fff;
+
+fn workloads() -> &'static std::sync::RwLock<std::collections::BTreeMap<u16, Workload>> {
+    static W: std::sync::OnceLock<std::sync::RwLock<std::collections::BTreeMap<u16, Workload>>> =
+        std::sync::OnceLock::new();
+    W.get_or_init(Default::default)
+}
+
+/// Registers workload `w` under `id` in this process, so that [`Job::Custom`] jobs with that id
+/// run here and in a worker process that registered it too. Registering a workload of the same
+/// name again replaces it; another name under a taken id, or an id above [`MAX_CUSTOM_ID`], is
+/// an error.
+pub fn register(id: u16, w: Workload) -> crate::error::Result<()> {
+    if id > MAX_CUSTOM_ID {
+        return Err(crate::error::Error::invalid(
+            "workload id",
+            id,
+            format!("must be at most {MAX_CUSTOM_ID}"),
+        ));
+    }
+    let mut all = workloads()
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match all.get(&id) {
+        Some(old) if old.name != w.name => Err(crate::error::Error::invalid(
+            "workload id",
+            id,
+            format!("already registered for `{}`", old.name),
+        )),
+        _ => {
+            all.insert(id, w);
+            Ok(())
+        }
+    }
+}
+
+/// The workload registered under `id` in this process.
+pub fn registered(id: u16) -> Option<Workload> {
+    workloads()
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&id)
+        .copied()
+}
+
+/// The registered workload of a custom job; a job whose workload this process never registered
+/// is a programming error (its outputs could not be checked), so it panics with the id.
+fn custom(id: u16) -> Workload {
+    registered(id).unwrap_or_else(|| {
+        panic!(
+            "custom workload {id} is not registered in this process (poolscale::workload::register)"
+        )
+    })
 }
 
 impl Job {
@@ -35,6 +117,7 @@ impl Job {
         match *self {
             Job::Countdown { n } => countdown(n),
             Job::Square { x, nap_ns } => square_after_sleep(x, Duration::from_nanos(nap_ns)),
+            Job::Custom { workload, a, b } => (custom(workload).run)(a, b),
         }
     }
 
@@ -46,6 +129,7 @@ impl Job {
         match *self {
             Job::Countdown { n } => slack + Duration::from_nanos(n.saturating_mul(20)),
             Job::Square { nap_ns, .. } => slack + Duration::from_nanos(nap_ns.saturating_mul(10)),
+            Job::Custom { workload, .. } => registered(workload).map_or(slack, |w| w.timeout),
         }
     }
 
@@ -55,6 +139,7 @@ impl Job {
         match *self {
             Job::Countdown { n } => n,
             Job::Square { x, .. } => square(x),
+            Job::Custom { workload, a, b } => (custom(workload).expected)(a, b),
         }
     }
 }
@@ -185,5 +270,39 @@ mod tests {
         assert_eq!(square(9), 81);
         assert_eq!(square(u64::MAX), 1);
         assert_eq!(square_jobs(3, Duration::ZERO)[2].run(), 4);
+    }
+
+    fn fib(n: u64, _: u64) -> u64 {
+        (0..n)
+            .fold((0u64, 1u64), |(a, b), _| (b, a.wrapping_add(b)))
+            .0
+    }
+
+    #[test]
+    fn custom_workloads_run_once_registered_and_ids_are_guarded() {
+        let w = Workload {
+            name: "fib",
+            run: fib,
+            expected: fib,
+            timeout: Duration::from_secs(5),
+        };
+        register(7001, w).unwrap();
+        register(7001, w).unwrap();
+        let job = Job::Custom {
+            workload: 7001,
+            a: 10,
+            b: 0,
+        };
+        assert_eq!((job.run(), job.expected()), (55, 55));
+        assert_eq!(job.default_timeout(), Duration::from_secs(5));
+        let other = Workload { name: "other", ..w };
+        assert!(
+            register(7001, other)
+                .unwrap_err()
+                .to_string()
+                .contains("fib")
+        );
+        assert!(register(MAX_CUSTOM_ID + 1, w).is_err());
+        assert!(registered(7002).is_none());
     }
 }

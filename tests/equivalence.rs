@@ -126,3 +126,53 @@ fn process_pool_chunks_return_every_result_in_order() {
         }
     }
 }
+
+fn collatz_steps(n: u64, _: u64) -> u64 {
+    let (mut n, mut steps) = (n.max(1), 0);
+    while n != 1 {
+        n = if n % 2 == 0 { n / 2 } else { 3 * n + 1 };
+        steps += 1;
+    }
+    steps
+}
+
+#[test]
+fn a_workload_defined_outside_poolscale_runs_under_every_in_process_strategy() {
+    poolscale::workload::register(
+        4242,
+        poolscale::workload::Workload {
+            name: "collatz",
+            run: collatz_steps,
+            expected: collatz_steps,
+            timeout: Duration::from_secs(10),
+        },
+    )
+    .unwrap();
+    let jobs: Vec<Job> = (1..200)
+        .map(|a| Job::Custom {
+            workload: 4242,
+            a,
+            b: 0,
+        })
+        .collect();
+    let expected: Vec<u64> = jobs.iter().map(Job::expected).collect();
+    assert_eq!(expected[26], 111); // 27 takes 111 steps
+    for kind in StrategyKind::ALL
+        .into_iter()
+        .filter(|k| !k.runs_in_child_processes())
+    {
+        let mut pool = kind.start(3, &common::options()).unwrap();
+        let got: Vec<u64> = pool.map(&jobs).unwrap().iter().map(|o| o.value).collect();
+        assert_eq!(got, expected, "{kind}");
+    }
+    // poolscale's own worker binary never registered it: the worker says why on stderr and exits
+    // 2; the map fails naming the worker, no hang.
+    let mut pool = StrategyKind::Processes
+        .start(2, &common::options())
+        .unwrap();
+    let e = pool.map(&jobs).unwrap_err().to_string();
+    assert!(
+        e.contains("exited with status 2") && e.contains("worker"),
+        "{e}"
+    );
+}

@@ -172,9 +172,39 @@ impl Drop for MpscPool {
     }
 }
 
+/// The id this crate registers its workload under.
+pub const COLLATZ: u16 = 1;
+
+/// A workload of this crate: the number of Collatz steps from `a` down to 1 (`b` unused).
+pub fn collatz_steps(a: u64, _b: u64) -> u64 {
+    let (mut n, mut steps) = (a.max(1), 0);
+    while n != 1 {
+        n = if n % 2 == 0 { n / 2 } else { 3 * n + 1 };
+        steps += 1;
+    }
+    steps
+}
+
+/// Registers this crate's workload, in every process that runs it: the tests, the benches and
+/// the worker binary (`src/main.rs`), so that `Job::Custom { workload: COLLATZ, .. }` crosses the
+/// process boundary of poolscale's process pool.
+pub fn register_workloads() {
+    poolscale::workload::register(
+        COLLATZ,
+        poolscale::workload::Workload {
+            name: "collatz",
+            run: collatz_steps,
+            expected: collatz_steps,
+            timeout: std::time::Duration::from_secs(10),
+        },
+    )
+    .expect("id 1 is this crate's");
+}
+
 /// What the benches, tests and the sampling side measure: `threads` and `rayon` from poolscale,
 /// and `mpsc` from this crate, declared as a preemptive, compute-parallel pool of threads.
 pub fn suite() -> Strategies {
+    register_workloads();
     Strategies::new()
         .with_builtin(StrategyKind::Sequential)
         .with_builtin(StrategyKind::Threads)

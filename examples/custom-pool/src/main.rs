@@ -1,5 +1,7 @@
 //! `custom-pool`: a sampling side for `poolscale gate --ab`, measuring this crate's suite
-//! (`threads`, `rayon` and `mpsc`). Build two versions of it and let the gate compare them:
+//! (`threads`, `rayon` and `mpsc`), and a worker binary for poolscale's process pool that knows
+//! this crate's workload (`suite()` registers it). Build two versions of it and let the gate
+//! compare them:
 //!
 //! ```sh
 //! cargo build --release

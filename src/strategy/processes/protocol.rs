@@ -42,6 +42,8 @@ const MAGIC_MASK: u64 = 0xffff_ffff_0000_0000;
 
 const KIND_COUNTDOWN: u64 = 1;
 const KIND_SQUARE: u64 = 2;
+/// A custom workload: this bit plus its id.
+const KIND_CUSTOM: u64 = 0x8000;
 
 /// What a worker says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +78,7 @@ pub fn encode_job(index: u64, job: &Job, chunk: usize, out: &mut Vec<u8>) {
     let (kind, a, b) = match *job {
         Job::Countdown { n } => (KIND_COUNTDOWN, n, 0),
         Job::Square { x, nap_ns } => (KIND_SQUARE, x, nap_ns),
+        Job::Custom { workload, a, b } => (KIND_CUSTOM | u64::from(workload), a, b),
     };
     let chunk = (chunk.clamp(1, MAX_CHUNK) as u64) << 16;
     for word in [index, JOB_MAGIC | chunk | kind, a, b] {
@@ -106,6 +109,22 @@ pub fn decode_job(rec: &[u8]) -> Result<(u64, Job, usize), String> {
                 nap_ns: w[3],
             },
         )),
+        k if k & KIND_CUSTOM != 0 => {
+            let id = (k & !KIND_CUSTOM) as u16;
+            if crate::workload::registered(id).is_none() {
+                return Err(format!(
+                    "custom workload {id} is not registered in this worker; its worker binary must register it (poolscale::workload::register) before serving"
+                ));
+            }
+            Ok((
+                w[0],
+                Job::Custom {
+                    workload: id,
+                    a: w[2],
+                    b: w[3],
+                },
+            ))
+        }
         k => Err(format!("unknown job kind {k}")),
     }?;
     Ok((job.0, job.1, chunk.clamp(1, MAX_CHUNK)))

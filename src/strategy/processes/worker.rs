@@ -213,6 +213,7 @@ fn is_instant(job: &Job) -> bool {
     match *job {
         Job::Square { nap_ns, .. } => nap_ns == 0,
         Job::Countdown { n } => n <= 100_000,
+        Job::Custom { .. } => false,
     }
 }
 
