@@ -53,6 +53,42 @@ impl Entry {
 }
 
 /// The strategies a suite measures, in the order given.
+///
+/// ```
+/// use poolscale::strategy::{Observer, Options, Outcome, Strategies, Strategy, StrategyKind};
+/// use poolscale::{Job, workload};
+///
+/// /// A strategy of your own: every job on the calling thread, last one first.
+/// struct Backwards;
+///
+/// impl Strategy for Backwards {
+///     fn name(&self) -> &str { "backwards" }
+///     fn workers(&self) -> usize { 1 }
+///     fn map_observed(&mut self, jobs: &[Job], _: Observer<'_>) -> poolscale::Result<Vec<Outcome>> {
+///         let mut out: Vec<Outcome> = jobs.iter().rev().map(|j| Outcome {
+///             value: j.run(), worker: 0, pid: std::process::id(), started_ns: 0, finished_ns: 0,
+///         }).collect();
+///         out.reverse(); // outcomes in input order
+///         Ok(out)
+///     }
+/// }
+///
+/// let suite = Strategies::new()
+///     .with_builtin(StrategyKind::Threads)
+///     .with("backwards", *StrategyKind::Sequential.info(), |_, _: &Options| {
+///         Ok(Box::new(Backwards) as Box<dyn Strategy>)
+///     })?;
+/// let mut pool = suite.start("backwards".parse()?, 1, &Options::default())?;
+/// let jobs = workload::square_jobs(4, std::time::Duration::ZERO);
+/// let values: Vec<u64> = pool.map(&jobs)?.iter().map(|o| o.value).collect();
+/// assert_eq!(values, [0, 1, 4, 9]);
+/// // A pool that does not name itself as registered is refused.
+/// let liar = Strategies::new().with("liar", *StrategyKind::Sequential.info(), |_, _: &Options| {
+///     Ok(Box::new(Backwards) as Box<dyn Strategy>)
+/// })?;
+/// assert!(liar.start("liar".parse()?, 1, &Options::default()).is_err());
+/// # Ok::<(), poolscale::Error>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Strategies {
     entries: Vec<Entry>,
