@@ -56,9 +56,13 @@ impl Default for Thresholds {
 }
 
 impl Thresholds {
-    /// The threshold for `group`.
+    /// The threshold for `group`: its override if given, else the default, but never below the
+    /// group's noise floor ([`Group::noise_floor`]).
     pub fn for_group(&self, group: Group) -> f64 {
-        self.per_group.get(&group).copied().unwrap_or(self.default)
+        self.per_group
+            .get(&group)
+            .copied()
+            .unwrap_or_else(|| self.default.max(group.noise_floor()))
     }
 }
 
@@ -139,4 +143,20 @@ pub struct Check {
     /// What else was measured alongside (the probe's efficiency, the rounds taken, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_noisy_group_keeps_its_floor_unless_told() {
+        let mut t = Thresholds::default();
+        assert_eq!(t.for_group(Group::Dispatch), 0.10);
+        assert_eq!(t.for_group(Group::Wakeup), 0.25);
+        t.default = 0.40;
+        assert_eq!(t.for_group(Group::Wakeup), 0.40);
+        t.per_group.insert(Group::Wakeup, 0.05);
+        assert_eq!(t.for_group(Group::Wakeup), 0.05);
+    }
 }
