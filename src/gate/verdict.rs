@@ -152,8 +152,9 @@ mod tests {
     #[test]
     fn a_noisy_group_keeps_its_floor_unless_told() {
         let mut t = Thresholds::default();
-        assert_eq!(t.for_group(Group::Dispatch), 0.10);
+        assert_eq!(t.for_group(Group::CountdownWeak), 0.10);
         assert_eq!(t.for_group(Group::Wakeup), 0.25);
+        assert_eq!(t.for_group(Group::DispatchBulk), 0.25);
         t.default = 0.40;
         assert_eq!(t.for_group(Group::Wakeup), 0.40);
         t.per_group.insert(Group::Wakeup, 0.05);
