@@ -434,7 +434,7 @@ impl Report {
     }
 
     /// The strategies with at least one record in `group`: built-ins first in
-    /// [`StrategyKind::ALL`] order, then any other by name.
+    /// [`crate::StrategyKind::ALL`] order, then any other by name.
     pub fn strategies(&self, group: Group) -> Vec<StrategyName> {
         let present: BTreeSet<StrategyName> = self.group(group).map(|r| r.strategy).collect();
         present.into_iter().collect()

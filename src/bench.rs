@@ -237,12 +237,15 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
         }
         g.finish();
     }
+    // The process pool's fork server is not needed past the suite: reap it now.
+    crate::strategy::processes::forkserver::stop_all();
 }
 
 /// The entry point of a binary that serves as a sampling side of `poolscale gate --ab` (and as
-/// the worker program of `processes`): call it first in `main`. With the hidden argument of
-/// either mode it serves `strategies` and returns the exit code; otherwise `None`, and `main`
-/// goes on.
+/// the worker program and fork server of `processes`): call it first in `main`. With the hidden
+/// argument of one of these modes it serves `strategies` and returns the exit code; otherwise
+/// `None`, and `main` goes on. Register custom workloads before calling it: forked workers are
+/// copies of the fork server, which is this binary at this point.
 ///
 /// ```no_run
 /// // First thing in `main`:
@@ -255,10 +258,15 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
 pub fn serve(strategies: &Strategies) -> Option<i32> {
     match std::env::args_os().nth(1) {
         Some(a) if a == crate::sampling::SAMPLE_ARG => {
-            Some(crate::sampling::serve_with(strategies))
+            let code = crate::sampling::serve_with(strategies);
+            crate::strategy::processes::forkserver::stop_all();
+            Some(code)
         }
         Some(a) if a == crate::strategy::processes::WORKER_ARG => {
             Some(crate::strategy::processes::worker::serve())
+        }
+        Some(a) if a == crate::strategy::processes::forkserver::FORKSERVER_ARG => {
+            Some(crate::strategy::processes::forkserver::serve())
         }
         _ => None,
     }

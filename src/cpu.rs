@@ -71,7 +71,8 @@ fn parse_stat(text: &str, hz: u64) -> Option<CpuTime> {
     })
 }
 
-/// The CPU time used so far by this process, its reaped children and the live `workers`.
+/// The CPU time used so far by this process, its reaped children (workers of pools already
+/// stopped), the live `workers` and the process pool's fork servers (which do the forking).
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     at: Instant,
@@ -83,9 +84,11 @@ pub struct Snapshot {
 impl Snapshot {
     /// Reads the clocks now; `workers` are the pids of a pool's live worker processes.
     pub fn take(workers: &[u32]) -> Snapshot {
+        let servers = crate::strategy::processes::forkserver::server_pids();
         Snapshot {
             workers: workers
                 .iter()
+                .chain(&servers)
                 .filter_map(|&pid| Some((pid, of_process(pid)?)))
                 .collect(),
             own: CpuTime::from_durations(crate::sys::rusage(false)),

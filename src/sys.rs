@@ -129,3 +129,243 @@ pub fn clock_ticks_per_second() -> u64 {
     let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if t > 0 { t as u64 } else { 100 }
 }
+
+/// `kill(2)`: sends `sig` to process `pid`.
+pub fn kill(pid: u32, sig: i32) -> std::io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| std::io::Error::other("pid out of range"))?;
+    // SAFETY: kill(2) with plain integers; a positive pid names one process.
+    if unsafe { libc::kill(pid, sig) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// `waitpid(2)` on child `pid`: its exit status, or `Ok(None)` if `nohang` and it still runs.
+pub fn waitpid(pid: u32, nohang: bool) -> std::io::Result<Option<std::process::ExitStatus>> {
+    use std::os::unix::process::ExitStatusExt;
+    let pid = libc::pid_t::try_from(pid).map_err(|_| std::io::Error::other("pid out of range"))?;
+    let options = if nohang { libc::WNOHANG } else { 0 };
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid(2) with a pointer to a live integer.
+        let r = unsafe { libc::waitpid(pid, &mut status, options) };
+        match r {
+            0 => return Ok(None),
+            r if r > 0 => return Ok(Some(std::process::ExitStatus::from_raw(status))),
+            _ => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// Sends `bytes` on a Unix stream socket with `fds` attached (`SCM_RIGHTS`, at most 4); returns
+/// how many bytes went (the descriptors go with the first).
+pub fn send_with_fds(
+    socket: &std::os::unix::net::UnixStream,
+    bytes: &[u8],
+    fds: &[BorrowedFd<'_>],
+) -> std::io::Result<usize> {
+    let raw: Vec<libc::c_int> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    let fd_bytes = std::mem::size_of_val(raw.as_slice());
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(fd_bytes as u32) } as usize;
+    let mut control = vec![0u64; space.div_ceil(8)];
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_ptr() as *mut libc::c_void,
+        iov_len: bytes.len(),
+    };
+    // SAFETY: msghdr is plain data, valid when zeroed.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space as _;
+    // SAFETY: the control buffer is CMSG_SPACE(fd_bytes) bytes, 8-aligned, so the first header and
+    // its data fit; the CMSG_* macros only compute addresses inside it.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(fd_bytes as u32) as _;
+        std::ptr::copy_nonoverlapping(
+            raw.as_ptr(),
+            libc::CMSG_DATA(cmsg).cast::<libc::c_int>(),
+            raw.len(),
+        );
+    }
+    loop {
+        // SAFETY: an open socket (borrowed) and a msghdr whose buffers live across the call.
+        let n = unsafe { libc::sendmsg(socket.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Receives up to `bytes.len()` bytes from a Unix stream socket and the descriptors sent with
+/// them (close-on-exec). `Ok((0, _))` is end of input; more than 4 descriptors is an error.
+pub fn recv_with_fds(
+    socket: &std::os::unix::net::UnixStream,
+    bytes: &mut [u8],
+) -> std::io::Result<(usize, Vec<std::os::fd::OwnedFd>)> {
+    use std::os::fd::FromRawFd;
+    const MAX_FDS: usize = 4;
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space =
+        unsafe { libc::CMSG_SPACE((MAX_FDS * std::mem::size_of::<libc::c_int>()) as u32) } as usize;
+    let mut control = vec![0u64; space.div_ceil(8)];
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_mut_ptr().cast(),
+        iov_len: bytes.len(),
+    };
+    // SAFETY: msghdr is plain data, valid when zeroed.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space as _;
+    let n = loop {
+        // SAFETY: an open socket (borrowed) and a msghdr whose buffers live across the call.
+        let n = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        if n >= 0 {
+            break n as usize;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    let mut fds = Vec::new();
+    // SAFETY: the kernel filled `control` and set msg_controllen; the CMSG_* macros walk only
+    // inside it; each SCM_RIGHTS descriptor is newly installed in this process and ours to own.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(cmsg).cast::<libc::c_int>();
+                let len = (*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                for i in 0..len / std::mem::size_of::<libc::c_int>() {
+                    fds.push(std::os::fd::OwnedFd::from_raw_fd(
+                        data.add(i).read_unaligned(),
+                    ));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    if msg.msg_flags & libc::MSG_CTRUNC != 0 {
+        return Err(std::io::Error::other(
+            "more descriptors than expected in one message",
+        ));
+    }
+    Ok((n, fds))
+}
+
+/// The Unix socket that is this process's standard input (a fork server's, see
+/// `processes::forkserver`). Only for a process started with a socket as stdin that never uses
+/// `std::io::stdin()`.
+pub fn stdin_socket() -> std::io::Result<std::os::unix::net::UnixStream> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fstat on descriptor 0 with a pointer to a live struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::fstat(0, &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        return Err(std::io::Error::other("standard input is not a socket"));
+    }
+    // SAFETY: descriptor 0 is open (fstat succeeded) and is a socket; the caller takes it over and
+    // nothing else in this process uses descriptor 0.
+    Ok(unsafe { std::os::unix::net::UnixStream::from_raw_fd(0) })
+}
+
+/// Forks this process so that the copy's parent is this process's parent (`clone(CLONE_PARENT)`):
+/// a sibling. Returns `Some(pid)` in the caller and `None` in the copy. Refused unless this
+/// process has exactly one thread: a copy of a multi-threaded process could inherit a lock held
+/// by a thread that does not exist in it.
+pub fn fork_sibling() -> std::io::Result<Option<u32>> {
+    let threads = std::fs::read_dir("/proc/self/task")?.count();
+    if threads != 1 {
+        return Err(std::io::Error::other(format!(
+            "cannot fork a process with {threads} threads"
+        )));
+    }
+    // SAFETY: a fork-like clone (no new stack: the copy continues on a copy-on-write copy of this
+    // one) of a single-threaded process, checked above, so no lock can be held by a missing
+    // thread. glibc's fork() is bypassed only to pass CLONE_PARENT; the one thing it would fix up,
+    // the thread's cached tid, is not used by anything the copy runs (glibc ≥ 2.34 asks the
+    // kernel in raise/abort). SIGCHLD makes the new parent hear of its end, as with fork.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (libc::CLONE_PARENT | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    match pid {
+        0 => Ok(None),
+        p if p > 0 => Ok(Some(p as u32)),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
+/// Makes descriptor `target` (0, 1 or 2) a copy of `fd` (`dup2`).
+pub fn dup_onto(fd: BorrowedFd<'_>, target: i32) -> std::io::Result<()> {
+    if !(0..=2).contains(&target) {
+        return Err(std::io::Error::other(
+            "only a standard descriptor can be replaced",
+        ));
+    }
+    // SAFETY: dup2 from a borrowed (open) descriptor onto a standard one; whatever the standard
+    // descriptor held is closed by the kernel, which the caller asked for.
+    if unsafe { libc::dup2(fd.as_raw_fd(), target) } == target {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Sets an environment variable in a process that has one thread (checked): nothing can read the
+/// environment meanwhile.
+pub fn set_env_single_threaded(key: &str, value: &str) -> std::io::Result<()> {
+    let threads = std::fs::read_dir("/proc/self/task")?.count();
+    if threads != 1 {
+        return Err(std::io::Error::other(
+            "the process has more than one thread",
+        ));
+    }
+    if key.is_empty() || key.contains(['=', '\0']) || value.contains('\0') {
+        return Err(std::io::Error::other(format!(
+            "bad environment entry {key:?}"
+        )));
+    }
+    // SAFETY: one thread (checked above), so no concurrent reader; key and value are valid.
+    unsafe { std::env::set_var(key, value) };
+    Ok(())
+}
+
+/// `pidfd_open(2)`: a descriptor that polls readable once process `pid` has ended (Linux ≥ 5.3).
+pub fn pidfd_open(pid: u32) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let pid = libc::pid_t::try_from(pid).map_err(|_| std::io::Error::other("pid out of range"))?;
+    // SAFETY: the pidfd_open system call with plain integers; it returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a descriptor the kernel just installed for us, owned by nobody else.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
+}

@@ -51,12 +51,15 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
-/// Pool options for the CLI: this very executable is the worker program, whatever its name.
+/// Pool options for the CLI: this very executable is the worker program, whatever its name. Its
+/// commands start a pool or a few, so workers start by exec (`spawn`): a fork server would cost
+/// one more program start than it saves, and would be one more child.
 fn cli_options() -> anyhow::Result<Options> {
     let exe = std::env::current_exe()
         .map_err(|e| anyhow::anyhow!("cannot locate the running executable: {e}"))?;
     Ok(Options {
         worker_program: Some(exe),
+        start: processes::StartMethod::Spawn,
         ..Options::default()
     })
 }
@@ -84,11 +87,16 @@ pub fn main() -> ExitCode {
         Some(a) if a == processes::WORKER_ARG => {
             return ExitCode::from(processes::worker::serve() as u8);
         }
+        Some(a) if a == processes::forkserver::FORKSERVER_ARG => {
+            return ExitCode::from(processes::forkserver::serve() as u8);
+        }
         Some(a) if a == crate::probe::PROBE_ARG => {
             return ExitCode::from(crate::probe::serve() as u8);
         }
         Some(a) if a == crate::sampling::SAMPLE_ARG => {
-            return ExitCode::from(crate::sampling::serve() as u8);
+            let code = crate::sampling::serve();
+            processes::forkserver::stop_all();
+            return ExitCode::from(code as u8);
         }
         _ => {}
     }
@@ -100,6 +108,8 @@ pub fn main() -> ExitCode {
         Command::Seed(args) => seed::command(&args),
         Command::Gate(args) => gate::command(&args),
     };
+    // A fork server (`run --start forkserver`) would exit at our exit anyway; reap it first.
+    processes::forkserver::stop_all();
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -10,6 +10,7 @@ use super::{cli_options, outln};
 use crate::limits;
 use crate::run::{RunConfig, Workload, execute};
 use crate::strategy::StrategyKind;
+use crate::strategy::processes::StartMethod;
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -46,6 +47,12 @@ pub(super) struct RunArgs {
     /// (default `auto`: about four chunks per worker, at most 128).
     #[arg(long, value_parser = parse_chunk, default_value = "auto")]
     chunk: Chunk,
+    /// processes: how workers start: `spawn` (each one an exec of this binary) or `forkserver`
+    /// (forked from a fork server, started once, as `multiprocessing`'s forkserver). A one-shot
+    /// run starts one pool, so `spawn` is cheaper here; the benches, which start many, use the
+    /// fork server.
+    #[arg(long, value_parser = parse_start, default_value = "spawn")]
+    start: StartMethod,
     /// Draw the map into FILE.svg: a lane per worker (by pid for processes), a bar per job from
     /// start to finish labelled by its value, and the `gil`'s lock holds.
     #[arg(long, value_name = "FILE.svg")]
@@ -54,6 +61,10 @@ pub(super) struct RunArgs {
     /// costs a clock read per job: without --json the map runs untimed per job).
     #[arg(long)]
     json: bool,
+}
+
+fn parse_start(s: &str) -> Result<StartMethod, crate::error::Error> {
+    s.parse()
 }
 
 /// `--chunk`: `auto` (`None`) or a fixed size.
@@ -80,6 +91,7 @@ pub(super) fn command(a: &RunArgs) -> anyhow::Result<ExitCode> {
     options.switch_interval = a.switch_interval;
     options.job_timeout = a.job_timeout;
     options.chunk = a.chunk.0;
+    options.start = a.start;
     let cfg = RunConfig {
         workload: a.workload,
         strategy: a.strategy,

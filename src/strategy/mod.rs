@@ -323,6 +323,9 @@ pub struct Options {
     pub chunk: Option<usize>,
     /// `processes`: extra environment for the workers (used by the fault-injection tests).
     pub worker_env: Vec<(String, String)>,
+    /// `processes`: how workers start: forked from a fork server (the default; the server starts
+    /// once per program and process) or each by `exec` (see [`processes::StartMethod`]).
+    pub start: processes::StartMethod,
     /// Stops a running map (default: this process's Ctrl-C flag).
     pub cancel: crate::interrupt::Cancel,
 }
@@ -335,6 +338,7 @@ impl Default for Options {
             job_timeout: None,
             chunk: None,
             worker_env: Vec::new(),
+            start: processes::StartMethod::default(),
             cancel: crate::interrupt::Cancel::default(),
         }
     }

@@ -1,7 +1,9 @@
 //! `processes`: a persistent pool of `w` child OS processes, the analogue of
-//! `multiprocessing.Pool(w).map(f, jobs)` with chunksize 1.
+//! `multiprocessing.Pool(w).map(f, jobs)` (chunksize: see [`protocol::chunk_size`]).
 //!
-//! Each worker is the `poolscale` binary in its hidden `__worker` mode. All workers read jobs from
+//! Each worker is the `poolscale` binary in its hidden `__worker` mode, started as
+//! `multiprocessing` starts its workers ([`StartMethod`]): forked from a fork server (the default,
+//! see [`forkserver`]) or each by `exec` (`spawn`). Either way it is a child of the pool's owner. All workers read jobs from
 //! ONE shared pipe (their stdin) and answer on their own stdout (see [`protocol`]). The parent keeps
 //! that pipe full, so no worker waits for a round trip, and a job goes to whichever worker is free:
 //! dynamic load balancing without a per-job round trip.
@@ -12,6 +14,7 @@
 //! a pool closes the job pipe (workers exit on end of input), then kills whatever has not exited
 //! within a grace period, and reaps them all. Workers whose parent dies exit on their own.
 
+pub mod forkserver;
 pub mod protocol;
 pub mod worker;
 
@@ -20,7 +23,7 @@ use std::io::{PipeReader, PipeWriter};
 use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use self::protocol::{JOB_LEN, PROTOCOL_VERSION, REPLY_LEN, Reply, decode_reply, encode_job};
@@ -64,11 +67,83 @@ pub fn default_worker_program() -> Result<PathBuf> {
     Err(Error::NoWorkerProgram { exe })
 }
 
+/// How the pool starts its workers (`multiprocessing`'s start methods).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StartMethod {
+    /// Each worker is a fresh `exec` of the worker program (`multiprocessing`'s `spawn`): about
+    /// 1.5 ms per worker here. Nothing outlives the pool.
+    Spawn,
+    /// Each worker is forked from a fork server started once per program and process
+    /// (`multiprocessing`'s `forkserver`, see [`forkserver`]): a few hundred µs per worker after the
+    /// first pool. The workers are still this process's children. The default.
+    #[default]
+    ForkServer,
+}
+
+impl StartMethod {
+    /// The name used on the command line (`spawn`, `forkserver`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartMethod::Spawn => "spawn",
+            StartMethod::ForkServer => "forkserver",
+        }
+    }
+}
+
+impl std::str::FromStr for StartMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "spawn" => Ok(StartMethod::Spawn),
+            "forkserver" => Ok(StartMethod::ForkServer),
+            _ => Err(Error::invalid(
+                "start method",
+                s,
+                "expected spawn or forkserver",
+            )),
+        }
+    }
+}
+
+/// A worker process: a `Child` of `exec`, or a pid the fork server made our child (reaped here
+/// with `waitpid`, like any child).
+#[derive(Debug)]
+enum Process {
+    Spawned(Child),
+    Forked(u32),
+}
+
+impl Process {
+    fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
+        match self {
+            Process::Spawned(c) => c.try_wait(),
+            Process::Forked(pid) => crate::sys::waitpid(*pid, true),
+        }
+    }
+
+    /// SIGKILL. Called only before the process is reaped, so its pid cannot have been reused.
+    fn kill(&mut self) -> std::io::Result<()> {
+        match self {
+            Process::Spawned(c) => c.kill(),
+            Process::Forked(pid) => crate::sys::kill(*pid, libc::SIGKILL),
+        }
+    }
+
+    fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        match self {
+            Process::Spawned(c) => c.wait(),
+            Process::Forked(pid) => crate::sys::waitpid(*pid, false)?
+                .ok_or_else(|| std::io::Error::other("waitpid returned early")),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Worker {
-    child: Child,
+    process: Process,
     pid: u32,
-    stdout: ChildStdout,
+    /// The read end of its reply pipe (its stdout), non-blocking.
+    stdout: std::fs::File,
     /// Bytes read but not yet a whole reply.
     pending: Vec<u8>,
     /// The job it is running and when it said `TOOK`.
@@ -89,6 +164,8 @@ pub struct ProcessPool {
     job_timeout: Option<Duration>,
     /// The chunk size of every map (`None`: `multiprocessing`'s automatic choice per map).
     chunk: Option<usize>,
+    /// How its workers were started.
+    started_by: StartMethod,
     /// Stops a running map: the pool then kills and reaps its workers.
     cancel: crate::interrupt::Cancel,
     /// Why the pool refuses work, after a failed map.
@@ -128,16 +205,65 @@ impl ProcessPool {
             jobs_rx: rx,
             job_timeout: options.job_timeout,
             chunk: options.chunk,
+            started_by: StartMethod::Spawn,
             cancel: options.cancel.clone(),
             broken: None,
             _interrupt: crate::interrupt::PoolGuard::new(),
         };
         // On any error below, dropping `pool` kills and reaps the workers started so far.
-        for index in 0..workers {
+        if options.start == StartMethod::ForkServer {
+            let stdin = pool
+                .jobs_rx
+                .try_clone()
+                .map_err(|e| Error::io("cannot share the job pipe", e))?;
+            let forked = forkserver::start_workers(
+                &program,
+                &options.worker_env,
+                workers,
+                stdin.as_fd(),
+                &mut |index, pid, stdout| {
+                    pool.add_worker(Process::Forked(pid), pid, stdout.into())
+                        .map_err(|source| Error::Spawn {
+                            worker: index,
+                            program: program.clone(),
+                            source,
+                        })
+                },
+            )?;
+            if forked {
+                pool.started_by = StartMethod::ForkServer;
+            }
+        }
+        // `Spawn`, or a program that cannot be a fork server: its workers' handshake says why.
+        for index in pool.workers.len()..workers {
             pool.spawn_worker(index, &program, options)?;
         }
         pool.handshake(&program)?;
         Ok(pool)
+    }
+
+    /// How this pool's workers were started: `ForkServer` only if the fork server made them.
+    pub fn start_method(&self) -> StartMethod {
+        self.started_by
+    }
+
+    fn add_worker(
+        &mut self,
+        process: Process,
+        pid: u32,
+        stdout: std::os::fd::OwnedFd,
+    ) -> std::io::Result<()> {
+        let stdout = std::fs::File::from(stdout);
+        let nonblocking = crate::sys::set_nonblocking(stdout.as_fd());
+        self.workers.push(Worker {
+            process,
+            pid,
+            stdout,
+            pending: Vec::with_capacity(REPLY_LEN * 64),
+            current: None,
+            reaped: None,
+        });
+        nonblocking
     }
 
     fn spawn_worker(&mut self, index: usize, program: &Path, options: &Options) -> Result<()> {
@@ -156,20 +282,15 @@ impl ProcessPool {
             .spawn()
             .map_err(spawn_err)?;
         let pid = child.id();
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| spawn_err(std::io::Error::other("the child has no stdout pipe")))?;
-        crate::sys::set_nonblocking(stdout.as_fd()).map_err(spawn_err)?;
-        self.workers.push(Worker {
-            child,
-            pid,
-            stdout,
-            pending: Vec::with_capacity(REPLY_LEN * 64),
-            current: None,
-            reaped: None,
-        });
-        Ok(())
+        let Some(stdout) = child.stdout.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(spawn_err(std::io::Error::other(
+                "the child has no stdout pipe",
+            )));
+        };
+        self.add_worker(Process::Spawned(child), pid, stdout.into())
+            .map_err(spawn_err)
     }
 
     fn handshake(&mut self, program: &Path) -> Result<()> {
@@ -331,8 +452,8 @@ impl ProcessPool {
         for w in &mut self.workers {
             let left = deadline.saturating_duration_since(Instant::now());
             if reap(w, left).is_none() {
-                let _ = w.child.kill();
-                w.reaped = w.child.wait().ok();
+                let _ = w.process.kill();
+                w.reaped = w.process.wait().ok();
             }
         }
     }
@@ -408,20 +529,37 @@ impl ProcessPool {
     }
 }
 
-/// Waits up to `grace` for a worker to exit; returns its status if it did.
+/// Waits up to `grace` for a worker to exit; returns its status if it did. It sleeps on the
+/// process's pidfd, so it returns as soon as the worker has ended.
 fn reap(w: &mut Worker, grace: Duration) -> Option<ExitStatus> {
     if w.reaped.is_some() {
         return w.reaped;
     }
     let deadline = Instant::now() + grace;
+    let pidfd = crate::sys::pidfd_open(w.pid).ok();
     loop {
-        match w.child.try_wait() {
+        match w.process.try_wait() {
             Ok(Some(s)) => {
                 w.reaped = Some(s);
                 return w.reaped;
             }
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_micros(200)),
-            _ => return None,
+            Ok(None) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return None;
+                }
+                match &pidfd {
+                    Some(fd) => {
+                        let interest = [Interest {
+                            fd: fd.as_fd(),
+                            write: false,
+                        }];
+                        let _ = crate::sys::poll(&interest, left);
+                    }
+                    None => std::thread::sleep(Duration::from_micros(200).min(left)),
+                }
+            }
+            Err(_) => return None,
         }
     }
 }
