@@ -255,7 +255,10 @@ impl Group {
             Group::Startup => Some(PerUnit {
                 noun: "worker",
                 axis: "start-up per worker (µs)",
-                note: "Per worker: the median divided by w.",
+                note: "Per worker: the median divided by w. `processes` forks its workers from a \
+                       fork server started once per process (`multiprocessing`'s forkserver); \
+                       each exec'd instead (`spawn`, `poolscale run --start spawn`) costs about \
+                       2 to 3 times as much here (`cargo run --release --example start_methods`).",
             }),
             _ => None,
         }
