@@ -468,3 +468,35 @@ fn dispatch_costs_are_derived_and_exported() {
     );
     assert!(out.join("dispatch-marginal.svg").exists());
 }
+
+#[test]
+fn an_intercept_below_zero_is_marked_as_no_fixed_cost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let crit = tmp.path().join("criterion");
+    let out = tmp.path().join("out");
+    // gil: 1000 tasks in 50 µs but 20000 in 2 ms: ~103 ns per task, and a line through the two
+    // crosses zero at -53 µs. threads: 10 ns per task, 40 µs per map, a real fixed cost.
+    fake_criterion(
+        &crit,
+        "new",
+        &[
+            ("dispatch", "gil", 1, 50_000.0),
+            ("dispatch_bulk", "gil", 1, 2_000_000.0),
+            ("dispatch", "threads", 1, 50_000.0),
+            ("dispatch_bulk", "threads", 1, 240_000.0),
+        ],
+    );
+    fake_settings(&crit, &[1]);
+    let (code, _, err) = run_report(&crit, &out, &[]);
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(out.join("README.md")).unwrap();
+    let row = |s: &str| {
+        md.lines()
+            .find(|l| l.starts_with(&format!("| {s} | 1 |")) && l.contains(" ns ("))
+            .unwrap_or_else(|| panic!("no {s} row: {md}"))
+            .to_string()
+    };
+    assert!(row("gil").contains('‡'), "{}", row("gil"));
+    assert!(!row("threads").contains('‡'), "{}", row("threads"));
+    assert!(md.contains("‡ Below zero"), "{md}");
+}

@@ -317,15 +317,22 @@ fn dispatch_section(report: &Report, out: &mut String) {
             },
         )
     };
+    // An intercept whose whole interval is below zero is no fixed cost: the cost per task grew
+    // between the two counts, and the straight line through them says nothing about a map's.
+    let nonlinear = |e: Option<crate::stats::Estimate>| e.is_some_and(|e| e.upper < 0.0);
     let rows: Vec<Vec<String>> = report
         .dispatch
         .iter()
         .map(|d| {
+            let mut per_map = cell(d.per_map_ns);
+            if nonlinear(d.per_map_ns) {
+                per_map.push_str(" ‡");
+            }
             vec![
                 d.strategy.to_string(),
                 d.workers.to_string(),
                 cell(d.per_task_ns),
-                cell(d.per_map_ns),
+                per_map,
                 cell(d.wakeup_ns),
             ]
         })
@@ -335,6 +342,15 @@ fn dispatch_section(report: &Report, out: &mut String) {
         &["strategy", "workers", "per task", "per map", "wake-up"],
         &rows,
     );
+    if report.dispatch.iter().any(|d| nonlinear(d.per_map_ns)) {
+        let _ = writeln!(
+            out,
+            "‡ Below zero, interval included: the cost per task was higher at {n2} tasks than at \
+             {n1}, so the line through the two is not a fixed cost plus a constant cost per task \
+             (for `gil` with 2 or more workers, a map of {n2} tasks lasts long enough for the \
+             switch interval to hand the lock over). Read its per-task cost as the bulk rate.\n"
+        );
+    }
 }
 
 /// Why the curve bends: the Amdahl and USL fits of the group's strategies, or why there are none.
