@@ -163,44 +163,28 @@ pub fn waitpid(pid: u32, nohang: bool) -> std::io::Result<Option<std::process::E
     }
 }
 
-/// Sends `bytes` on a Unix stream socket with `fds` attached (`SCM_RIGHTS`, at most 4); returns
-/// how many bytes went (the descriptors go with the first).
-pub fn send_with_fds(
-    socket: &std::os::unix::net::UnixStream,
-    bytes: &[u8],
-    fds: &[BorrowedFd<'_>],
-) -> std::io::Result<usize> {
-    let raw: Vec<libc::c_int> = fds.iter().map(|f| f.as_raw_fd()).collect();
-    let fd_bytes = std::mem::size_of_val(raw.as_slice());
+/// A zeroed, 8-aligned control buffer with room for `fds` descriptors.
+fn control_buffer(fds: usize) -> Vec<u64> {
     // SAFETY: CMSG_SPACE only computes a size.
-    let space = unsafe { libc::CMSG_SPACE(fd_bytes as u32) } as usize;
-    let mut control = vec![0u64; space.div_ceil(8)];
-    let mut iov = libc::iovec {
-        iov_base: bytes.as_ptr() as *mut libc::c_void,
-        iov_len: bytes.len(),
-    };
+    let space = unsafe { libc::CMSG_SPACE((fds * std::mem::size_of::<libc::c_int>()) as u32) };
+    vec![0u64; (space as usize).div_ceil(8)]
+}
+
+/// A message header over one buffer and a control buffer, both of which must outlive its use.
+fn message_header(iov: &mut libc::iovec, control: &mut [u64]) -> libc::msghdr {
     // SAFETY: msghdr is plain data, valid when zeroed.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
+    msg.msg_iov = iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    // SAFETY: the control buffer is CMSG_SPACE(fd_bytes) bytes, 8-aligned, so the first header and
-    // its data fit; the CMSG_* macros only compute addresses inside it.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(fd_bytes as u32) as _;
-        std::ptr::copy_nonoverlapping(
-            raw.as_ptr(),
-            libc::CMSG_DATA(cmsg).cast::<libc::c_int>(),
-            raw.len(),
-        );
-    }
+    msg.msg_controllen = std::mem::size_of_val(control) as _;
+    msg
+}
+
+/// Repeats a system call interrupted by a signal; its non-negative result, or the OS error.
+fn retry_interrupted(mut call: impl FnMut() -> isize) -> std::io::Result<usize> {
     loop {
-        // SAFETY: an open socket (borrowed) and a msghdr whose buffers live across the call.
-        let n = unsafe { libc::sendmsg(socket.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
+        let n = call();
         if n >= 0 {
             return Ok(n as usize);
         }
@@ -211,6 +195,37 @@ pub fn send_with_fds(
     }
 }
 
+/// Sends `bytes` on a Unix stream socket with `fds` attached (`SCM_RIGHTS`); returns how many
+/// bytes went (the descriptors go with the first).
+pub fn send_with_fds(
+    socket: &std::os::unix::net::UnixStream,
+    bytes: &[u8],
+    fds: &[BorrowedFd<'_>],
+) -> std::io::Result<usize> {
+    let raw: Vec<libc::c_int> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    let mut control = control_buffer(raw.len());
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_ptr() as *mut libc::c_void,
+        iov_len: bytes.len(),
+    };
+    let msg = message_header(&mut iov, &mut control);
+    // SAFETY: the control buffer has room for one header and `raw` (CMSG_SPACE), 8-aligned; the
+    // CMSG_* macros only compute addresses inside it.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of_val(raw.as_slice()) as u32) as _;
+        std::ptr::copy_nonoverlapping(
+            raw.as_ptr(),
+            libc::CMSG_DATA(cmsg).cast::<libc::c_int>(),
+            raw.len(),
+        );
+    }
+    // SAFETY: an open socket (borrowed) and a msghdr whose buffers live across the call.
+    retry_interrupted(|| unsafe { libc::sendmsg(socket.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) })
+}
+
 /// Receives up to `bytes.len()` bytes from a Unix stream socket and the descriptors sent with
 /// them (close-on-exec). `Ok((0, _))` is end of input; more than 4 descriptors is an error.
 pub fn recv_with_fds(
@@ -218,35 +233,19 @@ pub fn recv_with_fds(
     bytes: &mut [u8],
 ) -> std::io::Result<(usize, Vec<std::os::fd::OwnedFd>)> {
     use std::os::fd::FromRawFd;
-    const MAX_FDS: usize = 4;
-    // SAFETY: CMSG_SPACE only computes a size.
-    let space =
-        unsafe { libc::CMSG_SPACE((MAX_FDS * std::mem::size_of::<libc::c_int>()) as u32) } as usize;
-    let mut control = vec![0u64; space.div_ceil(8)];
+    let mut control = control_buffer(4);
     let mut iov = libc::iovec {
         iov_base: bytes.as_mut_ptr().cast(),
         iov_len: bytes.len(),
     };
-    // SAFETY: msghdr is plain data, valid when zeroed.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    let n = loop {
-        // SAFETY: an open socket (borrowed) and a msghdr whose buffers live across the call.
-        let n = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
-        if n >= 0 {
-            break n as usize;
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    };
+    let mut msg = message_header(&mut iov, &mut control);
+    // SAFETY: an open socket (borrowed) and a msghdr whose buffers live across the call.
+    let n = retry_interrupted(|| unsafe {
+        libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC)
+    })?;
     let mut fds = Vec::new();
-    // SAFETY: the kernel filled `control` and set msg_controllen; the CMSG_* macros walk only
-    // inside it; each SCM_RIGHTS descriptor is newly installed in this process and ours to own.
+    // SAFETY: the kernel filled the control buffer and set msg_controllen; the CMSG_* macros walk
+    // only inside it; each SCM_RIGHTS descriptor is newly installed in this process and ours.
     unsafe {
         let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
         while !cmsg.is_null() {

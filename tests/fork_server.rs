@@ -127,14 +127,7 @@ fn the_fork_server_and_its_workers_end_with_their_owner() {
         .spawn()
         .unwrap();
     // The server and two workers, all children of the CLI.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let kids = loop {
-        let kids = common::children_of(cli.id());
-        if kids.len() == 3 || Instant::now() > deadline {
-            break kids;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let kids = common::wait_for_children(cli.id(), 3, Duration::from_secs(10));
     common::signal(cli.id(), libc::SIGKILL);
     cli.wait().unwrap();
     assert_eq!(kids.len(), 3, "fork server and workers appeared: {kids:?}");
@@ -157,38 +150,22 @@ fn the_fork_server_refuses_to_run_by_hand() {
     assert!(stderr.contains("not a socket"), "{stderr}");
 }
 
+/// `poolscale run` of a small processes map with 2 workers and `start`.
+fn run_with_start(start: &str) -> (i32, String, String) {
+    let square = "run --workload square --strategy processes --workers 2 --tasks 4 --nap 1ms";
+    let mut args: Vec<&str> = square.split(' ').collect();
+    args.extend(["--start", start]);
+    common::poolscale(&args)
+}
+
 #[test]
 fn run_accepts_both_start_methods_and_names_a_bad_one() {
     for start in ["spawn", "forkserver"] {
-        let (code, out, err) = common::poolscale(&[
-            "run",
-            "--workload",
-            "square",
-            "--strategy",
-            "processes",
-            "--workers",
-            "2",
-            "--tasks",
-            "4",
-            "--nap",
-            "1ms",
-            "--start",
-            start,
-        ]);
+        let (code, out, err) = run_with_start(start);
         assert_eq!(code, 0, "{start}: {err}");
         assert!(out.contains("results: [0, 1, 4, 9]"), "{out}");
     }
-    let (code, _, err) = common::poolscale(&[
-        "run",
-        "--workload",
-        "square",
-        "--strategy",
-        "processes",
-        "--workers",
-        "2",
-        "--start",
-        "fork",
-    ]);
+    let (code, _, err) = run_with_start("fork");
     assert_eq!(code, 2);
     assert!(
         err.contains("start method") && err.contains("fork"),

@@ -430,24 +430,28 @@ fn scaling_fits_appear_with_enough_points_and_say_why_not_otherwise() {
     assert!(md.contains("Not fitted (sequential)"), "{md}");
 }
 
-#[test]
-fn dispatch_costs_are_derived_and_exported() {
+/// A report of fake 1-worker results `(group, strategy, median ns)`; returns the temporary
+/// directory (kept alive) and the report's output directory.
+fn one_worker_report(rows: &[(&str, &str, f64)]) -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let crit = tmp.path().join("criterion");
     let out = tmp.path().join("out");
-    // 1000 tasks in 50 µs, 20000 in 240 µs: 10 ns per task, 40 µs per map; wake-up 20 µs.
-    fake_criterion(
-        &crit,
-        "new",
-        &[
-            ("dispatch", "threads", 1, 50_000.0),
-            ("dispatch_bulk", "threads", 1, 240_000.0),
-            ("wakeup", "threads", 1, 20_000.0),
-        ],
-    );
+    let rows: Vec<(&str, &str, usize, f64)> = rows.iter().map(|&(g, s, t)| (g, s, 1, t)).collect();
+    fake_criterion(&crit, "new", &rows);
     fake_settings(&crit, &[1]);
     let (code, _, err) = run_report(&crit, &out, &[]);
     assert_eq!(code, 0, "{err}");
+    (tmp, out)
+}
+
+#[test]
+fn dispatch_costs_are_derived_and_exported() {
+    // 1000 tasks in 50 µs, 20000 in 240 µs: 10 ns per task, 40 µs per map; wake-up 20 µs.
+    let (_tmp, out) = one_worker_report(&[
+        ("dispatch", "threads", 50_000.0),
+        ("dispatch_bulk", "threads", 240_000.0),
+        ("wakeup", "threads", 20_000.0),
+    ]);
     let results: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     let d = &results["dispatch"][0];
@@ -471,24 +475,14 @@ fn dispatch_costs_are_derived_and_exported() {
 
 #[test]
 fn an_intercept_below_zero_is_marked_as_no_fixed_cost() {
-    let tmp = tempfile::tempdir().unwrap();
-    let crit = tmp.path().join("criterion");
-    let out = tmp.path().join("out");
     // gil: 1000 tasks in 50 µs but 20000 in 2 ms: ~103 ns per task, and a line through the two
     // crosses zero at -53 µs. threads: 10 ns per task, 40 µs per map, a real fixed cost.
-    fake_criterion(
-        &crit,
-        "new",
-        &[
-            ("dispatch", "gil", 1, 50_000.0),
-            ("dispatch_bulk", "gil", 1, 2_000_000.0),
-            ("dispatch", "threads", 1, 50_000.0),
-            ("dispatch_bulk", "threads", 1, 240_000.0),
-        ],
-    );
-    fake_settings(&crit, &[1]);
-    let (code, _, err) = run_report(&crit, &out, &[]);
-    assert_eq!(code, 0, "{err}");
+    let (_tmp, out) = one_worker_report(&[
+        ("dispatch", "gil", 50_000.0),
+        ("dispatch_bulk", "gil", 2_000_000.0),
+        ("dispatch", "threads", 50_000.0),
+        ("dispatch_bulk", "threads", 240_000.0),
+    ]);
     let md = std::fs::read_to_string(out.join("README.md")).unwrap();
     let row = |s: &str| {
         md.lines()

@@ -201,3 +201,15 @@ fn hand_written() -> Vec<Fake<'static>> {
         ("startup", "processes", 4, 4.0 * ms),
     ]
 }
+
+/// The children of `parent` once there are `n` of them, or whatever there are after `timeout`.
+pub fn wait_for_children(parent: u32, n: usize, timeout: std::time::Duration) -> Vec<u32> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let kids = children_of(parent);
+        if kids.len() == n || std::time::Instant::now() > deadline {
+            return kids;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
