@@ -141,16 +141,24 @@ impl Server {
     }
 }
 
-/// Encodes the workers' extra environment as `KEY=VALUE\0` entries.
-fn encode_env(env: &[(String, String)]) -> Vec<u8> {
+/// Encodes the workers' extra environment as `KEY=VALUE\0` entries. A key that is empty or holds
+/// `=` or NUL, or a value that holds NUL, cannot be an environment variable: an error names it.
+fn encode_env(env: &[(String, String)]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     for (k, v) in env {
+        if k.is_empty() || k.contains(['=', '\0']) || v.contains('\0') {
+            return Err(Error::invalid(
+                "worker environment entry",
+                format!("{k:?}={v:?}"),
+                "a non-empty key without `=` or NUL, and a value without NUL",
+            ));
+        }
         out.extend_from_slice(k.as_bytes());
         out.push(b'=');
         out.extend_from_slice(v.as_bytes());
         out.push(0);
     }
-    out
+    Ok(out)
 }
 
 /// Starts `count` workers of `program` through its fork server, each reading the shared job pipe
@@ -164,7 +172,7 @@ pub(super) fn start_workers(
     stdin: BorrowedFd<'_>,
     started: &mut dyn FnMut(usize, u32, std::io::PipeReader) -> Result<()>,
 ) -> Result<bool> {
-    let env = encode_env(env);
+    let env = encode_env(env)?;
     if env.len() > MAX_ENV {
         return Err(Error::invalid(
             "worker environment",
@@ -353,7 +361,11 @@ mod tests {
 
     #[test]
     fn environment_entries_are_nul_terminated() {
-        let env = encode_env(&[("A".into(), "1".into()), ("B".into(), "x=y".into())]);
+        let env = encode_env(&[("A".into(), "1".into()), ("B".into(), "x=y".into())]).unwrap();
         assert_eq!(env, b"A=1\0B=x=y\0");
+        for (k, v) in [("", "1"), ("A=B", "1"), ("A\0", "1"), ("A", "1\0")] {
+            let err = encode_env(&[(k.into(), v.into())]).unwrap_err().to_string();
+            assert!(err.contains("worker environment entry"), "{err}");
+        }
     }
 }
