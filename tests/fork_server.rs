@@ -172,3 +172,31 @@ fn run_accepts_both_start_methods_and_names_a_bad_one() {
         "{err}"
     );
 }
+
+#[test]
+fn a_fork_server_that_cannot_fork_here_gives_way_to_exec() {
+    // The debug build's server refuses every fork, as a sandbox forbidding CLONE_PARENT would:
+    // the pool starts its workers by exec instead (without the fallback, `run` exits 2).
+    let out = Command::new(common::bin())
+        .args([
+            "run",
+            "--workload",
+            "square",
+            "--strategy",
+            "processes",
+            "--workers",
+            "2",
+        ])
+        .args(["--tasks", "4", "--nap", "1ms", "--start", "forkserver"])
+        .env(forkserver::FAULT_ENV, "refuse")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("results: [0, 1, 4, 9]"), "{stdout}");
+}

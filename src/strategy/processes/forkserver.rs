@@ -33,6 +33,9 @@ use crate::error::{Error, Result};
 
 /// The hidden subcommand that turns `poolscale` into a fork server.
 pub const FORKSERVER_ARG: &str = "__forkserver";
+/// For the tests: `POOLSCALE_FORKSERVER_FAULT=refuse` makes a debug build's fork server answer
+/// every request as if the OS had refused the fork (a release build ignores it).
+pub const FAULT_ENV: &str = "POOLSCALE_FORKSERVER_FAULT";
 /// Version of the owner ↔ server protocol, in the server's hello.
 const SERVER_VERSION: u32 = 1;
 const HELLO_MAGIC: &[u8; 4] = b"PSFS";
@@ -164,7 +167,9 @@ fn encode_env(env: &[(String, String)]) -> Result<Vec<u8>> {
 /// Starts `count` workers of `program` through its fork server, each reading the shared job pipe
 /// `stdin`; `started(index, pid, reply pipe)` takes each one as soon as it exists (so that the
 /// caller reaps it whatever happens next). Returns `Ok(false)`, having started none, when
-/// `program` cannot be a fork server. A server that has died since its last use is replaced.
+/// `program` cannot be a fork server, or its server cannot fork here (the first fork refused);
+/// the program is then not tried as a server again in this process. A server that has died
+/// since its last use is replaced.
 pub(super) fn start_workers(
     program: &Path,
     env: &[(String, String)],
@@ -203,7 +208,16 @@ pub(super) fn start_workers(
             };
             match server.fork(&env, stdin, tx.as_fd()) {
                 Ok(Ok(pid)) => break pid,
-                // The OS refused the fork: the server is fine, the worker is not.
+                // The OS refused this pool's first fork (a sandbox that forbids CLONE_PARENT, no
+                // /proc to check the server's threads): this server cannot serve here. Nothing
+                // was started, so the pool starts its workers by exec, whose errors are its own.
+                Ok(Err(_)) if index == 0 => {
+                    if let Some(old) = servers[slot].1.take() {
+                        old.stop();
+                    }
+                    return Ok(false);
+                }
+                // A later fork refused: the server works, this worker could not be made.
                 Ok(Err(e)) => return Err(spawn_err(e)),
                 // The server is gone (killed, or it broke the protocol): replace it once.
                 Err(e) => {
@@ -276,6 +290,8 @@ fn read_full(socket: &mut UnixStream, buf: &mut [u8]) -> std::io::Result<bool> {
 /// single-threaded, so that each fork is a faithful copy.
 pub fn serve() -> i32 {
     crate::sys::ignore_interrupts();
+    let refuse =
+        cfg!(debug_assertions) && std::env::var_os(FAULT_ENV).is_some_and(|v| v == "refuse");
     let mut socket = match crate::sys::stdin_socket() {
         Ok(s) => s,
         Err(e) => {
@@ -315,7 +331,12 @@ pub fn serve() -> i32 {
             eprintln!("poolscale fork server: truncated request; exiting");
             return 2;
         }
-        let pid = match crate::sys::fork_sibling() {
+        let forked = if refuse {
+            Err(std::io::Error::from_raw_os_error(libc::EPERM))
+        } else {
+            crate::sys::fork_sibling()
+        };
+        let pid = match forked {
             Ok(Some(pid)) => i64::from(pid),
             Ok(None) => become_worker(fds, &env),
             Err(e) => -i64::from(e.raw_os_error().unwrap_or(libc::EIO)),
