@@ -150,23 +150,29 @@ fn the_fork_server_refuses_to_run_by_hand() {
     assert!(stderr.contains("not a socket"), "{stderr}");
 }
 
-/// `poolscale run` of a small processes map with 2 workers and `start`.
-fn run_with_start(start: &str) -> (i32, String, String) {
+/// `poolscale run` of a small processes map with 2 workers and `start`, with extra environment:
+/// its exit code, stdout and stderr.
+fn run_with_start(start: &str, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let square = "run --workload square --strategy processes --workers 2 --tasks 4 --nap 1ms";
-    let mut args: Vec<&str> = square.split(' ').collect();
-    args.extend(["--start", start]);
-    common::poolscale(&args)
+    let out = Command::new(common::bin())
+        .args(square.split(' '))
+        .args(["--start", start])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
 #[test]
 fn run_accepts_both_start_methods_and_names_a_bad_one() {
     for start in ["spawn", "forkserver"] {
-        let (code, out, err) = run_with_start(start);
-        assert_eq!(code, 0, "{start}: {err}");
+        let (code, out, err) = run_with_start(start, &[]);
+        assert_eq!(code, Some(0), "{start}: {err}");
         assert!(out.contains("results: [0, 1, 4, 9]"), "{out}");
     }
-    let (code, _, err) = run_with_start("fork");
-    assert_eq!(code, 2);
+    let (code, _, err) = run_with_start("fork", &[]);
+    assert_eq!(code, Some(2));
     assert!(
         err.contains("start method") && err.contains("fork"),
         "{err}"
@@ -177,26 +183,7 @@ fn run_accepts_both_start_methods_and_names_a_bad_one() {
 fn a_fork_server_that_cannot_fork_here_gives_way_to_exec() {
     // The debug build's server refuses every fork, as a sandbox forbidding CLONE_PARENT would:
     // the pool starts its workers by exec instead (without the fallback, `run` exits 2).
-    let out = Command::new(common::bin())
-        .args([
-            "run",
-            "--workload",
-            "square",
-            "--strategy",
-            "processes",
-            "--workers",
-            "2",
-        ])
-        .args(["--tasks", "4", "--nap", "1ms", "--start", "forkserver"])
-        .env(forkserver::FAULT_ENV, "refuse")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("results: [0, 1, 4, 9]"), "{stdout}");
+    let (code, out, err) = run_with_start("forkserver", &[(forkserver::FAULT_ENV, "refuse")]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("results: [0, 1, 4, 9]"), "{out}");
 }
