@@ -21,11 +21,11 @@
 //! A program that cannot be a fork server (not poolscale, or an older one) fails the server's
 //! handshake; the pool then starts its workers by exec, whose handshake names what is wrong.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -49,7 +49,8 @@ const SERVER_TIMEOUT: Duration = Duration::from_secs(10);
 /// A started fork server.
 #[derive(Debug)]
 struct Server {
-    child: Child,
+    process: super::Process,
+    pid: u32,
     socket: UnixStream,
 }
 
@@ -74,7 +75,8 @@ impl Server {
             .spawn()
             .map_err(spawn_err)?;
         let mut server = Server {
-            child,
+            pid: child.id(),
+            process: super::Process::Spawned(child),
             socket: ours,
         };
         let mut hello = [0u8; 16];
@@ -85,8 +87,7 @@ impl Server {
             .is_ok()
             && &hello[..4] == HELLO_MAGIC
             && u32::from_le_bytes(hello[4..8].try_into().expect("4 bytes")) == SERVER_VERSION
-            && u64::from_le_bytes(hello[8..].try_into().expect("8 bytes"))
-                == u64::from(server.child.id());
+            && u64::from_le_bytes(hello[8..].try_into().expect("8 bytes")) == u64::from(server.pid);
         if greeted {
             Ok(Some(server))
         } else {
@@ -129,18 +130,7 @@ impl Server {
     /// lingers.
     fn stop(mut self) {
         let _ = self.socket.shutdown(std::net::Shutdown::Both);
-        let deadline = std::time::Instant::now() + Duration::from_secs(1);
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) => return,
-                Ok(None) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_micros(200));
-                }
-                _ => break,
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.stop(self.pid, Duration::from_secs(1));
     }
 }
 
@@ -247,7 +237,7 @@ pub fn server_pid(program: &Path) -> Option<u32> {
     servers
         .iter()
         .find(|(p, _)| p == program)
-        .and_then(|(_, s)| s.as_ref().map(|s| s.child.id()))
+        .and_then(|(_, s)| s.as_ref().map(|s| s.pid))
 }
 
 /// The pids of this process's running fork servers (whose CPU time, the forks, counts with the
@@ -256,7 +246,7 @@ pub fn server_pids() -> Vec<u32> {
     let servers = SERVERS.lock().unwrap_or_else(|p| p.into_inner());
     servers
         .iter()
-        .filter_map(|(_, s)| s.as_ref().map(|s| s.child.id()))
+        .filter_map(|(_, s)| s.as_ref().map(|s| s.pid))
         .collect()
 }
 
@@ -269,21 +259,6 @@ pub fn stop_all() {
             s.stop();
         }
     }
-}
-
-/// Reads exactly `buf.len()` bytes; `Ok(false)` at end of input before the first byte.
-fn read_full(socket: &mut UnixStream, buf: &mut [u8]) -> std::io::Result<bool> {
-    let mut got = 0;
-    while got < buf.len() {
-        match socket.read(&mut buf[got..]) {
-            Ok(0) if got == 0 => return Ok(false),
-            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(true)
 }
 
 /// Runs the fork server on the socket that is its standard input; returns the exit code. It stays
@@ -320,14 +295,17 @@ pub fn serve() -> i32 {
             return 0; // The owner closed the socket or died.
         }
         // An empty rest reads as complete; end of input inside the header is not.
-        let complete = matches!(read_full(&mut socket, &mut header[n..]), Ok(true));
+        let complete = matches!(
+            super::worker::read_record(&mut socket, &mut header[n..]),
+            Ok(true)
+        );
         let len = u32::from_le_bytes(header[4..].try_into().expect("4 bytes")) as usize;
         if !complete || &header[..4] != REQUEST_MAGIC || len > MAX_ENV || fds.len() != 2 {
             eprintln!("poolscale fork server: malformed request; exiting");
             return 2;
         }
         let mut env = vec![0u8; len];
-        if !matches!(read_full(&mut socket, &mut env), Ok(true)) {
+        if !matches!(super::worker::read_record(&mut socket, &mut env), Ok(true)) {
             eprintln!("poolscale fork server: truncated request; exiting");
             return 2;
         }

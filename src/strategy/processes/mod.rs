@@ -136,6 +136,43 @@ impl Process {
                 .ok_or_else(|| std::io::Error::other("waitpid returned early")),
         }
     }
+
+    /// Waits up to `grace` for process `pid` (this one) to exit and reaps it; its status if it
+    /// did. It sleeps on the process's pidfd, so it returns as soon as the process has ended.
+    fn wait_timeout(&mut self, pid: u32, grace: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + grace;
+        let pidfd = crate::sys::pidfd_open(pid).ok();
+        loop {
+            match self.try_wait() {
+                Ok(Some(s)) => return Some(s),
+                Ok(None) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    match &pidfd {
+                        Some(fd) => {
+                            let interest = [Interest {
+                                fd: fd.as_fd(),
+                                write: false,
+                            }];
+                            let _ = crate::sys::poll(&interest, left);
+                        }
+                        None => std::thread::sleep(Duration::from_micros(200).min(left)),
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Gives process `pid` (this one) `grace` to exit, then kills it; reaps it either way.
+    fn stop(&mut self, pid: u32, grace: Duration) -> Option<ExitStatus> {
+        self.wait_timeout(pid, grace).or_else(|| {
+            let _ = self.kill();
+            self.wait().ok()
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -449,12 +486,9 @@ impl ProcessPool {
     fn shutdown(&mut self, grace: Duration) {
         self.jobs_tx = None;
         let deadline = Instant::now() + grace;
-        for w in &mut self.workers {
+        for w in self.workers.iter_mut().filter(|w| w.reaped.is_none()) {
             let left = deadline.saturating_duration_since(Instant::now());
-            if reap(w, left).is_none() {
-                let _ = w.process.kill();
-                w.reaped = w.process.wait().ok();
-            }
+            w.reaped = w.process.stop(w.pid, left);
         }
     }
 
@@ -529,39 +563,12 @@ impl ProcessPool {
     }
 }
 
-/// Waits up to `grace` for a worker to exit; returns its status if it did. It sleeps on the
-/// process's pidfd, so it returns as soon as the worker has ended.
+/// Waits up to `grace` for a worker to exit; returns its status if it did.
 fn reap(w: &mut Worker, grace: Duration) -> Option<ExitStatus> {
-    if w.reaped.is_some() {
-        return w.reaped;
+    if w.reaped.is_none() {
+        w.reaped = w.process.wait_timeout(w.pid, grace);
     }
-    let deadline = Instant::now() + grace;
-    let pidfd = crate::sys::pidfd_open(w.pid).ok();
-    loop {
-        match w.process.try_wait() {
-            Ok(Some(s)) => {
-                w.reaped = Some(s);
-                return w.reaped;
-            }
-            Ok(None) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return None;
-                }
-                match &pidfd {
-                    Some(fd) => {
-                        let interest = [Interest {
-                            fd: fd.as_fd(),
-                            write: false,
-                        }];
-                        let _ = crate::sys::poll(&interest, left);
-                    }
-                    None => std::thread::sleep(Duration::from_micros(200).min(left)),
-                }
-            }
-            Err(_) => return None,
-        }
-    }
+    w.reaped
 }
 
 impl Strategy for ProcessPool {

@@ -236,16 +236,17 @@ pub(crate) fn raw_stdio() -> std::io::Result<(std::fs::File, std::fs::File)> {
     Ok((input.into(), output.into()))
 }
 
-/// Reads one record; `Ok(false)` at a clean end of input.
-pub(crate) fn read_record(input: &mut impl Read, rec: &mut [u8; JOB_LEN]) -> std::io::Result<bool> {
+/// Reads exactly `buf.len()` bytes (a job record, a fork server's request); `Ok(false)` at a
+/// clean end of input, before the first byte. An empty `buf` reads as complete.
+pub(crate) fn read_record(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<bool> {
     let mut got = 0;
-    while got < JOB_LEN {
-        match input.read(&mut rec[got..]) {
+    while got < buf.len() {
+        match input.read(&mut buf[got..]) {
             Ok(0) if got == 0 => return Ok(false),
             Ok(0) => {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
-                    format!("input ended inside a record ({got} of {JOB_LEN} bytes)"),
+                    format!("input ended inside a record ({got} of {} bytes)", buf.len()),
                 ));
             }
             Ok(k) => got += k,
