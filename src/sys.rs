@@ -288,17 +288,23 @@ pub fn stdin_socket() -> std::io::Result<std::os::unix::net::UnixStream> {
     Ok(unsafe { std::os::unix::net::UnixStream::from_raw_fd(0) })
 }
 
+/// `Ok` if this process has exactly one thread (from `/proc/self/task`), else an error saying
+/// how many it has.
+fn single_threaded() -> std::io::Result<()> {
+    match std::fs::read_dir("/proc/self/task")?.count() {
+        1 => Ok(()),
+        n => Err(std::io::Error::other(format!(
+            "the process has {n} threads, not one"
+        ))),
+    }
+}
+
 /// Forks this process so that the copy's parent is this process's parent (`clone(CLONE_PARENT)`):
 /// a sibling. Returns `Some(pid)` in the caller and `None` in the copy. Refused unless this
 /// process has exactly one thread: a copy of a multi-threaded process could inherit a lock held
 /// by a thread that does not exist in it.
 pub fn fork_sibling() -> std::io::Result<Option<u32>> {
-    let threads = std::fs::read_dir("/proc/self/task")?.count();
-    if threads != 1 {
-        return Err(std::io::Error::other(format!(
-            "cannot fork a process with {threads} threads"
-        )));
-    }
+    single_threaded()?;
     // SAFETY: a fork-like clone (no new stack: the copy continues on a copy-on-write copy of this
     // one) of a single-threaded process, checked above, so no lock can be held by a missing
     // thread. glibc's fork() is bypassed only to pass CLONE_PARENT; the one thing it would fix up,
@@ -340,12 +346,7 @@ pub fn dup_onto(fd: BorrowedFd<'_>, target: i32) -> std::io::Result<()> {
 /// Sets an environment variable in a process that has one thread (checked): nothing can read the
 /// environment meanwhile.
 pub fn set_env_single_threaded(key: &str, value: &str) -> std::io::Result<()> {
-    let threads = std::fs::read_dir("/proc/self/task")?.count();
-    if threads != 1 {
-        return Err(std::io::Error::other(
-            "the process has more than one thread",
-        ));
-    }
+    single_threaded()?;
     if key.is_empty() || key.contains(['=', '\0']) || value.contains('\0') {
         return Err(std::io::Error::other(format!(
             "bad environment entry {key:?}"
