@@ -62,6 +62,13 @@ pub struct BenchRecord {
     /// and scaling fits leave the point out.
     #[serde(default)]
     pub oversubscribed: bool,
+    /// The ideal time with the cores the machine actually gave during the run (its capacity
+    /// samples' median) instead of its nominal cores, ns; absent when the run sampled none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ideal_given_ns: Option<f64>,
+    /// `median_ns / ideal_given_ns`: how far from ideal the strategy was with what was there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_over_ideal_given: Option<f64>,
 }
 
 /// The three dispatch numbers of one strategy at one worker count, each with its 95% interval:
@@ -223,8 +230,27 @@ pub fn ideal_ns(
     cores: usize,
     workloads: &Workloads,
 ) -> Option<f64> {
-    let (wf, c) = (w.max(1) as f64, cores.max(1) as f64);
-    let rounds = w.max(1).div_ceil(cores.max(1)) as f64;
+    ideal_with_cores(group, info, w, t1, cores.max(1) as f64, workloads)
+}
+
+/// [`ideal_ns`] for a machine that gives `cores` cores' worth of computing, a fraction when it
+/// is shared (what a run's capacity samples measured): CPU-bound ideals spread over `cores`, at
+/// least one.
+pub fn ideal_with_cores(
+    group: Group,
+    info: &StrategyInfo,
+    w: usize,
+    t1: Option<f64>,
+    cores: f64,
+    workloads: &Workloads,
+) -> Option<f64> {
+    let c = if cores.is_finite() {
+        cores.max(1.0)
+    } else {
+        1.0
+    };
+    let wf = w.max(1) as f64;
+    let rounds = (wf / c).ceil();
     match group.model() {
         Model::Weak => t1.map(|t1| {
             if !info.computes_in_parallel {
@@ -324,6 +350,8 @@ impl Report {
             s
         });
         let cores = settings.machine.logical_cores.max(1);
+        // What the machine gave (CPU-bound ideals only: a latency-bound group needs no cores).
+        let given = settings.given().map(|g| g.median.min(cores as f64));
         let records = data
             .measurements
             .iter()
@@ -345,6 +373,16 @@ impl Report {
                     cores,
                     &settings.workloads(),
                 );
+                let ideal_given = given.and_then(|c| {
+                    ideal_with_cores(
+                        m.group,
+                        &m.strategy.info(),
+                        m.workers,
+                        t1,
+                        c,
+                        &settings.workloads(),
+                    )
+                });
                 let per_unit_ns = m
                     .group
                     .units(&settings.workloads(), m.workers)
@@ -374,6 +412,8 @@ impl Report {
                     measured_over_ideal: ideal.filter(|i| *i > 0.0).map(|i| t / i),
                     per_unit_ns,
                     per_unit: per_unit.map(String::from),
+                    ideal_given_ns: ideal_given,
+                    measured_over_ideal_given: ideal_given.filter(|i| *i > 0.0).map(|i| t / i),
                 }
             })
             .collect();

@@ -105,6 +105,72 @@ fn selected(settings: &Settings, args: &[String]) -> Vec<BenchId> {
     }
 }
 
+/// Saves the settings beside Criterion's results; a run that cannot record what it measured with
+/// fails (exit 2) rather than leave results no report can read.
+fn save_settings(settings: &Settings, baseline: Option<&str>) {
+    if let Err(e) = settings.save(&criterion_home(), baseline) {
+        eprintln!("poolscale bench: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// What a measuring run records about its own conditions: the instrument check (this binary and
+/// its worker program timing the countdown in alternation) and what the machine gave.
+struct Track {
+    options: Options,
+    worker: Option<std::path::PathBuf>,
+    cores: usize,
+}
+
+impl Track {
+    fn new(measure: bool, options: &Options, settings: &Settings) -> Track {
+        let worker = if measure {
+            options
+                .worker_program
+                .clone()
+                .or_else(|| crate::strategy::processes::default_worker_program().ok())
+        } else {
+            None
+        };
+        Track {
+            options: options.clone(),
+            worker,
+            cores: settings.machine.logical_cores,
+        }
+    }
+
+    /// The instrument check and a capacity sample, at the run's `phase` (`start`, `end`).
+    fn check(&self, settings: &mut Settings, phase: &str) {
+        if let Some(worker) = &self.worker {
+            match crate::instrument::calibrate_with_worker("bench", worker, phase, &self.options) {
+                Ok(c) => {
+                    for c in &c {
+                        eprintln!(
+                            "poolscale: instrument ({phase}): {} {:.3} ns per decrement [{:.3}, {:.3}], loop {}",
+                            c.role,
+                            c.ns_per_decrement.point,
+                            c.ns_per_decrement.lower,
+                            c.ns_per_decrement.upper,
+                            c.placement.as_str()
+                        );
+                    }
+                    settings.instrument.extend(c);
+                }
+                Err(e) => eprintln!("poolscale bench: instrument check skipped: {e}"),
+            }
+        }
+        self.capacity(settings, phase);
+    }
+
+    /// One capacity sample, recorded as taken at `at`.
+    fn capacity(&self, settings: &mut Settings, at: &str) {
+        match crate::probe::capacity(self.cores, at, &self.options) {
+            Ok(c) => settings.capacity.push(c),
+            Err(e) => eprintln!("poolscale bench: capacity sample skipped: {e}"),
+        }
+    }
+}
+
 /// Progress on stderr: `[k/N] id (elapsed, ~time left)`.
 struct Progress {
     total: usize,
@@ -143,10 +209,22 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
         selected(&settings, &args)
     };
     let baseline = saved_baseline(&args);
+    let mut settings = settings;
+    // The countdown's loop must be pinned in this binary: a run whose instrument moves with code
+    // layout measures the linker, not the strategies (checked in every run, `cargo test --benches`
+    // included).
+    if crate::workload::placement() == crate::workload::Placement::Broken {
+        eprintln!(
+            "poolscale bench: the countdown's pinned loop is not at a 64-byte boundary in this \
+             binary ({}); its cost per decrement would depend on code layout",
+            std::env::current_exe().map_or_else(|_| "?".into(), |p| p.display().to_string())
+        );
+        std::process::exit(2);
+    }
+    let track = Track::new(measure, options, &settings);
     if measure {
-        if let Err(e) = settings.save(&criterion_home(), baseline.as_deref()) {
-            eprintln!("poolscale bench: {e}");
-        }
+        track.check(&mut settings, "start");
+        save_settings(&settings, baseline.as_deref());
         // One countdown at 1 worker sizes the estimate (the models give every other map).
         let t = Instant::now();
         std::hint::black_box(crate::workload::countdown(settings.count));
@@ -167,6 +245,18 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
             settings.dispatch_tasks,
             criterion_home().display()
         );
+        if let Some(given) = settings.given() {
+            eprintln!(
+                "poolscale: the machine gives {:.2} of its {} cores now{}",
+                given.median,
+                given.cores,
+                if given.busy() {
+                    " (busy: every parallel strategy will read slower than on a quiet machine)"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     // Criterion's own --measurement-time wins; otherwise each long benchmark's window is sized
     // so that its samples fit (no "increase target time" warnings).
@@ -232,10 +322,24 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
                 );
                 if let Err(e) = observed.save(&criterion_home(), baseline.as_deref()) {
                     eprintln!("poolscale bench: {e}");
+                    std::process::exit(2);
                 }
             }
         }
         g.finish();
+        if measure
+            && group
+                .ids(&settings.strategies, &settings.workers)
+                .iter()
+                .any(|id| chosen.contains(id))
+        {
+            track.capacity(&mut settings, &format!("after {group}"));
+            save_settings(&settings, baseline.as_deref());
+        }
+    }
+    if measure {
+        track.check(&mut settings, "end");
+        save_settings(&settings, baseline.as_deref());
     }
     // The process pool's fork server is not needed past the suite: reap it now.
     crate::strategy::processes::forkserver::stop_all();
@@ -256,18 +360,5 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
 /// println!("not a sampling side");
 /// ```
 pub fn serve(strategies: &Strategies) -> Option<i32> {
-    match std::env::args_os().nth(1) {
-        Some(a) if a == crate::sampling::SAMPLE_ARG => {
-            let code = crate::sampling::serve_with(strategies);
-            crate::strategy::processes::forkserver::stop_all();
-            Some(code)
-        }
-        Some(a) if a == crate::strategy::processes::WORKER_ARG => {
-            Some(crate::strategy::processes::worker::serve())
-        }
-        Some(a) if a == crate::strategy::processes::forkserver::FORKSERVER_ARG => {
-            Some(crate::strategy::processes::forkserver::serve())
-        }
-        _ => None,
-    }
+    crate::hidden::serve(strategies)
 }

@@ -32,6 +32,9 @@ pub mod fsutil;
 pub mod gate;
 pub mod gil;
 pub mod group;
+#[doc(hidden)]
+pub mod hidden;
+pub mod instrument;
 pub mod interrupt;
 pub mod limits;
 pub mod machine;

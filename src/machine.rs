@@ -45,6 +45,27 @@ impl Machine {
         }
     }
 
+    /// Most logical cores a recorded machine may claim (values read from a file are checked).
+    pub const MAX_CORES: usize = 65_536;
+
+    /// Checks values read from a file: core counts from 1 to [`Machine::MAX_CORES`] (physical
+    /// at most logical).
+    pub fn validate(&self) -> crate::Result<()> {
+        for (what, n) in [
+            ("logical cores", self.logical_cores),
+            ("physical cores", self.physical_cores),
+        ] {
+            if n == 0 || n > Machine::MAX_CORES {
+                return Err(crate::Error::invalid(
+                    what,
+                    n,
+                    format!("must be between 1 and {}", Machine::MAX_CORES),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// One line: "Intel Xeon (2 logical / 2 physical cores, 23.4 GiB), Debian 12, rustc 1.95.0".
     pub fn summary(&self) -> String {
         format!(

@@ -13,8 +13,14 @@
 //! driver → side:                  {"op":"sample","iters":3}
 //!                         reply:  {"reply":"sample","ns":123456789} | {"reply":"error","message":…}
 //! driver → side:                  {"op":"stop"}            reply: {"reply":"stopped"}
+//! driver → side:                  {"op":"calibrate","count":5000000}
+//!                         reply:  {"reply":"calibration","ns":1500000,"placement":"Pinned"}
 //! end of input: the side stops its pool, reaps its workers and exits 0.
 //! ```
+//!
+//! `calibrate` is the instrument check ([`crate::instrument`]): the side times one countdown of
+//! `count` decrements in its own process and says how long it took and where its loop lies. A
+//! side older than the check answers it with an error, and the driver reports it as not measured.
 //!
 //! `unknown` means the side's build does not have that benchmark (a strategy added since): the
 //! row is reported as new or missing, not as an error. A new field in a message must have a
@@ -65,6 +71,12 @@ pub enum Request {
     },
     /// Stop the prepared benchmark's pool.
     Stop,
+    /// Time one countdown of `count` decrements in the side's own process (the instrument
+    /// check).
+    Calibrate {
+        /// Decrements (at most [`crate::limits::MAX_COUNT`]).
+        count: u64,
+    },
 }
 
 /// A side's message.
@@ -98,6 +110,13 @@ pub enum Reply {
     },
     /// The pool was stopped.
     Stopped,
+    /// One countdown timed in the side's process.
+    Calibration {
+        /// Nanoseconds it took.
+        ns: u64,
+        /// The side's countdown loop placement.
+        placement: crate::workload::Placement,
+    },
     /// The request failed (wrong results, a worker died, ...).
     Error {
         /// The error, naming what failed.
@@ -114,7 +133,9 @@ pub fn serve() -> i32 {
 /// [`serve`] for the strategies of `suite` (what a binary of yours runs through
 /// `poolscale::bench::serve`).
 pub fn serve_with(suite: &crate::strategy::Strategies) -> i32 {
-    crate::strategy::processes::worker::exit_with_parent();
+    if let Err(code) = crate::strategy::processes::worker::exit_with_parent("sampling side") {
+        return code;
+    }
     crate::sys::ignore_interrupts();
     let options = match std::env::current_exe() {
         Ok(exe) => Options {
@@ -184,6 +205,15 @@ pub fn serve_with(suite: &crate::strategy::Strategies) -> i32 {
             Ok(Request::Stop) => {
                 prepared = None;
                 Reply::Stopped
+            }
+            Ok(Request::Calibrate { count }) => {
+                let count = count.min(crate::limits::MAX_COUNT);
+                let t = Instant::now();
+                std::hint::black_box(crate::workload::countdown(std::hint::black_box(count)));
+                Reply::Calibration {
+                    ns: u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX),
+                    placement: crate::workload::placement(),
+                }
             }
         };
         if !say(&reply) {
@@ -405,6 +435,26 @@ impl Side {
         }
     }
 
+    /// The side's program.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    /// Has the side time one countdown of `count` decrements in its own process; `Ok(None)` when
+    /// its build predates the instrument check (it answers anything but a calibration).
+    pub fn calibrate(&mut self, count: u64) -> Result<Option<(u64, crate::workload::Placement)>> {
+        let timeout = crate::probe::answer_timeout(count);
+        match self.request(&Request::Calibrate { count }, timeout, "calibration")? {
+            Reply::Calibration { ns, placement } if ns > 0 => Ok(Some((ns, placement))),
+            Reply::Calibration { ns, .. } => Err(self.error(format!(
+                "answered a calibration of {count} decrements with {ns} ns, an impossible time"
+            ))),
+            // An older build answers the unknown request with an error (or, a side of another
+            // make, with anything else): not measured, and the comparison goes on.
+            _ => Ok(None),
+        }
+    }
+
     /// Stops the prepared benchmark.
     pub fn stop_bench(&mut self) -> Result<()> {
         match self.request(&Request::Stop, START_TIMEOUT, "stop")? {
@@ -451,6 +501,18 @@ pub struct RemoteArm<'a> {
     pub restart_every: u64,
     /// Samples taken since the last start.
     pub taken: u64,
+}
+
+/// A side as a binary of the instrument check.
+pub struct RemoteBurst<'a>(pub &'a mut Side);
+
+impl crate::instrument::Burst for RemoteBurst<'_> {
+    fn burst(&mut self, n: u64) -> Result<(u64, crate::workload::Placement)> {
+        self.0.calibrate(n)?.ok_or_else(|| {
+            self.0
+                .error("does not know the instrument check (a build before poolscale 0.4)".into())
+        })
+    }
 }
 
 impl Arm for RemoteArm<'_> {

@@ -23,8 +23,9 @@ use crate::machine::Machine;
 pub const SETTINGS_FILE: &str = "poolscale-settings.json";
 
 /// The version of the settings file's layout this build writes. Version 1 (poolscale 0.1) had
-/// no `schema_version`, `tool_version`, `run_id` or `started_unix_ms`; they default when absent.
-pub const SETTINGS_SCHEMA: u32 = 2;
+/// no `schema_version`, `tool_version`, `run_id` or `started_unix_ms`; version 2 no `instrument`
+/// or `capacity`; they default when absent.
+pub const SETTINGS_SCHEMA: u32 = 3;
 
 fn schema_v1() -> u32 {
     1
@@ -62,6 +63,36 @@ pub struct Settings {
     /// six built-ins).
     #[serde(default = "builtin_strategies")]
     pub strategies: Vec<crate::strategy::Declared>,
+    /// The instrument check: each binary's cost per countdown decrement at the start and end of
+    /// the run ([`crate::instrument`]); empty before poolscale 0.4 or when not measured.
+    #[serde(default)]
+    pub instrument: Vec<crate::instrument::Calibration>,
+    /// What the machine gave during the run, sampled at its start, after each group and at its
+    /// end ([`crate::probe::capacity`]); empty before poolscale 0.4.
+    #[serde(default)]
+    pub capacity: Vec<crate::probe::Capacity>,
+}
+
+/// What the machine gave over a run, summarised from its capacity samples.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Given {
+    /// The median of the samples' estimates, in cores.
+    pub median: f64,
+    /// The lowest sample's estimate, in cores.
+    pub lowest: f64,
+    /// Samples taken.
+    pub samples: usize,
+    /// The machine's logical cores.
+    pub cores: usize,
+}
+
+impl Given {
+    /// Whether the machine was busy: it gave under 85% of its cores in the median, or under 70%
+    /// at some moment.
+    pub fn busy(&self) -> bool {
+        let c = self.cores as f64;
+        self.median < 0.85 * c || self.lowest < 0.70 * c
+    }
 }
 
 fn builtin_strategies() -> Vec<crate::strategy::Declared> {
@@ -127,6 +158,8 @@ impl Settings {
             dispatch_tasks: 1000,
             machine: Machine::current(),
             strategies: builtin_strategies(),
+            instrument: Vec::new(),
+            capacity: Vec::new(),
         }
     }
 
@@ -195,11 +228,48 @@ impl Settings {
             limits::workers(w).map_err(named)?;
         }
         self.workloads().validate().map_err(named)?;
+        self.machine.validate().map_err(named)?;
+        for c in &self.capacity {
+            let cores = c.cores as f64;
+            if c.cores == 0
+                || c.cores > limits::MAX_WORKERS
+                || !c.given.is_valid()
+                || c.given.point <= 0.0
+                || c.given.upper > 4.0 * cores
+            {
+                return Err(named(Error::invalid(
+                    "capacity sample",
+                    format!("{} of {} cores at {}", c.given.point, c.cores, c.at),
+                    "must be a valid estimate above 0 and at most 4 × the cores (1 to 256)",
+                )));
+            }
+        }
+        for c in &self.instrument {
+            let e = c.ns_per_decrement;
+            if !e.is_valid() || e.point <= 0.0 || e.upper > 1e6 || !c.relative.is_valid() {
+                return Err(named(Error::invalid(
+                    "instrument calibration",
+                    format!("{} ({})", c.role, c.phase),
+                    "must hold valid, positive estimates",
+                )));
+            }
+        }
         // The models and checks apply to a strategy by these facts.
         for d in &self.strategies {
             d.declare();
         }
         Ok(self)
+    }
+
+    /// What the machine gave during the run, if its capacity was sampled.
+    pub fn given(&self) -> Option<Given> {
+        let points: Vec<f64> = self.capacity.iter().map(|c| c.given.point).collect();
+        Some(Given {
+            median: crate::stats::median(&points)?,
+            lowest: points.iter().copied().fold(f64::INFINITY, f64::min),
+            samples: points.len(),
+            cores: self.capacity.first()?.cores,
+        })
     }
 
     /// square_sleep's nap.
@@ -219,8 +289,7 @@ impl Settings {
             paths.push(baseline_settings_path(criterion_dir, b));
         }
         for p in paths {
-            std::fs::write(&p, &json)
-                .map_err(|e| Error::io(format!("cannot write `{}`", p.display()), e))?;
+            crate::fsutil::atomic_write(&p, json.as_bytes())?;
         }
         Ok(())
     }

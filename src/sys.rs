@@ -369,3 +369,98 @@ pub fn pidfd_open(pid: u32) -> std::io::Result<std::os::fd::OwnedFd> {
     // SAFETY: a descriptor the kernel just installed for us, owned by nobody else.
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
 }
+
+/// The countdown's inner loop in machine code that the compiler cannot place: its loop head sits
+/// at the start of a 64-byte line ([`COUNTDOWN_LOOP_ALIGN`]) in every binary that links the
+/// crate, so its branch never crosses a 32-byte fetch or decode window and its cost per decrement
+/// does not depend on where the linker put the function (a loop whose branch crosses such a
+/// boundary can cost twice as much per iteration on x86 cores with the JCC-erratum microcode, or
+/// on AMD's fetch windows). Decrements a register `n` times, one `sub`/`jnz` pair per decrement,
+/// and returns what is left (always 0): n real decrements that no optimiser sees through.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
+extern "sysv64" fn countdown_kernel(n: u64) -> u64 {
+    // The loop is the bytes of COUNTDOWN_LOOP: `sub rax, 1` (48 83 e8 01), `jnz 2b` (75 fa).
+    core::arch::naked_asm!(
+        "mov rax, rdi",
+        "test rax, rax",
+        "jz 3f",
+        ".p2align 6",
+        "2:",
+        "sub rax, 1",
+        "jnz 2b",
+        "3:",
+        "ret",
+    )
+}
+
+/// The aarch64 form of the countdown kernel: `subs x0, x0, #1` and `b.ne` back, the loop head at
+/// the start of a 64-byte line.
+#[cfg(target_arch = "aarch64")]
+#[unsafe(naked)]
+extern "C" fn countdown_kernel(n: u64) -> u64 {
+    // The loop is the bytes of COUNTDOWN_LOOP: subs (00 04 00 f1), b.ne -4 (e1 ff ff 54).
+    core::arch::naked_asm!(
+        "cbz x0, 3f",
+        ".p2align 6",
+        "2:",
+        "subs x0, x0, #1",
+        "b.ne 2b",
+        "3:",
+        "ret",
+    )
+}
+
+/// The machine code of the kernel's loop, as it must appear in the binary.
+#[cfg(target_arch = "x86_64")]
+pub const COUNTDOWN_LOOP: &[u8] = &[0x48, 0x83, 0xe8, 0x01, 0x75, 0xfa];
+/// The machine code of the kernel's loop, as it must appear in the binary.
+#[cfg(target_arch = "aarch64")]
+pub const COUNTDOWN_LOOP: &[u8] = &[0x00, 0x04, 0x00, 0xf1, 0xe1, 0xff, 0xff, 0x54];
+
+/// The alignment of the kernel's loop head, in bytes (a cache line, two 32-byte windows).
+pub const COUNTDOWN_LOOP_ALIGN: usize = 64;
+
+/// Counts `n` down to zero in the pinned kernel; returns what is left (0). On architectures
+/// without a pinned kernel, `None`: the caller counts down in Rust (layout-sensitive).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline]
+pub fn countdown_pinned(n: u64) -> Option<u64> {
+    Some(countdown_kernel(n))
+}
+
+/// Counts `n` down to zero in the pinned kernel; `None` here: no kernel for this architecture.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[inline]
+pub fn countdown_pinned(_n: u64) -> Option<u64> {
+    None
+}
+
+/// Where the kernel's loop lies in this process's code: the address of its loop head, found by
+/// reading the kernel's own machine code. The head must be the first or second 64-byte boundary
+/// past the kernel's entry (the entry's few instructions come first, then padding up to the
+/// boundary); `None` when [`COUNTDOWN_LOOP`] is at neither, i.e. the placement invariant does not
+/// hold in this binary (or there is no kernel for this architecture).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub fn countdown_loop_address() -> Option<usize> {
+    let entry = countdown_kernel as *const u8 as usize;
+    let first = (entry / COUNTDOWN_LOOP_ALIGN + 1) * COUNTDOWN_LOOP_ALIGN;
+    for head in [first, first + COUNTDOWN_LOOP_ALIGN] {
+        // SAFETY: `head` lies within the kernel function: the first boundary past the entry is at
+        // or before the loop head (the entry's instructions are shorter than 64 bytes), so its
+        // bytes are the function's own; the second is read only when the first was not the loop,
+        // in which case it is the loop. Code is mapped readable on every platform this builds
+        // for, and reading it has no side effect.
+        let code = unsafe { std::slice::from_raw_parts(head as *const u8, COUNTDOWN_LOOP.len()) };
+        if code == COUNTDOWN_LOOP {
+            return Some(head);
+        }
+    }
+    None
+}
+
+/// No kernel on this architecture.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub fn countdown_loop_address() -> Option<usize> {
+    None
+}

@@ -148,7 +148,9 @@ impl Job {
 /// decrements in every countdown (CPU-bound) and extra nap in every square (latency-bound). The
 /// script edits these two lines in a scratch copy of the source to build a deliberately slower
 /// binary, so the gate is calibrated against real code changes, never a runtime knob. Always 0
-/// here, where the extra work compiles to nothing.
+/// here, where the extra work compiles to nothing; above 0 the extra decrements are a separate
+/// countdown compiled in front of the real one, so a plant also changes the size of the code that
+/// precedes the loop (what a real change does), not only a constant.
 const PLANTED_CPU_PERMILLE: u64 = 0;
 const PLANTED_NAP_PERMILLE: u64 = 0;
 
@@ -157,21 +159,27 @@ const fn planted(x: u64, permille: u64) -> u64 {
     x.saturating_add(x / 1000 * permille)
 }
 
-/// Decrements between two calls of the `check` hook in [`countdown_with`] (~0.2-2 µs of work):
+/// Decrements between two calls of the `check` hook in [`countdown_with`] (~0.3-1 µs of work):
 /// the `gil` strategy checks its lock's drop request there.
 pub const SLICE: u64 = 1024;
 
-/// Decrements a counter from `n` to zero, `n` real decrements (the loop survives optimisation:
-/// every step goes through [`black_box`]). Returns `n`, the number of decrements performed.
+/// Decrements a counter from `n` to zero, `n` real decrements (the loop is machine code the
+/// optimiser cannot see through; see [`placement`]). Returns `n`, the number of decrements
+/// performed.
 pub fn countdown(n: u64) -> u64 {
     countdown_with(n, || ())
 }
 
 /// [`countdown`] calling `check` after every [`SLICE`] decrements. Every strategy runs this same
-/// machine code (the slice loop is never inlined), so their times differ only by how they run it.
+/// loop, and the loop itself is pinned machine code at the same alignment in every binary
+/// ([`placement`]), so their times differ only by how they run it, not by where the linker put
+/// it.
 #[inline]
 pub fn countdown_with(n: u64, mut check: impl FnMut()) -> u64 {
-    let mut left = planted(n, PLANTED_CPU_PERMILLE);
+    if PLANTED_CPU_PERMILLE != 0 {
+        planted_countdown(planted(n, PLANTED_CPU_PERMILLE) - n, &mut check);
+    }
+    let mut left = n;
     while left > 0 {
         countdown_steps(&mut left, SLICE);
         check();
@@ -179,15 +187,69 @@ pub fn countdown_with(n: u64, mut check: impl FnMut()) -> u64 {
     n
 }
 
-/// Performs `steps` decrements of `*left` (at most `*left` of them).
+/// The planted extra work of a calibration build: `extra` decrements, sliced like the real ones.
+#[inline(never)]
+fn planted_countdown(extra: u64, check: &mut dyn FnMut()) {
+    let mut left = extra;
+    while left > 0 {
+        countdown_steps(&mut left, SLICE);
+        check();
+    }
+}
+
+/// Performs `steps` decrements of `*left` (at most `*left` of them), in the pinned kernel where
+/// there is one ([`crate::sys::countdown_pinned`]), else in a Rust loop whose speed depends on
+/// code layout.
 #[inline(never)]
 pub fn countdown_steps(left: &mut u64, steps: u64) {
-    let stop = left.saturating_sub(steps);
-    let mut n = *left;
-    while n > stop {
-        n = black_box(n) - 1;
+    let todo = steps.min(*left);
+    let rest = match crate::sys::countdown_pinned(todo) {
+        Some(rest) => rest,
+        None => {
+            let mut n = todo;
+            while n > 0 {
+                n = black_box(n) - 1;
+            }
+            n
+        }
+    };
+    *left -= todo - rest;
+}
+
+/// Where the countdown's loop lies in this binary, the invariant that makes its cost the same in
+/// every binary: the same machine code with its loop head at the start of a 64-byte line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Placement {
+    /// The pinned kernel's loop was found at a 64-byte boundary.
+    Pinned,
+    /// There is a kernel for this architecture but its loop is not where it must be.
+    Broken,
+    /// No pinned kernel for this architecture: the loop is compiled Rust, layout-sensitive.
+    Unpinned,
+}
+
+impl Placement {
+    /// A word for tables and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Placement::Pinned => "pinned",
+            Placement::Broken => "broken",
+            Placement::Unpinned => "unpinned",
+        }
     }
-    *left = n;
+}
+
+/// Checks the countdown loop's placement in this binary by reading its machine code.
+pub fn placement() -> Placement {
+    if crate::sys::countdown_pinned(0).is_none() {
+        Placement::Unpinned
+    } else if crate::sys::countdown_loop_address()
+        .is_some_and(|a| a % crate::sys::COUNTDOWN_LOOP_ALIGN == 0)
+    {
+        Placement::Pinned
+    } else {
+        Placement::Broken
+    }
 }
 
 /// `x * x`, wrapping on overflow so that every `u64` is a valid input.
@@ -243,6 +305,25 @@ mod tests {
         let mut checks = 0;
         assert_eq!(countdown_with(SLICE * 3 + 1, || checks += 1), SLICE * 3 + 1);
         assert_eq!(checks, 4);
+    }
+
+    #[test]
+    fn the_countdown_loop_is_pinned_in_this_binary() {
+        // The unit-test binary links the crate like every other binary: the kernel's loop must
+        // be found, at a 64-byte boundary.
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        assert_eq!(placement(), Placement::Pinned);
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        assert_eq!(placement(), Placement::Unpinned);
+    }
+
+    #[test]
+    fn planted_extra_work_is_a_fraction_of_the_count() {
+        assert_eq!(planted(10_000, 0), 10_000);
+        assert_eq!(planted(10_000, 150), 11_500);
+        let mut checks = 0;
+        planted_countdown(SLICE + 1, &mut || checks += 1);
+        assert_eq!(checks, 2);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::strategy::{Options, processes};
 
+mod calibrate;
 mod gate;
 mod report;
 mod run;
@@ -32,6 +33,8 @@ enum Command {
     Seed(seed::SeedArgs),
     /// Exit 1 if a benchmark regressed or a scaling invariant failed, 2 if it cannot judge.
     Gate(gate::GateArgs),
+    /// Time the countdown in this binary and in others, interleaved: the instrument check.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// Writes to stdout. A closed pipe (`poolscale gate | head -1`) means the reader has seen enough:
@@ -83,22 +86,8 @@ fn error_chain(e: &anyhow::Error) -> String {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    match std::env::args_os().nth(1) {
-        Some(a) if a == processes::WORKER_ARG => {
-            return ExitCode::from(processes::worker::serve() as u8);
-        }
-        Some(a) if a == processes::forkserver::FORKSERVER_ARG => {
-            return ExitCode::from(processes::forkserver::serve() as u8);
-        }
-        Some(a) if a == crate::probe::PROBE_ARG => {
-            return ExitCode::from(crate::probe::serve() as u8);
-        }
-        Some(a) if a == crate::sampling::SAMPLE_ARG => {
-            let code = crate::sampling::serve();
-            processes::forkserver::stop_all();
-            return ExitCode::from(code as u8);
-        }
-        _ => {}
+    if let Some(code) = crate::hidden::serve(&crate::strategy::Strategies::builtin()) {
+        return ExitCode::from(u8::try_from(code).unwrap_or(2));
     }
     crate::interrupt::install();
     let cli = Cli::parse();
@@ -107,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::command(&args),
         Command::Seed(args) => seed::command(&args),
         Command::Gate(args) => gate::command(&args),
+        Command::Calibrate(args) => calibrate::command(&args),
     };
     // A fork server (`run --start forkserver`) would exit at our exit anyway; reap it first.
     processes::forkserver::stop_all();

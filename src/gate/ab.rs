@@ -25,8 +25,9 @@ use serde::Serialize;
 use super::{Row, Thresholds, Verdict};
 use crate::error::{Error, Result};
 use crate::group::{BenchId, Group};
+use crate::instrument::{Burst, Calibration};
 use crate::paired::{Plan, interleave};
-use crate::sampling::{RemoteArm, Side};
+use crate::sampling::{RemoteArm, RemoteBurst, Side};
 use crate::settings::Workloads;
 use crate::stats::{Estimate, median, paired_ratio};
 use crate::strategy::Declared;
@@ -171,6 +172,38 @@ fn measure_once(
     Ok((rounds, iters))
 }
 
+/// The instrument check of both sides at `phase`: each times the countdown in its own process,
+/// in alternation ([`crate::instrument::calibrate`]). `None` when a side's build predates it.
+pub fn instrument(old: &mut Side, new: &mut Side, phase: &str) -> Result<Option<Vec<Calibration>>> {
+    if old.calibrate(1000)?.is_none() || new.calibrate(1000)?.is_none() {
+        return Ok(None);
+    }
+    let (po, pn) = (old.program().to_path_buf(), new.program().to_path_buf());
+    let mut a = RemoteBurst(old);
+    let mut b = RemoteBurst(new);
+    crate::instrument::calibrate(
+        phase,
+        &mut [
+            ("old".into(), po, &mut a as &mut dyn Burst),
+            ("new".into(), pn, &mut b),
+        ],
+    )
+    .map(Some)
+}
+
+/// What one `--ab` run measured.
+#[derive(Clone, Debug, Default)]
+pub struct AbOutcome {
+    /// One row per benchmark.
+    pub rows: Vec<Row>,
+    /// How each was sampled.
+    pub details: Vec<AbDetail>,
+    /// The instrument check at the start and end (empty when a side predates it).
+    pub instrument: Vec<Calibration>,
+    /// Whether both sides could be checked.
+    pub instrument_measured: bool,
+}
+
 /// Compares every selected benchmark, telling `progress` before each (`k`, `n`, id).
 ///
 /// A benchmark judged `regressed` or `improved` is measured a second time with both sides started
@@ -178,12 +211,10 @@ fn measure_once(
 /// the confirmation agrees, and is `inconclusive` otherwise. On a machine whose cores differ in
 /// speed, where a side's placement can persist for a whole measurement, this is what keeps such
 /// an artefact from failing CI; a real change pays one more measurement.
-pub fn run(
-    cfg: &AbConfig,
-    progress: &mut dyn FnMut(usize, usize, BenchId),
-) -> Result<(Vec<Row>, Vec<AbDetail>)> {
+pub fn run(cfg: &AbConfig, progress: &mut dyn FnMut(usize, usize, BenchId)) -> Result<AbOutcome> {
     let mut old = Side::start("old", &cfg.old)?;
     let mut new = Side::start("new", &cfg.new)?;
+    let start = instrument(&mut old, &mut new, "start")?;
     let mut rng = fastrand::Rng::with_seed(cfg.seed);
     let mut rows = Vec::new();
     let mut details = Vec::new();
@@ -253,7 +284,16 @@ pub fn run(
             confirmed,
         });
     }
-    Ok((rows, details))
+    let end = match start {
+        Some(_) => instrument(&mut old, &mut new, "end")?,
+        None => None,
+    };
+    Ok(AbOutcome {
+        rows,
+        details,
+        instrument_measured: start.is_some(),
+        instrument: start.into_iter().chain(end).flatten().collect(),
+    })
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub fn run(cfg: &GateConfig, progress: &mut dyn FnMut(&str)) -> Result<GateResul
     match &cfg.mode {
         GateMode::Ab(ab) => {
             let t0 = std::time::Instant::now();
-            let (rows, details) = ab::run(ab, &mut |k, n, id| {
+            let outcome = ab::run(ab, &mut |k, n, id| {
                 let spent = t0.elapsed().as_secs_f64();
                 let left = if k > 1 {
                     format!(
@@ -71,8 +71,22 @@ pub fn run(cfg: &GateConfig, progress: &mut dyn FnMut(&str)) -> Result<GateResul
                 };
                 progress(&format!("[{k}/{n}] {id} ({spent:.0} s{left})"));
             })?;
-            result.rows = rows;
-            result.ab = details;
+            result.rows = outcome.rows;
+            result.ab = outcome.details;
+            result.instrument = outcome.instrument;
+            if let Some(v) = crate::instrument::verdict(&result.instrument).filter(|v| v.differ) {
+                result.warnings.push(format!(
+                    "the two sides' countdowns differ by {:.1}% per decrement: CPU-bound rows measure the two binaries' loops as well as the change",
+                    v.spread * 100.0
+                ));
+            }
+            if !outcome.instrument_measured {
+                result.warnings.push(
+                    "instrument check not measured: a side's build predates it (poolscale 0.4); \
+                     countdown rows may differ by where each build's linker put the loop"
+                        .into(),
+                );
+            }
         }
         GateMode::Paired(p) => {
             let mut k = 0;

@@ -91,6 +91,8 @@ pub struct GateResult {
     pub ab: Vec<AbDetail>,
     /// Warnings (different settings on the two sides, stale results left out).
     pub warnings: Vec<String>,
+    /// `--ab`: both sides' cost per countdown decrement at the start and end of the run.
+    pub instrument: Vec<crate::instrument::Calibration>,
 }
 
 impl Serialize for GateResult {
@@ -105,6 +107,8 @@ impl Serialize for GateResult {
             tally: Tally,
             ab: &'a [AbDetail],
             warnings: &'a [String],
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            instrument: &'a [crate::instrument::Calibration],
         }
         Json {
             exit_code: self.exit_code(),
@@ -115,6 +119,7 @@ impl Serialize for GateResult {
             tally: self.tally(),
             ab: &self.ab,
             warnings: &self.warnings,
+            instrument: &self.instrument,
         }
         .serialize(s)
     }
@@ -266,8 +271,64 @@ impl GateResult {
                 &rows,
             ));
         }
+        if !self.instrument.is_empty() {
+            out.push('\n');
+            out.push_str(&instrument_table(&self.instrument));
+        }
         out.push('\n');
         out.push_str(&self.summary());
         out
     }
+}
+
+/// The instrument check of an A/B run: each side's cost per decrement, and whether they agree.
+pub fn instrument_table(calibrations: &[crate::instrument::Calibration]) -> String {
+    let rows: Vec<Vec<String>> = calibrations
+        .iter()
+        .map(|c| {
+            let e = c.ns_per_decrement;
+            let r = c.relative;
+            vec![
+                c.phase.clone(),
+                c.role.clone(),
+                c.placement.as_str().into(),
+                format!("{:.3} [{:.3}, {:.3}]", e.point, e.lower, e.upper),
+                format!("{:.3} [{:.3}, {:.3}]", r.point, r.lower, r.upper),
+            ]
+        })
+        .collect();
+    let mut out = String::from(
+        "instrument: ns per countdown decrement, each side timing its own loop, interleaved\n",
+    );
+    out.push_str(&text_table(
+        &[
+            "when",
+            "side",
+            "loop",
+            "ns/decrement [95% CI]",
+            "relative to old",
+        ],
+        &rows,
+    ));
+    if let Some(v) = crate::instrument::verdict(calibrations) {
+        if v.differ {
+            out.push_str(&format!(
+                "instrument: the two sides' countdowns differ by {:.1}% (more than {:.0}%): CPU-bound rows measure the loops as well as the change\n",
+                v.spread * 100.0,
+                crate::instrument::TOLERANCE * 100.0
+            ));
+        } else {
+            out.push_str(&format!(
+                "instrument: the two sides' countdowns agree within {:.1}%\n",
+                v.spread * 100.0
+            ));
+        }
+        if !v.unpinned.is_empty() {
+            out.push_str(&format!(
+                "instrument: countdown loop not pinned in: {}\n",
+                v.unpinned.join(", ")
+            ));
+        }
+    }
+    out
 }

@@ -27,6 +27,33 @@ fn header(report: &Report, out: &mut String) {
          `cargo bench` and rendered by `poolscale report`. Times are Criterion medians with their \
          95% confidence intervals; absolute times belong to the machine below, ratios travel.\n"
     );
+    if let Some(g) = s.given().filter(|g| g.busy()) {
+        let _ = writeln!(
+            out,
+            "> **Busy machine.** It gave {:.2} of its {} cores during this run (median of {} samples \
+             between groups; lowest {:.2}). Every parallel strategy reads slower here than on a quiet \
+             machine, by the machine, not by the strategy: read *measured/ideal (given)*, which \
+             holds the strategies to what was there, and re-run on a quieter machine before \
+             drawing conclusions from efficiencies.\n",
+            g.median, g.cores, g.samples, g.lowest
+        );
+    }
+    if let Some(v) =
+        crate::instrument::verdict(&s.instrument).filter(|v| v.differ || !v.unpinned.is_empty())
+    {
+        let _ = writeln!(
+            out,
+            "> **The instrument moved.** The binaries of this run did not count down at the same cost \
+                 (largest difference {:.1}%{}): the gap between in-process strategies and `processes` is \
+                 partly a difference between the binaries' loops. See *instrument* below.\n",
+            v.spread * 100.0,
+            if v.unpinned.is_empty() {
+                String::new()
+            } else {
+                format!("; loop not pinned in {}", v.unpinned.join(", "))
+            }
+        );
+    }
     if !report.settings_recorded {
         let _ = writeln!(
             out,
@@ -78,6 +105,19 @@ fn header(report: &Report, out: &mut String) {
             format!("{} zero-nap tasks", s.dispatch_tasks),
         ],
     ];
+    let mut rows = rows;
+    if let Some(g) = s.given() {
+        rows.push(vec![
+            "machine gave".into(),
+            format!(
+                "{:.2} of {} cores (median of {} capacity samples at the start, after each group and at the end; lowest {:.2})",
+                g.median, g.cores, g.samples, g.lowest
+            ),
+        ]);
+    }
+    if !s.instrument.is_empty() {
+        rows.push(vec!["instrument".into(), instrument_summary(&s.instrument)]);
+    }
     table(out, &["", "value"], &rows);
     out.push_str(
         "Reproduce: `cargo bench` (the `POOLSCALE_*` variables set the knobs above), then \
@@ -85,9 +125,56 @@ fn header(report: &Report, out: &mut String) {
     );
 }
 
+/// The instrument check in one cell: each binary's cost per decrement at the start and end.
+fn instrument_summary(c: &[crate::instrument::Calibration]) -> String {
+    let mut parts: Vec<String> = c
+        .iter()
+        .map(|c| {
+            format!(
+                "{} ({}) {:.3} ns/decrement [{:.3}, {:.3}]",
+                c.role,
+                c.phase,
+                c.ns_per_decrement.point,
+                c.ns_per_decrement.lower,
+                c.ns_per_decrement.upper
+            )
+        })
+        .collect();
+    if let Some(v) = crate::instrument::verdict(c) {
+        parts.push(format!(
+            "countdown loop {}; binaries {} ({:.1}% apart)",
+            if v.unpinned.is_empty() {
+                "pinned in every binary".to_string()
+            } else {
+                format!("not pinned in {}", v.unpinned.join(", "))
+            },
+            if v.differ {
+                "differ by more than 5%"
+            } else {
+                "agree within 5%"
+            },
+            v.spread * 100.0
+        ));
+    }
+    parts.join("; ")
+}
+
 /// The findings a reader came for, computed from the records.
 fn headlines(report: &Report, out: &mut String) {
     let mut lines = Vec::new();
+    if let Some(g) = report.settings.given() {
+        lines.push(format!(
+            "The machine gave {:.2} of its {} cores during this run (lowest {:.2}){}.",
+            g.median,
+            g.cores,
+            g.lowest,
+            if g.busy() {
+                ": a busy machine, so the efficiencies below understate every parallel strategy"
+            } else {
+                ": a quiet machine"
+            }
+        ));
+    }
     let all = report.all_strategies();
     let weak = |k: crate::strategy::StrategyName| {
         report
@@ -104,6 +191,20 @@ fn headlines(report: &Report, out: &mut String) {
             "countdown_weak efficiency at 2 workers (1-worker time / 2-worker time; 100% = no slower): {}.",
             effs.join(", ")
         ));
+        if let Some(g) = report.settings.given().filter(|g| g.busy()) {
+            let held: Vec<String> = all
+                .iter()
+                .filter_map(|k| {
+                    let r = report.get(Group::CountdownWeak, *k, 2)?;
+                    Some(format!("{k} {}", fmt_ratio(r.measured_over_ideal_given)))
+                })
+                .collect();
+            lines.push(format!(
+                "Held to the {:.2} cores the machine gave (measured / ideal with those cores; 1.00× = all it could): {}.",
+                g.median.min(report.cores as f64),
+                held.join(", ")
+            ));
+        }
     }
     if let (Some(g1), Some(g2)) = (
         report.get(Group::CountdownWeak, StrategyKind::Gil, 1),
@@ -193,6 +294,11 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         capitalise(&g.describe(&report.settings))
     );
     let busy = report.group(g).any(|r| r.cores_busy.is_some());
+    // CPU-bound groups also hold each strategy to the cores the machine gave.
+    let given = matches!(g.model(), Model::Weak | Model::Strong)
+        && report
+            .group(g)
+            .any(|r| r.measured_over_ideal_given.is_some());
     let _ = write!(out, "![{g} time]({g}-time.svg)");
     if g.model() != Model::PerUnit {
         let _ = write!(out, " ![{g} speedup]({g}-speedup.svg)");
@@ -255,6 +361,9 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
                     r.ideal_ns.map_or_else(|| "–".into(), fmt_ns),
                     fmt_ratio(r.measured_over_ideal),
                 ]);
+                if given {
+                    row.push(fmt_ratio(r.measured_over_ideal_given));
+                }
             }
             row
         })
@@ -268,6 +377,9 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         head.push(&per);
     } else {
         head.extend(["speedup", "efficiency", "ideal", "measured/ideal"]);
+        if given {
+            head.push("measured/ideal (given)");
+        }
     }
     table(out, &head, &rows);
     if report.group(g).any(|r| r.oversubscribed) {
@@ -281,6 +393,15 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         out.push_str(
             "Cores busy: CPU time (user + system, of this process and its worker processes) over \
              wall time across the measuring windows; in brackets, the share of it spent in the kernel.\n\n",
+        );
+    }
+    if let Some(gv) = report.settings.given().filter(|_| given) {
+        let _ = writeln!(
+            out,
+            "Measured/ideal (given): the same ideal with the {:.2} cores the machine gave during the \
+                 run instead of its {} nominal ones; the efficiency a strategy reached with what was there.\n",
+            gv.median.min(report.cores as f64),
+            report.cores
         );
     }
     fit_section(report, g, out);

@@ -49,22 +49,39 @@ fn parse_fault(spec: &str) -> Option<(Fault, u64)> {
 
 /// Starts a watchdog thread that exits this process (status 4) within 50 ms of its parent's
 /// death, so that a child of poolscale (worker, probe, sampling side) can never be orphaned.
-pub fn exit_with_parent() {
+/// When the thread cannot be created (a process limit: `ulimit -u`, a cgroup's `pids.max`), says
+/// so in one line on stderr naming `role`, and returns the exit code the child must exit with
+/// (2): a child that could outlive its parent must not run.
+pub fn exit_with_parent(role: &str) -> Result<(), i32> {
     let parent = std::os::unix::process::parent_id();
-    std::thread::spawn(move || {
-        loop {
-            std::thread::sleep(Duration::from_millis(50));
-            if std::os::unix::process::parent_id() != parent {
-                // Our parent is gone: exit rather than become an orphan.
-                std::process::exit(4);
+    let started = std::thread::Builder::new()
+        .name("parent-watchdog".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(50));
+                if std::os::unix::process::parent_id() != parent {
+                    // Our parent is gone: exit rather than become an orphan.
+                    std::process::exit(4);
+                }
             }
+        });
+    match started {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            eprintln!(
+                "poolscale {role}: cannot start its parent-death watchdog thread ({e}); \
+                 the process or thread limit is reached (ulimit -u, a cgroup's pids.max)"
+            );
+            Err(2)
         }
-    });
+    }
 }
 
 /// Runs the worker loop on stdin/stdout; returns the process exit code.
 pub fn serve() -> i32 {
-    exit_with_parent();
+    if let Err(code) = exit_with_parent("worker") {
+        return code;
+    }
     crate::sys::ignore_interrupts();
     // The fault hook exists in debug builds only (the tests'); a release binary never reads it.
     let fault = if cfg!(debug_assertions) {
