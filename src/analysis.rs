@@ -509,16 +509,28 @@ impl Report {
             crate::limits::workers(r.workers).map_err(|e| bad(format!("{}: {e}", r.id)))?;
             let (lo, m, hi) = (r.median_lower_ns, r.median_ns, r.median_upper_ns);
             let ok = [lo, m, hi].iter().all(|v| v.is_finite())
-                && lo >= 0.0
+                && lo >= crate::data::MIN_PLAUSIBLE_NS
+                && hi <= crate::data::MAX_PLAUSIBLE_NS
                 && m > 0.0
                 && lo <= m
                 && m <= hi;
             if !ok {
                 return Err(bad(format!(
-                    "{}: its median {m} ns is not a positive time inside its interval [{lo}, {hi}]",
+                    "{}: its median {m} ns is not a plausible time inside its interval [{lo}, {hi}]",
                     r.id
                 )));
             }
+        }
+        report
+            .settings
+            .machine
+            .validate()
+            .map_err(|e| bad(e.to_string()))?;
+        if report.cores == 0 || report.cores > crate::machine::Machine::MAX_CORES {
+            return Err(bad(format!("{} cores is out of range", report.cores)));
+        }
+        for t in &report.timelines {
+            t.validate().map_err(|e| bad(e.to_string()))?;
         }
         Ok(report)
     }
@@ -554,11 +566,18 @@ pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
             data.stale.join(", ")
         ));
     }
-    let observations = Observations::load(
+    // Another run's observations (two `cargo bench` runs at once) are left out, and said so.
+    let observations = match Observations::load(
         dir,
         baseline,
         own.as_ref().and_then(|s| s.run_id.as_deref()),
-    )?;
+    )? {
+        Ok(o) => o,
+        Err(why) => {
+            warnings.push(why);
+            None
+        }
+    };
     let settings = match own {
         Some(s) => Some(s),
         None => Settings::load(dir, Some(baseline).filter(|b| *b != "new"))?,

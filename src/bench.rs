@@ -74,6 +74,7 @@ pub fn config() -> Criterion {
 fn settings(strategies: &Strategies) -> Settings {
     match Settings::from_env() {
         Ok(mut s) => {
+            s.record_machine();
             s.start_run();
             s.strategies = strategies.declared();
             s
@@ -222,6 +223,29 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
         std::process::exit(2);
     }
     let track = Track::new(measure, options, &settings);
+    // One measuring run per Criterion directory: a second one at the same time would leave
+    // settings of one run beside results and observations of the other.
+    let _lock = measure.then(|| {
+        let home = criterion_home();
+        if let Err(e) = std::fs::create_dir_all(&home) {
+            eprintln!("poolscale bench: cannot create `{}`: {e}", home.display());
+            std::process::exit(2);
+        }
+        match crate::fsutil::DirLock::acquire(&home, Duration::ZERO) {
+            Ok(lock) => lock,
+            Err(crate::Error::Invalid { .. }) => {
+                eprintln!(
+                    "poolscale bench: another `cargo bench` is measuring into `{}`; wait for it to finish, or set CRITERION_HOME to measure elsewhere",
+                    home.display()
+                );
+                std::process::exit(2);
+            }
+            Err(e) => {
+                eprintln!("poolscale bench: {e}");
+                std::process::exit(2);
+            }
+        }
+    });
     if measure {
         track.check(&mut settings, "start");
         save_settings(&settings, baseline.as_deref());

@@ -131,9 +131,24 @@ pub fn read_estimates(path: &Path) -> Result<(Estimate, Estimate)> {
                 ),
             ));
         }
+        if e.lower < MIN_PLAUSIBLE_NS || e.upper > MAX_PLAUSIBLE_NS {
+            return Err(Error::invalid(
+                "estimates file",
+                path.display(),
+                format!(
+                    "its {what} {e:?} lies outside the times one map can take ({MIN_PLAUSIBLE_NS} ns to {MAX_PLAUSIBLE_NS:e} ns)"
+                ),
+            ));
+        }
     }
     Ok((median, mean))
 }
+
+/// The shortest time a measured map can take, ns: no map of any group is under a nanosecond
+/// (Criterion's own timer resolution is ~20 ns), and charts need a positive, bounded range.
+pub const MIN_PLAUSIBLE_NS: f64 = 1e-3;
+/// The longest, ns: a week.
+pub const MAX_PLAUSIBLE_NS: f64 = 7.0 * 86_400.0 * 1e9;
 
 impl Dataset {
     /// Reads every `group/strategy/workers/<baseline>/estimates.json` under `dir`.
@@ -306,6 +321,15 @@ mod tests {
             est(8.0, 7.0, 9.0)
         );
         assert!(read_estimates(&write(&tmp, &negative)).is_err());
+        for absurd in [1e-300, 1e300] {
+            let tiny = format!(
+                r#"{{"mean": {}, "median": {}}}"#,
+                est(absurd, absurd, absurd),
+                est(absurd, absurd, absurd)
+            );
+            let e = read_estimates(&write(&tmp, &tiny)).unwrap_err().to_string();
+            assert!(e.contains("outside the times one map can take"), "{e}");
+        }
         let missing = r#"{"mean": {"point_estimate": 1.0}}"#;
         let e = read_estimates(&write(&tmp, missing))
             .unwrap_err()

@@ -15,10 +15,17 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 
 /// Reads a small regular file as text: a FIFO, a device or a file over `max` bytes is an error
-/// naming it (never a hang or an unbounded read).
+/// naming it (never a hang or an unbounded read). The file is opened without blocking and checked
+/// on the open handle, so a FIFO put in its place between a check and the open cannot hang it.
 pub fn read_small_file(path: &Path, max: u64) -> Result<String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let fail = |e: std::io::Error| Error::io(format!("cannot read `{}`", path.display()), e);
+    let file = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(fail)?;
+    let meta = file.metadata().map_err(fail)?;
     if !meta.is_file() {
         return Err(Error::invalid(
             "file",
@@ -33,29 +40,86 @@ pub fn read_small_file(path: &Path, max: u64) -> Result<String> {
             format!("{} bytes, more than the {max} expected", meta.len()),
         ));
     }
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(max + 1).read_to_string(&mut text))
-        .map_err(|e| Error::io(format!("cannot read `{}`", path.display()), e))?;
-    Ok(text)
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).map_err(fail)?;
+    if bytes.len() as u64 > max {
+        return Err(Error::invalid(
+            "file",
+            path.display(),
+            format!("more than the {max} bytes expected"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| Error::invalid("file", path.display(), "not UTF-8 text"))
 }
 
-/// Writes `contents` to `path` atomically (see the module docs). The directory must exist.
+/// Like [`read_small_file`], `Ok(None)` when nothing is at `path`.
+pub fn read_small_file_if_any(path: &Path, max: u64) -> Result<Option<String>> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        _ => read_small_file(path, max).map(Some),
+    }
+}
+
+/// This process's file-mode creation mask (from `/proc/self/status`; 022 where unknown).
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// Writes `contents` to `path` atomically (see the module docs). The directory must exist. The
+/// file gets the mode a plain create would give it (0666 less the umask), not the temporary
+/// file's 0600; a Ctrl-C while writing leaves no temporary file behind.
 pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let fail = |e: std::io::Error| Error::io(format!("cannot write `{}`", path.display()), e);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".poolscale-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(fail)?;
+    let _registered = crate::interrupt::TempGuard::new(tmp.path());
     tmp.write_all(contents).map_err(fail)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
+        .map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+/// Names of the temporary files [`atomic_write`] creates: `.poolscale-XXXXXX.tmp`.
+pub const TEMP_PREFIX: &str = ".poolscale-";
+/// See [`TEMP_PREFIX`].
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes temporary files that an interrupted or killed poolscale left in `dir` (call it while
+/// holding the directory's [`DirLock`], so no live writer's file is among them); returns how
+/// many were removed.
+pub fn remove_leftover_temps(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(TEMP_PREFIX)
+                && name.ends_with(TEMP_SUFFIX)
+                && e.file_type().is_ok_and(|t| t.is_file())
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
 }
 
 /// An exclusive lock on a directory, held until dropped (an advisory lock on a file in it).
@@ -70,11 +134,15 @@ impl DirLock {
 
     /// Locks `dir`, waiting up to `wait` for another holder; then an error saying who to wait for.
     pub fn acquire(dir: &Path, wait: Duration) -> Result<DirLock> {
+        use std::os::unix::fs::OpenOptionsExt;
         let path: PathBuf = dir.join(Self::FILE);
+        // Never through a link: a planted `.poolscale.lock` symlink cannot make us create or
+        // lock a file elsewhere.
         let file = std::fs::File::options()
             .create(true)
             .truncate(false)
             .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
             .map_err(|e| Error::io(format!("cannot open the lock `{}`", path.display()), e))?;
         let deadline = Instant::now() + wait;
@@ -125,6 +193,48 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with(".poolscale-"))
             .collect();
         assert!(leftovers.is_empty(), "no temporary file left behind");
+    }
+
+    #[test]
+    fn written_files_follow_the_umask_and_fifos_are_refused_at_once() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.md");
+        atomic_write(&p, b"x").unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666 & !umask(), "{mode:o}");
+        let fifo = dir.path().join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let e = read_small_file(&fifo, 100).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        let e = read_small_file(Path::new("/dev/zero"), 100)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        assert_eq!(
+            read_small_file_if_any(&dir.path().join("none"), 10).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn leftover_temporary_files_are_removed_and_the_lock_is_never_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".poolscale-abc123.tmp"), "half").unwrap();
+        std::fs::write(dir.path().join("keep.tmp"), "mine").unwrap();
+        assert_eq!(remove_leftover_temps(dir.path()), 1);
+        assert!(dir.path().join("keep.tmp").exists());
+        let elsewhere = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join("created-through-link");
+        std::os::unix::fs::symlink(&target, dir.path().join(DirLock::FILE)).unwrap();
+        assert!(DirLock::acquire(dir.path(), Duration::ZERO).is_err());
+        assert!(!target.exists());
     }
 
     #[test]

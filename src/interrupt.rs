@@ -4,7 +4,8 @@
 //! - while a process pool is running, it only raises a flag: the pool's event loop sees it, fails
 //!   with [`crate::Error::Interrupted`], and the pool kills and reaps every worker before the CLI
 //!   exits with 130;
-//! - otherwise (threads compute in this process; nothing to reap) it exits with 130 at once.
+//! - otherwise (threads compute in this process; nothing to reap) it removes the temporary files
+//!   being written ([`TempGuard`]) and exits with 130 at once.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -12,6 +13,7 @@ use std::sync::{Mutex, PoisonError};
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static POOLS: AtomicUsize = AtomicUsize::new(0);
 static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+static TEMPS: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
 
 /// Installs the handler (once; later calls are no-ops).
 pub fn install() {
@@ -25,6 +27,10 @@ pub fn install() {
                 crate::sys::kill_group(pgid);
             }
             if POOLS.load(Ordering::SeqCst) == 0 {
+                // Exiting at once drops nothing: remove the temporary files being written.
+                for p in TEMPS.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+                    let _ = std::fs::remove_file(p);
+                }
                 eprintln!("poolscale: interrupted");
                 std::process::exit(130);
             }
@@ -133,5 +139,30 @@ impl Drop for GroupGuard {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|&g| g != self.0);
+    }
+}
+
+/// Registers a temporary file being written, to be removed if Ctrl-C exits the process before
+/// the guard is dropped (the file renamed into place or removed).
+#[derive(Debug)]
+pub struct TempGuard(std::path::PathBuf);
+
+impl TempGuard {
+    /// Registers `path`.
+    pub fn new(path: &std::path::Path) -> TempGuard {
+        TEMPS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(path.to_path_buf());
+        TempGuard(path.to_path_buf())
+    }
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        TEMPS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|p| p != &self.0);
     }
 }

@@ -136,6 +136,16 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
     Ok(d)
 }
 
+/// Parses a duration that must be above zero (a budget, a timeout): `0s` is refused, since it
+/// would make the thing it bounds do nothing or fail at once.
+pub fn parse_positive_duration(s: &str) -> Result<Duration> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(Error::invalid("duration", s, "must be above zero"));
+    }
+    Ok(d)
+}
+
 /// Parses a finite number between `min` and `max` inclusive (a limit of the gate: `inf`, `NaN`
 /// and out-of-range values would silently disable or break a check).
 pub fn parse_bounded(s: &str, what: &'static str, min: f64, max: f64) -> Result<f64> {

@@ -45,6 +45,23 @@ impl Machine {
         }
     }
 
+    /// A machine nobody recorded: what a report assumes for results that came without settings.
+    /// Reads nothing but this machine's core count (for the models), and never runs `git`:
+    /// results read from elsewhere are not stamped with this directory's commit.
+    pub fn unrecorded() -> Machine {
+        let unknown = || "not recorded".to_string();
+        Machine {
+            cpu: unknown(),
+            logical_cores: num_cpus::get(),
+            physical_cores: num_cpus::get_physical(),
+            memory_bytes: 0,
+            os: unknown(),
+            rustc: unknown(),
+            commit: unknown(),
+            date: unknown(),
+        }
+    }
+
     /// Most logical cores a recorded machine may claim (values read from a file are checked).
     pub const MAX_CORES: usize = 65_536;
 
@@ -124,13 +141,26 @@ fn os_name() -> String {
     }
 }
 
+/// The commit of the working tree `cargo bench` runs in (only a measuring run asks: the code
+/// measured is the code in this tree). `git` runs with the repository's file-system monitor
+/// switched off, so that no `core.fsmonitor` command it names is executed.
 fn commit() -> String {
-    let Some(rev) = command_line(&["git", "rev-parse", "--short=12", "HEAD"]) else {
+    let Some(rev) = command_line(&[
+        "git",
+        "-c",
+        "core.fsmonitor=false",
+        "rev-parse",
+        "--short=12",
+        "HEAD",
+    ]) else {
         return "unknown".into();
     };
     // Changes to generated reports do not make the measured code dirty.
     let dirty = command_line(&[
         "git",
+        "-c",
+        "core.fsmonitor=false",
+        "--no-optional-locks",
         "status",
         "--porcelain",
         "--untracked-files=no",

@@ -73,20 +73,21 @@ impl Observations {
     }
 
     /// Reads the observations of `baseline` (`new`: the latest run) if they belong to the run
-    /// `run_id`; `Ok(None)` when there are none or they are another run's. A file that cannot be
-    /// read or parsed is an error naming it.
+    /// `run_id`: `Ok(Ok(None))` when there are none (or no run id to match), `Ok(Err(why))` when
+    /// they are another run's (two runs wrote into one directory at once). A file that cannot be
+    /// read, parsed or validated is an error naming it.
     pub fn load(
         criterion_dir: &Path,
         baseline: &str,
         run_id: Option<&str>,
-    ) -> Result<Option<Observations>> {
+    ) -> Result<std::result::Result<Option<Observations>, String>> {
         let p = if baseline == "new" {
             criterion_dir.join(OBSERVATIONS_FILE)
         } else {
             path_for(criterion_dir, baseline)
         };
         if !p.exists() || run_id.is_none() {
-            return Ok(None);
+            return Ok(Ok(None));
         }
         let text = crate::fsutil::read_small_file(&p, 64 << 20)?;
         let obs: Observations =
@@ -104,7 +105,23 @@ impl Observations {
                 ),
             ));
         }
-        Ok((obs.run_id.as_deref() == run_id).then_some(obs))
+        for (id, b) in &obs.benches {
+            if let Some(t) = &b.timeline {
+                t.validate().map_err(|e| {
+                    Error::invalid("observations file", p.display(), format!("{id}: {e}"))
+                })?;
+            }
+        }
+        if obs.run_id.as_deref() != run_id {
+            return Ok(Err(format!(
+                "`{}` was written by bench run {} but the settings by run {}: two `cargo bench` runs \
+                 wrote into this directory at once, so CPU time and timelines are left out; re-run `cargo bench`",
+                p.display(),
+                obs.run_id.as_deref().unwrap_or("?"),
+                run_id.unwrap_or("?")
+            )));
+        }
+        Ok(Ok(Some(obs)))
     }
 }
 
@@ -123,25 +140,31 @@ mod tests {
         o.benches
             .insert("dispatch/threads/1".into(), Observed::default());
         o.save(dir.path(), Some("main")).unwrap();
-        let back = Observations::load(dir.path(), "new", Some("abc")).unwrap();
+        let back = Observations::load(dir.path(), "new", Some("abc"))
+            .unwrap()
+            .unwrap();
         assert_eq!(back.as_ref(), Some(&o));
         assert!(
             Observations::load(dir.path(), "main", Some("abc"))
+                .unwrap()
                 .unwrap()
                 .is_some()
         );
         assert!(
             Observations::load(dir.path(), "new", Some("xyz"))
                 .unwrap()
-                .is_none()
+                .unwrap_err()
+                .contains("two `cargo bench` runs")
         );
         assert!(
             Observations::load(dir.path(), "new", None)
+                .unwrap()
                 .unwrap()
                 .is_none()
         );
         assert!(
             Observations::load(dir.path(), "other", Some("abc"))
+                .unwrap()
                 .unwrap()
                 .is_none()
         );

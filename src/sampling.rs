@@ -52,6 +52,12 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a side may take to start a benchmark's pool.
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// A sample of a week or more is impossible (the gate's budget is minutes).
+const MAX_SAMPLE_NS: u64 = 7 * 86_400 * 1_000_000_000;
+/// Lines a side may have written ahead of the driver's reading (one request has one reply).
+const LINES_AHEAD: usize = 4;
+/// Most strategies a side may announce (the built-ins are six).
+pub const MAX_STRATEGIES: usize = 64;
 
 /// A request from the driver.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -253,8 +259,11 @@ impl Side {
             pid,
             detail,
         };
+        use std::os::unix::process::CommandExt;
+        // Its own process group: helpers a side starts die with it (see `Drop`).
         let mut child = Command::new(program)
             .arg(SAMPLE_ARG)
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -266,7 +275,10 @@ impl Side {
             let _ = child.wait();
             return Err(fail(Some(pid), "started without pipes".into()));
         };
-        let (tx, lines) = std::sync::mpsc::channel();
+        // Bounded: at most LINES_AHEAD lines of at most 1 MiB wait; a side that floods its output
+        // blocks on its pipe (and is killed as soon as a line breaks the protocol) instead of
+        // growing the driver.
+        let (tx, lines) = std::sync::mpsc::sync_channel(LINES_AHEAD);
         std::thread::spawn(move || {
             // Bounded lines: a side that is not poolscale may write anything.
             let mut reader = BufReader::new(stdout);
@@ -309,6 +321,13 @@ impl Side {
                 strategies,
                 ..
             }) if protocol == PROTOCOL_NAME => {
+                if strategies.len() > MAX_STRATEGIES {
+                    side.kill();
+                    return Err(side.error(format!(
+                        "announced {} strategies, more than the {MAX_STRATEGIES} a side may measure",
+                        strategies.len()
+                    )));
+                }
                 side.strategies = if strategies.is_empty() {
                     crate::strategy::Strategies::builtin().declared()
                 } else {
@@ -343,6 +362,15 @@ impl Side {
     /// The strategies the side can measure, with their facts.
     pub fn strategies(&self) -> &[crate::strategy::Declared] {
         &self.strategies
+    }
+
+    /// Kills the side's whole process group (its helpers too) and reaps the side.
+    fn kill(&mut self) {
+        if let Ok(pgid) = i32::try_from(self.pid) {
+            crate::sys::kill_group(pgid);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn error(&self, detail: String) -> Error {
@@ -385,7 +413,7 @@ impl Side {
                 return Err(self.error(format!("{how} during {what}")));
             }
             Err(RecvTimeoutError::Timeout) => {
-                let _ = self.child.kill();
+                self.kill();
                 return Err(self.error(format!(
                     "did not answer {what} within {}; it was killed",
                     humantime::format_duration(timeout)
@@ -393,9 +421,11 @@ impl Side {
             }
         };
         serde_json::from_str(line.trim_end()).map_err(|e| {
+            // It broke the protocol: stop listening and end it now.
+            self.kill();
             let shown: String = line.trim_end().chars().take(120).collect();
             self.error(format!(
-                "answered {what} with `{shown}`, not a protocol message ({e})"
+                "answered {what} with `{shown}`, not a protocol message ({e}); it was killed"
             ))
         })
     }
@@ -472,13 +502,18 @@ impl Drop for Side {
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
             match self.child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
+                Ok(Some(_)) | Err(_) => {
+                    // Anything the side started and left in its group goes with it.
+                    if let Ok(pgid) = i32::try_from(self.pid) {
+                        crate::sys::kill_group(pgid);
+                    }
+                    return;
+                }
                 Ok(None) if Instant::now() >= deadline => break,
                 Ok(None) => std::thread::sleep(Duration::from_millis(5)),
             }
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
@@ -535,7 +570,10 @@ impl Arm for RemoteArm<'_> {
             .side
             .request(&Request::Sample { iters }, timeout, &what)?
         {
-            Reply::Sample { ns } => Ok(Duration::from_nanos(ns)),
+            Reply::Sample { ns } if ns > 0 && ns < MAX_SAMPLE_NS => Ok(Duration::from_nanos(ns)),
+            Reply::Sample { ns } => Err(self.side.error(format!(
+                "answered {what} with {ns} ns, an impossible time for {iters} iterations"
+            ))),
             Reply::Error { message } => Err(self.side.error(format!("failed {what}: {message}"))),
             other => Err(self.side.error(format!("answered {what} with {other:?}"))),
         }

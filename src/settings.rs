@@ -144,7 +144,8 @@ impl Settings {
         }
     }
 
-    /// The defaults, for this machine.
+    /// The defaults, with the machine unrecorded ([`Machine::unrecorded`]: nothing is read, no
+    /// `git` is run); a measuring run records the machine itself ([`Settings::record_machine`]).
     pub fn defaults() -> Settings {
         Settings {
             schema_version: SETTINGS_SCHEMA,
@@ -156,7 +157,7 @@ impl Settings {
             nap_ns: 10_000_000,
             tasks: 10,
             dispatch_tasks: 1000,
-            machine: Machine::current(),
+            machine: Machine::unrecorded(),
             strategies: builtin_strategies(),
             instrument: Vec::new(),
             capacity: Vec::new(),
@@ -185,6 +186,12 @@ impl Settings {
                 limits::parse_tasks(&v).map_err(|e| named("POOLSCALE_DISPATCH_TASKS", e))?;
         }
         Ok(s)
+    }
+
+    /// Records the machine and build that will measure ([`Machine::current`]: CPU, memory, OS,
+    /// rustc, and the commit of the working tree).
+    pub fn record_machine(&mut self) {
+        self.machine = Machine::current();
     }
 
     /// Marks these settings as those of a bench run starting now, with a fresh id.

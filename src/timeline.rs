@@ -56,6 +56,62 @@ impl Timeline {
         }
     }
 
+    /// Most jobs a recorded timeline may hold (values read from a file are checked).
+    pub const MAX_JOBS: usize = 1_000_000;
+
+    /// Checks a timeline read from a file: a title that is a bench id (`group/strategy/workers`,
+    /// so it is safe in Markdown and file names), workers from 1 to
+    /// [`crate::limits::MAX_WORKERS`], every job's and hold's worker below that, at most
+    /// [`Timeline::MAX_JOBS`] jobs and holds, and no time past the wall time.
+    pub fn validate(&self) -> crate::Result<()> {
+        let bad = |what: &str, reason: String| {
+            Err(crate::Error::invalid(
+                "timeline",
+                self.title.chars().take(80).collect::<String>(),
+                format!("{what}: {reason}"),
+            ))
+        };
+        if self.title.parse::<crate::group::BenchId>().is_err() {
+            return bad("title", "is not a bench id `group/strategy/workers`".into());
+        }
+        if self.workers == 0 || self.workers > crate::limits::MAX_WORKERS {
+            return bad(
+                "workers",
+                format!(
+                    "{} is not between 1 and {}",
+                    self.workers,
+                    crate::limits::MAX_WORKERS
+                ),
+            );
+        }
+        if self.jobs.len() > Timeline::MAX_JOBS || self.holds.len() > Timeline::MAX_JOBS {
+            return bad(
+                "size",
+                format!("more than {} jobs or holds", Timeline::MAX_JOBS),
+            );
+        }
+        for (i, j) in self.jobs.iter().enumerate() {
+            if j.worker >= self.workers {
+                return bad(
+                    "job",
+                    format!("job {i} ran on worker {}, of {}", j.worker, self.workers),
+                );
+            }
+            if j.started_ns > j.finished_ns || j.finished_ns > self.wall_ns {
+                return bad("job", format!("job {i} has times outside the map"));
+            }
+        }
+        for h in &self.holds {
+            if h.worker >= self.workers || h.from_ns > h.to_ns || h.to_ns > self.wall_ns {
+                return bad(
+                    "hold",
+                    format!("a hold of worker {} is out of range", h.worker),
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Each lane's label: `pid N` where the workers are separate processes, `worker k` otherwise.
     pub fn lane_labels(&self) -> Vec<String> {
         let lanes = self.lanes();
@@ -70,7 +126,12 @@ impl Timeline {
     }
 
     fn lanes(&self) -> usize {
-        let used = self.jobs.iter().map(|o| o.worker + 1).max().unwrap_or(0);
+        let used = self
+            .jobs
+            .iter()
+            .map(|o| o.worker.saturating_add(1))
+            .max()
+            .unwrap_or(0);
         self.workers.max(used).max(1)
     }
 

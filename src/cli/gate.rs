@@ -45,7 +45,7 @@ pub(super) struct GateArgs {
     paired_invariants: bool,
     /// Time allowed per benchmark (--ab, default 8s) or per check (--paired-invariants, default
     /// 20s); sampling stops sooner once the verdict is decided.
-    #[arg(long, value_parser = limits::parse_duration)]
+    #[arg(long, value_parser = limits::parse_positive_duration)]
     budget: Option<Duration>,
     /// --ab and --paired-invariants: seed of the randomised sampling order.
     #[arg(long, default_value_t = 1)]
@@ -230,6 +230,30 @@ fn banner(cfg: &GateConfig) {
 }
 
 pub(super) fn command(a: &GateArgs) -> anyhow::Result<ExitCode> {
+    let outcome = judge(a);
+    if let Err(e) = &outcome {
+        let interrupted = e
+            .chain()
+            .any(|c| matches!(c.downcast_ref(), Some(crate::Error::Interrupted)));
+        if !interrupted {
+            // Could not judge (exit 2): the documented last line, or one JSON object, still
+            // comes on stdout; the error itself goes to stderr.
+            match a.format {
+                GateFormat::Json => outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "exit_code": 2,
+                        "error": super::error_chain(e),
+                    }))?
+                )?,
+                _ => outln!("gate: 0 passed, 0 failed (could not judge; the error is on stderr)")?,
+            }
+        }
+    }
+    outcome
+}
+
+fn judge(a: &GateArgs) -> anyhow::Result<ExitCode> {
     let cfg = config(a)?;
     banner(&cfg);
     let t0 = std::time::Instant::now();

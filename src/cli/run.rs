@@ -41,7 +41,7 @@ pub(super) struct RunArgs {
     switch_interval: Duration,
     /// processes: fail if a worker holds one job longer than this (default: 30 s plus ten times
     /// the job's nap, or 20 ns per decrement).
-    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_duration)]
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_positive_duration)]
     job_timeout: Option<Duration>,
     /// processes: jobs a worker takes from the shared pipe at once, `multiprocessing`'s chunksize
     /// (default `auto`: about four chunks per worker, at most 128).

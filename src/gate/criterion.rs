@@ -34,7 +34,7 @@ pub struct DataChecks {
 }
 
 /// Runs the checks of `d`, adding rows, checks and warnings to `result`.
-pub(super) fn run(d: &DataChecks, strict: bool, result: &mut GateResult) -> Result<()> {
+pub(super) fn run(d: &DataChecks, result: &mut GateResult) -> Result<()> {
     if let Some(b) = d.baseline.as_deref() {
         match b {
             "new" => {
@@ -54,15 +54,19 @@ pub(super) fn run(d: &DataChecks, strict: bool, result: &mut GateResult) -> Resu
             _ => {}
         }
     }
-    let current = crate::report::load(&d.criterion_dir, "new", strict)?;
+    // Stale results are left out and counted: with --strict they fail the gate (exit 1), like
+    // a missing benchmark, rather than stopping it as an error.
+    let current = crate::report::load(&d.criterion_dir, "new", false)?;
     result.warnings.extend(current.warnings);
     let current = current.report;
+    result.stale += current.stale.len();
     result.normalized = d.normalize;
     let after = points(&current, d.normalize);
     let mut befores = Vec::new();
     if let Some(b) = &d.baseline {
-        let before = crate::report::load(&d.criterion_dir, b, strict)?;
+        let before = crate::report::load(&d.criterion_dir, b, false)?;
         result.warnings.extend(before.warnings);
+        result.stale += before.report.stale.len();
         befores.push((format!("baseline `{b}`"), before.report));
     }
     if let Some(path) = &d.against {

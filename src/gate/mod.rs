@@ -95,7 +95,7 @@ pub fn run(cfg: &GateConfig, progress: &mut dyn FnMut(&str)) -> Result<GateResul
                 progress(&format!("[{k}] {what}"));
             })?;
         }
-        GateMode::Data(d) => criterion::run(d, cfg.strict, &mut result)?,
+        GateMode::Data(d) => criterion::run(d, &mut result)?,
     }
     Ok(result)
 }

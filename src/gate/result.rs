@@ -32,6 +32,8 @@ pub struct Tally {
     pub checks_unjudged: usize,
     /// Invariants that do not apply here.
     pub checks_skipped: usize,
+    /// Stale results left out.
+    pub stale: usize,
 }
 
 impl Tally {
@@ -44,19 +46,20 @@ impl Tally {
     /// anything inconclusive).
     pub fn failed(&self, strict: bool) -> usize {
         let strict_extra = if strict {
-            self.missing + self.inconclusive + self.checks_inconclusive
+            self.missing + self.inconclusive + self.checks_inconclusive + self.stale
         } else {
             0
         };
         self.regressed + self.checks_failed + strict_extra
     }
 
-    /// Whether anything at all was measured and compared.
+    /// Whether anything at all was judged: a row with a verdict (an inconclusive row is measured
+    /// but not judged: a gate whose every row is inconclusive has decided nothing), or an
+    /// invariant measured (inconclusive there means the machine lacked capacity, a finding).
     pub fn judged_anything(&self) -> bool {
         self.regressed
             + self.improved
             + self.ok
-            + self.inconclusive
             + self.checks_passed
             + self.checks_failed
             + self.checks_inconclusive
@@ -91,6 +94,8 @@ pub struct GateResult {
     pub ab: Vec<AbDetail>,
     /// Warnings (different settings on the two sides, stale results left out).
     pub warnings: Vec<String>,
+    /// Stale results left out (Criterion data older than the latest run).
+    pub stale: usize,
     /// `--ab`: both sides' cost per countdown decrement at the start and end of the run.
     pub instrument: Vec<crate::instrument::Calibration>,
 }
@@ -128,7 +133,10 @@ impl Serialize for GateResult {
 impl GateResult {
     /// Counts every row and check by verdict.
     pub fn tally(&self) -> Tally {
-        let mut t = Tally::default();
+        let mut t = Tally {
+            stale: self.stale,
+            ..Tally::default()
+        };
         for r in &self.rows {
             match r.verdict {
                 Verdict::Ok => t.ok += 1,
@@ -175,22 +183,39 @@ impl GateResult {
     /// The closing line: what was judged, and the rest named by kind.
     pub fn summary(&self) -> String {
         let t = self.tally();
-        let mut s = format!(
-            "{} regressed, {} improved, {} ok, {} inconclusive, {} missing, {} new; invariants: {} passed, {} failed, {} inconclusive, {} could not be judged, {} skipped\n",
-            t.regressed,
-            t.improved,
-            t.ok,
-            t.inconclusive,
-            t.missing,
-            t.new,
-            t.checks_passed,
-            t.checks_failed,
-            t.checks_inconclusive,
-            t.checks_unjudged,
-            t.checks_skipped,
-        );
+        let mut parts = Vec::new();
+        if !self.rows.is_empty() || self.checks.is_empty() {
+            parts.push(format!(
+                "{} regressed, {} improved, {} ok, {} inconclusive, {} missing, {} new",
+                t.regressed, t.improved, t.ok, t.inconclusive, t.missing, t.new
+            ));
+        }
+        if !self.checks.is_empty() {
+            parts.push(format!(
+                "invariants: {} passed, {} failed, {} inconclusive, {} could not be judged, {} skipped",
+                t.checks_passed,
+                t.checks_failed,
+                t.checks_inconclusive,
+                t.checks_unjudged,
+                t.checks_skipped,
+            ));
+        }
+        if t.stale > 0 {
+            parts.push(format!(
+                "{} stale results left out{}",
+                t.stale,
+                if self.strict {
+                    " (failures under --strict)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let mut s = parts.join("; ") + "\n";
         if !t.judged_anything() {
-            s.push_str("gate: nothing was compared (no benchmark or invariant in common)\n");
+            s.push_str(
+                "gate: nothing was compared to a verdict (no benchmark or invariant in common, or every row inconclusive)\n",
+            );
         }
         s.push_str(&format!(
             "gate: {} passed, {} failed\n",

@@ -81,6 +81,9 @@ impl OutDir {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
         let lock = crate::fsutil::DirLock::acquire(dir, std::time::Duration::from_secs(60))?;
+        // Under the lock no other report is writing here: temporary files are an interrupted
+        // run's leftovers.
+        crate::fsutil::remove_leftover_temps(dir);
         let manifest = dir.join(MANIFEST);
         let ours = if manifest.exists() {
             crate::fsutil::read_small_file(&manifest, 1 << 20)?
@@ -103,7 +106,7 @@ impl OutDir {
     /// did not write.
     pub fn write(&mut self, name: &str, contents: &[u8]) -> Result<PathBuf> {
         let path = self.dir.join(name);
-        if path.exists() && !self.force && !self.ours.contains(name) {
+        if present(&path) && !self.force && !self.ours.contains(name) {
             return Err(Error::WouldOverwrite {
                 path,
                 reason:
@@ -134,13 +137,43 @@ impl OutDir {
 
     /// Whether `name` may be written.
     pub fn may_write(&self, name: &str) -> bool {
-        self.force || self.ours.contains(name) || !self.dir.join(name).exists()
+        self.force || self.ours.contains(name) || !present(&self.dir.join(name))
     }
 
-    /// The files written (the manifest already lists them).
-    pub fn finish(self) -> Result<Vec<String>> {
+    /// Ends the run: files this tool wrote on an earlier run but not on this one (charts of a
+    /// group no longer measured, say) are removed, so the directory holds one report, not a mix;
+    /// returns the files written (the manifest lists exactly them).
+    pub fn finish(mut self) -> Result<Vec<String>> {
+        let stale: Vec<String> = self
+            .ours
+            .iter()
+            .filter(|n| !self.written.contains(n))
+            .cloned()
+            .collect();
+        for name in &stale {
+            let path = self.dir.join(name);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(Error::io(
+                        format!("cannot remove the stale `{}`", path.display()),
+                        e,
+                    ));
+                }
+            }
+            self.ours.remove(name);
+        }
+        if !stale.is_empty() {
+            self.save_manifest()?;
+        }
         Ok(self.written)
     }
+}
+
+/// Whether anything is at `path`, a dangling symbolic link included (which `Path::exists` misses).
+fn present(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
 }
 
 /// Writes every format and chart for `report` into `out`; returns the files written.

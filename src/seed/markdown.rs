@@ -22,11 +22,8 @@ pub fn write_markdown(path: &Path, name: &str, section: &str, machine: &Machine)
         machine.date,
         machine.commit
     );
-    let existing = match std::fs::read_to_string(path) {
-        Ok(s) => Some(s),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(format!("cannot read `{}`", path.display()), e)),
-    };
+    // Bounded, regular files only: a FIFO or /dev/zero named as the output is refused at once.
+    let existing = crate::fsutil::read_small_file_if_any(path, 16 << 20)?;
     let text = match existing {
         None => format!(
             "{MARKER}\n# The seed, re-enacted\n\n`poolscale seed` runs the seed's two programs (see `SEED.md`) \

@@ -8,6 +8,9 @@ use serde::Deserialize;
 use super::*;
 use crate::error::{Error, Result};
 
+/// Bytes of the interpreter's stderr kept for an error message (the end of it).
+const STDERR_TAIL: usize = 64 * 1024;
+
 /// A CPython interpreter to run the seed's programs with.
 #[derive(Clone, Debug)]
 pub struct Python {
@@ -61,27 +64,56 @@ impl Python {
             .spawn()
             .map_err(|e| Error::io(format!("cannot run `{}`", self.program.display()), e))?;
         let _group = crate::interrupt::GroupGuard::new(child.id());
+        // stderr is drained on its own thread while stdout is read here, so an interpreter that
+        // writes more than a pipe buffer to either never blocks; only its last 64 KiB are kept.
+        let stderr = child.stderr.take().map(|mut e| {
+            std::thread::spawn(move || {
+                let mut tail: Vec<u8> = Vec::new();
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = std::io::Read::read(&mut e, &mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    tail.extend_from_slice(&buf[..n]);
+                    if tail.len() > STDERR_TAIL {
+                        tail.drain(..tail.len() - STDERR_TAIL);
+                    }
+                }
+                tail
+            })
+        });
         let mut result = None;
         if let Some(stdout) = child.stdout.take() {
             use std::io::BufRead;
-            for line in std::io::BufReader::new(stdout).lines() {
-                let line = line.map_err(|e| Error::io("cannot read Python's output", e))?;
+            let mut reader = std::io::BufReader::new(stdout);
+            loop {
+                // Bounded lines: a runaway interpreter cannot grow this process without limit.
+                let mut buf = Vec::new();
+                let n = std::io::Read::take(&mut reader, 1 << 20)
+                    .read_until(b'\n', &mut buf)
+                    .map_err(|e| Error::io("cannot read Python's output", e))?;
+                if n == 0 {
+                    break;
+                }
+                let line = String::from_utf8_lossy(&buf);
+                let line = line.trim_end_matches(['\n', '\r']);
                 match line.strip_prefix("RESULT ") {
                     Some(json) => result = Some(json.to_string()),
-                    None => say(&line),
+                    None => say(line),
                 }
             }
         }
-        let out = child
-            .wait_with_output()
+        let status = child
+            .wait()
             .map_err(|e| Error::io("cannot wait for Python", e))?;
-        if !out.status.success() {
+        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        if !status.success() {
             return Err(Error::Python {
                 program: self.program.clone(),
                 detail: format!(
                     "exited with {}: {}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stderr).trim()
+                    status,
+                    String::from_utf8_lossy(&stderr).trim()
                 ),
             });
         }

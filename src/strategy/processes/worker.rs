@@ -20,6 +20,8 @@ use crate::workload::Job;
 
 /// The environment variable that injects a fault (see the module docs).
 pub const FAULT_ENV: &str = "POOLSCALE_WORKER_FAULT";
+/// Debug builds: makes every child's watchdog thread fail to start, as under a process limit.
+pub const WATCHDOG_FAULT_ENV: &str = "POOLSCALE_WATCHDOG_FAULT";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fault {
@@ -54,6 +56,16 @@ fn parse_fault(spec: &str) -> Option<(Fault, u64)> {
 /// (2): a child that could outlive its parent must not run.
 pub fn exit_with_parent(role: &str) -> Result<(), i32> {
     let parent = std::os::unix::process::parent_id();
+    // The fault tests' hook (debug builds only): act as if the process limit were reached, which
+    // a test running as root cannot provoke with `ulimit -u`.
+    if cfg!(debug_assertions) && std::env::var_os(WATCHDOG_FAULT_ENV).is_some() {
+        eprintln!(
+            "poolscale {role}: cannot start its parent-death watchdog thread (Resource temporarily \
+             unavailable, simulated by {WATCHDOG_FAULT_ENV}); the process or thread limit is reached \
+             (ulimit -u, a cgroup's pids.max)"
+        );
+        return Err(2);
+    }
     let started = std::thread::Builder::new()
         .name("parent-watchdog".into())
         .spawn(move || {
