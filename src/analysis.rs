@@ -69,6 +69,10 @@ pub struct BenchRecord {
     /// `median_ns / ideal_given_ns`: how far from ideal the strategy was with what was there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measured_over_ideal_given: Option<f64>,
+    /// The bench run that measured it, when the report keeps results of several runs with the
+    /// same settings (see [`Settings::earlier_runs`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 /// The three dispatch numbers of one strategy at one worker count, each with its 95% interval:
@@ -210,6 +214,11 @@ pub struct Report {
     /// Per task, per map and wake-up costs, per strategy and worker count.
     #[serde(default)]
     pub dispatch: Vec<DispatchCost>,
+    /// Where Criterion's own pages are, relative to the directory the report is written into
+    /// (set by [`crate::report::write_all`] when both lie in one `target` directory; a committed
+    /// report links to none, since `target/` is not committed).
+    #[serde(skip)]
+    pub criterion_link: Option<String>,
 }
 
 /// The group's ideal time for a strategy with the facts `info` at `w` workers, given its 1-worker
@@ -414,6 +423,7 @@ impl Report {
                     per_unit: per_unit.map(String::from),
                     ideal_given_ns: ideal_given,
                     measured_over_ideal_given: ideal_given.filter(|i| *i > 0.0).map(|i| t / i),
+                    run_id: m.written.and_then(|w| settings.run_of(w)),
                 }
             })
             .collect();
@@ -429,6 +439,7 @@ impl Report {
         let fits = fits(data, cores);
         let dispatch = dispatch_costs(data, &settings.workloads());
         Report {
+            criterion_link: None,
             dispatch,
             fits,
             timelines,
@@ -550,7 +561,9 @@ pub struct Loaded {
 /// `strict` refused ([`Error::Stale`]).
 pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
     let own = Settings::load_exact(dir, baseline)?;
-    let since = own.as_ref().and_then(Settings::started);
+    // Results of earlier runs with the same settings are kept (a run of one group after a full
+    // run); only those older than the whole series are stale.
+    let since = own.as_ref().and_then(Settings::series_start);
     let data = Dataset::load(dir, baseline, since)?;
     let mut warnings = Vec::new();
     if !data.stale.is_empty() {
@@ -635,6 +648,7 @@ pub(crate) mod fixture {
                     workers,
                     median: e,
                     mean: e,
+                    written: None,
                 }
             })
             .collect();

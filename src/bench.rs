@@ -56,6 +56,9 @@ use crate::strategy::{Options, Strategies};
 pub const SAMPLES: usize = 10;
 /// Default measurement window (a long benchmark's is widened so that its samples fit).
 pub const MEASUREMENT_TIME: Duration = Duration::from_millis(1000);
+/// What share of a benchmark's usual time Criterion's `--quick` takes (it stops sampling once
+/// the estimate settles), for the duration estimate.
+const QUICK_SHARE: f64 = 0.35;
 
 /// The Criterion configuration of the suite: ten samples, short windows (the long groups switch
 /// to flat sampling and widen theirs), 10,000 bootstrap resamples (Criterion's default is 100,000:
@@ -172,24 +175,56 @@ impl Track {
     }
 }
 
-/// Progress on stderr: `[k/N] id (elapsed, ~time left)`.
+/// Progress on stderr: `[k/N] id (elapsed, ~time left)`. The time left is the estimate of the
+/// benchmarks still to come, scaled by how the finished ones compared with their estimates: stable
+/// from the first few benchmarks on, where an average per benchmark swings with each group's
+/// length.
 struct Progress {
-    total: usize,
-    done: usize,
+    /// Each chosen benchmark's estimate, in seconds.
+    estimates: std::collections::BTreeMap<BenchId, f64>,
+    /// The benchmarks started so far.
+    started: std::collections::BTreeSet<BenchId>,
+    /// The estimates of those finished (all started but the last).
+    estimated_done: f64,
+    last: Option<BenchId>,
     t0: Instant,
 }
 
 impl Progress {
+    fn new(estimates: std::collections::BTreeMap<BenchId, f64>) -> Progress {
+        Progress {
+            estimates,
+            started: std::collections::BTreeSet::new(),
+            estimated_done: 0.0,
+            last: None,
+            t0: Instant::now(),
+        }
+    }
+
     fn next(&mut self, id: BenchId) {
-        self.done += 1;
+        if let Some(prev) = self.last.replace(id) {
+            self.estimated_done += self.estimates.get(&prev).copied().unwrap_or(0.0);
+        }
+        self.started.insert(id);
         let spent = self.t0.elapsed().as_secs_f64();
-        let left = if self.done > 1 {
-            let per = spent / (self.done - 1) as f64;
-            format!(", ~{:.0} s left", per * (self.total + 1 - self.done) as f64)
+        let remaining: f64 = self
+            .estimates
+            .iter()
+            .filter(|(k, _)| !self.started.contains(*k))
+            .map(|(_, v)| *v)
+            .sum::<f64>()
+            + self.estimates.get(&id).copied().unwrap_or(0.0);
+        let pace = if self.estimated_done > 0.0 {
+            (spent / self.estimated_done).clamp(0.25, 4.0)
         } else {
-            String::new()
+            1.0
         };
-        eprintln!("[{}/{}] {id} ({spent:.0} s{left})", self.done, self.total);
+        eprintln!(
+            "[{}/{}] {id} ({spent:.0} s, ~{:.0} s left)",
+            self.started.len(),
+            self.estimates.len(),
+            pace * remaining
+        );
     }
 }
 
@@ -223,6 +258,9 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
         std::process::exit(2);
     }
     let track = Track::new(measure, options, &settings);
+    let quick = args.iter().any(|a| a == "--quick");
+    settings.quick = quick;
+    let mut estimates = std::collections::BTreeMap::new();
     // One measuring run per Criterion directory: a second one at the same time would leave
     // settings of one run beside results and observations of the other.
     let _lock = measure.then(|| {
@@ -246,22 +284,51 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
             }
         }
     });
+    // A run with the same settings as the previous one continues its series: the report keeps
+    // the previous results of the benchmarks this run does not measure (one group re-run).
+    let mut carried = None;
+    if measure {
+        let home = criterion_home();
+        let own = baseline.as_deref().unwrap_or("new");
+        if let Ok(Some(previous)) = Settings::load_exact(&home, own)
+            && settings.carry_from(&previous)
+        {
+            carried = Observations::load(&home, own, previous.run_id.as_deref())
+                .ok()
+                .and_then(|o| o.ok())
+                .flatten();
+            eprintln!(
+                "poolscale: same settings as run {} ({} earlier runs kept): the report keeps their results of what this run does not measure",
+                previous.run_id.as_deref().unwrap_or("?"),
+                settings.earlier_runs.len()
+            );
+        }
+    }
     if measure {
         track.check(&mut settings, "start");
         save_settings(&settings, baseline.as_deref());
         // One countdown at 1 worker sizes the estimate (the models give every other map).
         let t = Instant::now();
         std::hint::black_box(crate::workload::countdown(settings.count));
-        let estimate = crate::group::estimate_duration(
-            &chosen,
-            &settings.workloads(),
-            settings.machine.logical_cores,
-            t.elapsed().as_nanos() as f64,
-        );
+        let countdown_ns = t.elapsed().as_nanos() as f64;
+        estimates = chosen
+            .iter()
+            .map(|&id| {
+                let e = crate::group::estimate_one(
+                    id,
+                    &settings.workloads(),
+                    settings.machine.logical_cores,
+                    countdown_ns,
+                );
+                (id, if quick { e * QUICK_SHARE } else { e })
+            })
+            .collect();
+        let estimate = estimates.values().sum::<f64>();
         eprintln!(
-            "poolscale: {} benchmarks (at least ~{:.0} min here); workers {:?}, countdown {}, nap {}, {} tasks, {} dispatch tasks; results in {}",
+            "poolscale: {} benchmarks{} (about {:.0} min here, estimated from one countdown and corrected as the run goes); workers {:?}, countdown {}, nap {}, {} tasks, {} dispatch tasks; results in {}",
             chosen.len(),
-            estimate.as_secs_f64() / 60.0,
+            if quick { ", Criterion --quick" } else { "" },
+            estimate / 60.0,
             settings.workers,
             settings.count,
             humantime::format_duration(settings.nap()),
@@ -285,13 +352,15 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
     // Criterion's own --measurement-time wins; otherwise each long benchmark's window is sized
     // so that its samples fit (no "increase target time" warnings).
     let size_windows = measure && !has_flag(&args, "--measurement-time");
-    let mut progress = Progress {
-        total: chosen.len(),
-        done: 0,
-        t0: Instant::now(),
-    };
+    let mut progress = Progress::new(estimates);
     let workloads = settings.workloads();
     let mut observed = Observations::for_run(settings.run_id.clone());
+    if let Some(c) = carried {
+        for (id, mut o) in c.benches {
+            o.run_id = o.run_id.or_else(|| c.run_id.clone());
+            observed.benches.insert(id, o);
+        }
+    }
     for group in Group::ALL {
         let mut g = c.benchmark_group(group.as_str());
         if group.is_long() {
@@ -342,6 +411,7 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
                     Observed {
                         usage: p.usage(),
                         timeline,
+                        run_id: settings.run_id.clone(),
                     },
                 );
                 if let Err(e) = observed.save(&criterion_home(), baseline.as_deref()) {
@@ -364,6 +434,16 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
     if measure {
         track.check(&mut settings, "end");
         save_settings(&settings, baseline.as_deref());
+        let home = criterion_home();
+        eprintln!(
+            "poolscale: {} benchmarks measured in {}; results in `{}`.\n\
+             poolscale: the report: `cargo run --release -- report` in poolscale's checkout (or \
+             `poolscale report --criterion-dir {}`) writes target/poolscale/report/index.html, the page to open.",
+            progress.started.len(),
+            humantime::format_duration(Duration::from_secs(progress.t0.elapsed().as_secs())),
+            home.display(),
+            home.display()
+        );
     }
     // The process pool's fork server is not needed past the suite: reap it now.
     crate::strategy::processes::forkserver::stop_all();

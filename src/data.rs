@@ -44,6 +44,8 @@ pub struct Measurement {
     pub median: Estimate,
     /// Mean time per iteration, ns.
     pub mean: Estimate,
+    /// When Criterion wrote it (the file's modification time), if known.
+    pub written: Option<SystemTime>,
 }
 
 impl Measurement {
@@ -205,6 +207,7 @@ impl Dataset {
                         workers,
                         median,
                         mean,
+                        written,
                     });
                 }
             }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 /// Everything the library can fail with.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A user-supplied value is out of range or malformed.
     #[error("invalid {what} `{value}`: {reason}")]

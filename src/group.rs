@@ -296,26 +296,38 @@ pub fn estimate_duration(
 ) -> std::time::Duration {
     let secs: f64 = ids
         .iter()
-        .map(|id| {
-            let info = id.strategy.info();
-            let t1 = match id.group {
-                Group::CountdownWeak | Group::CountdownStrong => Some(countdown_ns),
-                _ => None,
-            };
-            let map_s =
-                crate::analysis::ideal_ns(id.group, &info, id.workers, t1, cores, workloads)
-                    .unwrap_or(0.0)
-                    / 1e9;
-            let window = if id.group.is_long() {
-                (map_s * 12.0).max(1.0)
-            } else {
-                1.0
-            };
-            0.5 + window + 0.3
-        })
+        .map(|id| estimate_one(*id, workloads, cores, countdown_ns))
         .sum();
     std::time::Duration::from_secs_f64(secs)
 }
+
+/// Seconds one benchmark takes under the suite's Criterion configuration (see
+/// [`estimate_duration`]).
+pub fn estimate_one(id: BenchId, workloads: &Workloads, cores: usize, countdown_ns: f64) -> f64 {
+    let info = id.strategy.info();
+    let t1 = match id.group {
+        Group::CountdownWeak | Group::CountdownStrong => Some(countdown_ns),
+        _ => None,
+    };
+    let map_s = crate::analysis::ideal_ns(id.group, &info, id.workers, t1, cores, workloads)
+        .unwrap_or(0.0)
+        / 1e9;
+    if id.group.times_wakeup() {
+        // Flat sampling in a 40 ms window after a 5 ms warm-up: the rests dominate.
+        return 0.5 + ESTIMATE_OVERHEAD_S;
+    }
+    let window = if id.group.is_long() {
+        // One map to size the window, then ten maps in a window of 12 maps (at least 1 s).
+        map_s + (map_s * 12.0).max(1.0)
+    } else {
+        1.0
+    };
+    0.5 + window + ESTIMATE_OVERHEAD_S
+}
+
+/// Seconds per benchmark beyond its warm-up and window: Criterion's analysis (10,000 resamples)
+/// and its HTML charts, the pool's start, the CPU-time reads and a timeline for some.
+pub const ESTIMATE_OVERHEAD_S: f64 = 0.6;
 
 /// One benchmark's key, `group/strategy/workers`: the id Criterion stores it under, the gate's row
 /// key and the sampling protocol's request.
@@ -421,10 +433,11 @@ mod tests {
     fn the_estimate_follows_the_models_and_grows_with_the_cores() {
         let w = Settings::defaults().workloads();
         let one = |id: &str| estimate_duration(&[id.parse().unwrap()], &w, 2, 50e6).as_secs_f64();
-        // 4 rounds of 10 ms: the 1 s window holds them.
-        assert!((one("square_sleep/threads/3") - 1.8).abs() < 1e-9);
-        // gil computes serially: 4 × 50 ms per map, twelve of them.
-        assert!((one("countdown_weak/gil/4") - (0.8 + 12.0 * 0.2)).abs() < 1e-9);
+        let o = ESTIMATE_OVERHEAD_S;
+        // 4 rounds of 10 ms: one map to size the window, then the 1 s window holds them.
+        assert!((one("square_sleep/threads/3") - (0.5 + 0.04 + 1.0 + o)).abs() < 1e-9);
+        // gil computes serially: 4 × 50 ms per map, one to size the window, then twelve.
+        assert!((one("countdown_weak/gil/4") - (0.5 + 13.0 * 0.2 + o)).abs() < 1e-9);
         let minutes: Vec<f64> = [2, 4, 16, 64]
             .iter()
             .map(|&c| estimate_duration(&sweep(c), &w, c, 50e6).as_secs_f64() / 60.0)

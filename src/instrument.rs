@@ -162,6 +162,35 @@ pub fn calibrate_with_worker(
     )
 }
 
+/// The calibrations as table rows: when, binary, loop placement, ns per decrement and the cost
+/// relative to the first binary, each with its 95% interval.
+pub fn table_rows(calibrations: &[Calibration]) -> Vec<Vec<String>> {
+    let est = |e: Estimate| format!("{:.3} [{:.3}, {:.3}]", e.point, e.lower, e.upper);
+    calibrations
+        .iter()
+        .map(|c| {
+            vec![
+                c.phase.clone(),
+                c.role.clone(),
+                c.placement.as_str().into(),
+                est(c.ns_per_decrement),
+                est(c.relative),
+            ]
+        })
+        .collect()
+}
+
+/// The header of [`table_rows`], the first binary named `first`.
+pub fn table_header(first: &str) -> [String; 5] {
+    [
+        "when".into(),
+        "binary".into(),
+        "loop".into(),
+        "ns/decrement [95% CI]".into(),
+        format!("relative to {first}"),
+    ]
+}
+
 /// What a set of calibrations says, for reports and the gate: the largest disagreement between
 /// two binaries of one phase (as `max relative / min relative - 1`), and any binary whose loop is
 /// not pinned.

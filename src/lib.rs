@@ -2,21 +2,31 @@
 //! and why?
 //!
 //! The seed's two workloads ([`workload`]) run under six strategies ([`strategy::StrategyKind`]);
-//! Criterion measures them (`benches/scaling.rs`); [`report`] turns Criterion's results into
-//! tables, charts and exports; [`gate`] fails CI on scaling regressions; [`seed`] re-enacts the
-//! original Python programs.
+//! Criterion measures them (`benches/scaling.rs`, one call of [`bench::suite`]); [`report`] turns
+//! Criterion's results into tables, charts and exports; [`gate`] fails CI on scaling regressions;
+//! [`seed`] re-enacts the original Python programs. The countdown every strategy runs is pinned
+//! machine code ([`workload::placement`]), and every measuring run checks it ([`instrument`]).
 //!
-//! # A library with a command line
+//! # What is stable
 //!
-//! poolscale is a library first: the `poolscale` binary is a thin [`cli`] over it, and the
-//! benches, the gate's sampling sides and the tests use the same library calls. The parts meant
-//! for other crates, and kept stable within a minor version (0.2.x), are the [`Strategy`] trait and
-//! [`Outcome`], [`Options`] (with its [`interrupt::Cancel`] token), [`Job`], [`measure`]
-//! ([`measure::Prepared`], [`measure::Arm`], [`measure::timed_map`]), [`stats`], [`paired`],
-//! [`group::BenchId`] and [`Error`]. A strategy defined outside the crate names itself through
-//! [`Strategy::name`] and is measured through [`measure::Prepared::with_pool`]. Everything else
-//! (the report's and gate's internals, the file formats' Rust types) may change between versions;
-//! the files themselves carry a `schema_version`. [`cli`] belongs to the binary.
+//! This is the one list of what is public and stable under semver (breaking one of these is a
+//! major version; the README and `docs/own-pool.md` refer here):
+//!
+//! - [`Strategy`], [`Outcome`], [`strategy::Started`], [`strategy::Observer`]: implementing a pool;
+//! - [`strategy::Strategies`], [`strategy::StrategyInfo`] (it may gain fields: build it with
+//!   `..*StrategyKind::Threads.info()`), [`StrategyKind`], [`strategy::StrategyName`]: naming and
+//!   declaring strategies;
+//! - [`Options`] (build it with `..Options::default()`) and its [`interrupt::Cancel`] token;
+//! - [`Job`], [`workload::register`], [`workload::Workload`]: what a pool runs;
+//! - `bench::{suite, config, serve}` (feature `bench`, on by default): a crate's own benches and
+//!   sampling side;
+//! - [`Error`] and [`Result`];
+//! - outside the API: the bench ids `group/strategy/workers`, the CLI's commands, flags and exit
+//!   codes, and the files with a `schema_version` (`results.json`, the settings and observations
+//!   files).
+//!
+//! Every other module is public so that the `poolscale` binary, the benches and the integration
+//! tests can use it; it may change in any release.
 #![deny(unsafe_code)]
 
 pub mod analysis;
@@ -36,6 +46,7 @@ pub mod group;
 pub mod hidden;
 pub mod instrument;
 pub mod interrupt;
+pub mod layouts;
 pub mod limits;
 pub mod machine;
 pub mod measure;

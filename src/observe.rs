@@ -38,6 +38,9 @@ pub struct Observed {
     pub usage: Usage,
     /// One map drawn as a timeline, for the benchmarks a report shows ([`draws_timeline`]).
     pub timeline: Option<Timeline>,
+    /// The run that measured it (absent before poolscale 0.4: the file's run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 /// Whether the report draws a timeline of this benchmark: `square_sleep` at 3 workers (the seed's

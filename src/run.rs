@@ -88,7 +88,7 @@ pub fn execute(cfg: &RunConfig) -> Result<RunRecord> {
     let t = Instant::now();
     let mut pool = cfg.strategy.start(cfg.workers, &cfg.options)?;
     let startup = t.elapsed();
-    let label = format!("{} with {} workers", cfg.strategy, cfg.workers);
+    let label = format!("{} with {}", cfg.strategy, workers_phrase(cfg.workers));
     let (wall, outcomes, timeline) = if cfg.timeline {
         let t = crate::measure::trace(pool.as_mut(), &jobs, &label)?;
         (Duration::from_nanos(t.wall_ns), t.jobs.clone(), Some(t))
@@ -131,13 +131,45 @@ impl RunRecord {
                 humantime::format_duration(Duration::from_nanos(self.nap_ns.unwrap_or(0)))
             ),
         };
+        // A long result list is summarised: every value was checked against the expected one.
+        let results = if self.results.len() <= SHOWN_RESULTS {
+            format!("{:?}", self.results)
+        } else {
+            format!(
+                "{} values, each as expected; the first {SHOWN_RESULTS}: {:?} … (--json prints all)",
+                self.results.len(),
+                &self.results[..SHOWN_RESULTS]
+            )
+        };
         format!(
-            "{what}: {} with {} workers\nresults: {:?}\npool start-up: {}\nwall time: {}\n",
+            "{what}: {} with {}\nresults: {results}\npool start-up: {}\nwall time: {}\n",
             self.strategy,
-            self.workers,
-            self.results,
+            workers_phrase(self.workers),
             fmt_ns(self.startup_ns as f64),
             fmt_ns(self.wall_ns as f64)
         )
+    }
+}
+
+/// Results `run` prints in full; a longer list is summarised.
+pub const SHOWN_RESULTS: usize = 20;
+
+/// `1 worker`, `3 workers`.
+pub fn workers_phrase(w: usize) -> String {
+    if w == 1 {
+        "1 worker".into()
+    } else {
+        format!("{w} workers")
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn one_worker_is_singular_and_long_result_lists_are_summarised() {
+        assert_eq!(workers_phrase(1), "1 worker");
+        assert_eq!(workers_phrase(3), "3 workers");
     }
 }

@@ -71,7 +71,26 @@ pub struct Settings {
     /// end ([`crate::probe::capacity`]); empty before poolscale 0.4.
     #[serde(default)]
     pub capacity: Vec<crate::probe::Capacity>,
+    /// Whether Criterion ran with `--quick` (fewer samples, wider intervals).
+    #[serde(default)]
+    pub quick: bool,
+    /// Earlier runs with the same settings whose results this run keeps (a run of one group after
+    /// a full run: the other groups' results are the earlier run's), oldest first.
+    #[serde(default)]
+    pub earlier_runs: Vec<EarlierRun>,
 }
+
+/// An earlier run whose results a later one with the same settings keeps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierRun {
+    /// Its run id.
+    pub run_id: String,
+    /// When it started, ms since the Unix epoch.
+    pub started_unix_ms: u64,
+}
+
+/// Most earlier runs a series keeps.
+pub const MAX_EARLIER_RUNS: usize = 32;
 
 /// What the machine gave over a run, summarised from its capacity samples.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -161,6 +180,8 @@ impl Settings {
             strategies: builtin_strategies(),
             instrument: Vec::new(),
             capacity: Vec::new(),
+            quick: false,
+            earlier_runs: Vec::new(),
         }
     }
 
@@ -251,6 +272,13 @@ impl Settings {
                 )));
             }
         }
+        if self.earlier_runs.len() > MAX_EARLIER_RUNS {
+            return Err(named(Error::invalid(
+                "earlier runs",
+                self.earlier_runs.len(),
+                format!("must be at most {MAX_EARLIER_RUNS}"),
+            )));
+        }
         for c in &self.instrument {
             let e = c.ns_per_decrement;
             if !e.is_valid() || e.point <= 0.0 || e.upper > 1e6 || !c.relative.is_valid() {
@@ -266,6 +294,76 @@ impl Settings {
             d.declare();
         }
         Ok(self)
+    }
+
+    /// Whether results measured under `earlier` can stand beside this run's in one report: the
+    /// same knobs, worker counts, strategies, Criterion mode, poolscale version and machine.
+    pub fn continues(&self, earlier: &Settings) -> bool {
+        let names = |s: &Settings| s.strategies.iter().map(|d| d.name).collect::<Vec<_>>();
+        earlier.run_id.is_some()
+            && earlier.started_unix_ms.is_some()
+            && self.workloads() == earlier.workloads()
+            && self.workers == earlier.workers
+            && names(self) == names(earlier)
+            && self.quick == earlier.quick
+            && self.tool_version == earlier.tool_version
+            && self.machine.cpu == earlier.machine.cpu
+            && self.machine.logical_cores == earlier.machine.logical_cores
+    }
+
+    /// Makes this run keep `earlier`'s results (and those it kept) when it [`continues`] it.
+    ///
+    /// [`continues`]: Settings::continues
+    pub fn carry_from(&mut self, earlier: &Settings) -> bool {
+        if !self.continues(earlier) {
+            return false;
+        }
+        let (Some(id), Some(at)) = (earlier.run_id.clone(), earlier.started_unix_ms) else {
+            return false;
+        };
+        self.earlier_runs = earlier.earlier_runs.clone();
+        self.earlier_runs.push(EarlierRun {
+            run_id: id,
+            started_unix_ms: at,
+        });
+        // A long series keeps its last runs only; results older than those are stale.
+        let keep = self.earlier_runs.len().saturating_sub(MAX_EARLIER_RUNS);
+        self.earlier_runs.drain(..keep);
+        true
+    }
+
+    /// When the oldest run whose results this report keeps started: results written before it
+    /// are stale.
+    pub fn series_start(&self) -> Option<std::time::SystemTime> {
+        let first = self
+            .earlier_runs
+            .first()
+            .map(|r| r.started_unix_ms)
+            .or(self.started_unix_ms)?;
+        Some(std::time::UNIX_EPOCH + Duration::from_millis(first))
+    }
+
+    /// The run (id) that wrote a result at `written`: the latest of the series that had started.
+    pub fn run_of(&self, written: std::time::SystemTime) -> Option<String> {
+        let ms = written
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))?;
+        let current =
+            self.run_id
+                .clone()
+                .zip(self.started_unix_ms)
+                .map(|(run_id, started_unix_ms)| EarlierRun {
+                    run_id,
+                    started_unix_ms,
+                });
+        self.earlier_runs
+            .iter()
+            .cloned()
+            .chain(current)
+            .filter(|r| r.started_unix_ms <= ms)
+            .max_by_key(|r| r.started_unix_ms)
+            .map(|r| r.run_id)
     }
 
     /// What the machine gave during the run, if its capacity was sampled.
@@ -552,5 +650,33 @@ mod tests {
         std::fs::write(dir.path().join(SETTINGS_FILE), future).unwrap();
         let e = Settings::load(dir.path(), None).unwrap_err().to_string();
         assert!(e.contains("newer poolscale"), "{e}");
+    }
+
+    #[test]
+    fn a_run_with_the_same_settings_continues_the_series_and_another_does_not() {
+        let mut a = Settings::defaults();
+        a.start_run();
+        let mut b = a.clone();
+        b.start_run();
+        b.started_unix_ms = a.started_unix_ms.map(|ms| ms + 1_000);
+        assert!(b.carry_from(&a));
+        assert_eq!(b.earlier_runs.len(), 1);
+        assert_eq!(b.series_start(), a.started().map(|t| t - Duration::ZERO));
+        let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(ms);
+        let (sa, sb) = (a.started_unix_ms.unwrap(), b.started_unix_ms.unwrap());
+        assert_eq!(b.run_of(at(sa + 10)), a.run_id);
+        assert_eq!(b.run_of(at(sb + 10)), b.run_id);
+        assert_eq!(b.run_of(at(sa - 10)), None);
+        let mut c = b.clone();
+        c.count += 1;
+        c.start_run();
+        assert!(!c.carry_from(&b), "another count starts a new series");
+        assert!(c.earlier_runs.is_empty() || c.earlier_runs == b.earlier_runs);
+        let mut d = b.clone();
+        d.quick = true;
+        assert!(
+            !d.continues(&b),
+            "a --quick run does not continue a full one"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The seed's two workloads, as plain data so a job can cross a process boundary.
 //!
-//! - [`countdown`] is program 1 of `SEED.md`: `while n > 0: n -= 1`. It is pure CPU work, so it
+//! - [`countdown`] is program 1 of the seed (`docs/seed.md`): `while n > 0: n -= 1`. It is pure CPU work, so it
 //!   scales with cores for every strategy except `sequential` and `gil`.
 //! - [`square_after_sleep`] is program 2's `f`: sleep a nap, then return `x * x`. It is pure
 //!   latency, so it scales with workers whatever the core count (`gil` included: sleeping releases
@@ -153,6 +153,9 @@ impl Job {
 /// precedes the loop (what a real change does), not only a constant.
 const PLANTED_CPU_PERMILLE: u64 = 0;
 const PLANTED_NAP_PERMILLE: u64 = 0;
+/// Planted work per square for `scripts/layout-calibration`: extra decrements in every square, a
+/// slowdown of the dispatch groups' few nanoseconds per task (the layout-sensitive groups).
+const PLANTED_SQUARE_DECREMENTS: u64 = 0;
 
 /// `x` plus `permille`/1000 of it (no overflow within [`crate::limits`]).
 const fn planted(x: u64, permille: u64) -> u64 {
@@ -262,6 +265,9 @@ pub fn square_after_sleep(x: u64, nap: Duration) -> u64 {
     if !nap.is_zero() {
         let ns = u64::try_from(nap.as_nanos()).unwrap_or(u64::MAX);
         std::thread::sleep(Duration::from_nanos(planted(ns, PLANTED_NAP_PERMILLE)));
+    }
+    if PLANTED_SQUARE_DECREMENTS != 0 {
+        countdown(PLANTED_SQUARE_DECREMENTS);
     }
     square(x)
 }

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -36,13 +35,6 @@ fn gate_ab(args: &[&str]) -> (i32, String, String) {
 fn copy_of_bin(dir: &Path, name: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::copy(common::bin(), &p).unwrap();
-    p
-}
-
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     p
 }
 
@@ -104,7 +96,7 @@ fn two_copies_of_the_same_build_compare_without_a_failure() {
 fn a_benchmark_only_the_new_build_has_is_new_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
     // An OLD that knows no benchmark at all: every start is answered `unknown`.
-    let old = script(
+    let old = common::script(
         dir.path(),
         "old",
         r#"echo '{"reply":"hello","protocol":"poolscale-sample","version":1,"tool_version":"0.0.1"}'
@@ -133,7 +125,7 @@ done"#,
 #[test]
 fn an_old_that_is_not_poolscale_exits_2_saying_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = script(dir.path(), "fake", "echo 'Usage: fake [OPTIONS]'; exit 1");
+    let fake = common::script(dir.path(), "fake", "echo 'Usage: fake [OPTIONS]'; exit 1");
     let (code, out, err) = gate_ab(&[
         "--ab",
         fake.to_str().unwrap(),
@@ -160,7 +152,7 @@ fn an_old_that_is_not_poolscale_exits_2_saying_what_to_do() {
 #[test]
 fn a_side_of_another_protocol_version_exits_2_naming_both_versions() {
     let dir = tempfile::tempdir().unwrap();
-    let future = script(
+    let future = common::script(
         dir.path(),
         "future",
         r#"echo '{"reply":"hello","protocol":"poolscale-sample","version":99,"tool_version":"9.0.0"}'
@@ -185,7 +177,7 @@ fn a_side_that_dies_mid_run_exits_2_naming_it_and_leaves_no_process() {
     let dir = tempfile::tempdir().unwrap();
     let new = copy_of_bin(dir.path(), "poolscale-new");
     // Says hello, accepts the start, then dies on its first sample.
-    let dying = script(
+    let dying = common::script(
         dir.path(),
         "dying",
         r#"echo '{"reply":"hello","protocol":"poolscale-sample","version":1,"tool_version":"0.1.0"}'
@@ -241,7 +233,7 @@ fn each_side_restarts_its_benchmark_every_few_samples() {
     // persistent placement cannot become a difference between the sides.
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("starts");
-    let old = script(
+    let old = common::script(
         dir.path(),
         "old",
         r#"echo '{"reply":"hello","protocol":"poolscale-sample","version":1,"tool_version":"0.2.0"}'
@@ -279,4 +271,54 @@ done"#,
     assert_eq!(v["ab"][0]["confirmed"], serde_json::json!(true), "{v}");
     let verdict = v["rows"][0]["verdict"].as_str().unwrap();
     assert!(verdict == "regressed" || verdict == "improved", "{v}");
+}
+
+#[test]
+fn layouts_sample_every_variant_and_report_each_benchmarks_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = copy_of_bin(dir.path(), "poolscale-old");
+    let new = copy_of_bin(dir.path(), "poolscale-new");
+    let args = |layouts: &str| {
+        vec![
+            "--ab".to_string(),
+            old.to_str().unwrap().into(),
+            "--new".into(),
+            new.to_str().unwrap().into(),
+            "--filter".into(),
+            "^dispatch/threads/1$".into(),
+            "--budget".into(),
+            "2s".into(),
+            "--layouts".into(),
+            layouts.into(),
+            "--format".into(),
+            "json".into(),
+        ]
+    };
+    // Without the variants: a clear error naming them and the command that builds them.
+    let a = args("2");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = gate_ab(&a);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(
+        err.contains("poolscale-old.layout-1") && err.contains("poolscale layouts"),
+        "{err}"
+    );
+    // Two variants per side (copies here: the same layout, so any spread is noise).
+    for (bin, name) in [(&old, "poolscale-old"), (&new, "poolscale-new")] {
+        for k in 1..=2 {
+            std::fs::copy(bin, dir.path().join(format!("{name}.layout-{k}"))).unwrap();
+        }
+    }
+    let (code, out, err) = gate_ab(&a);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let row = &v["rows"][0];
+    assert_eq!(row["id"], "dispatch/threads/1");
+    assert!(row["layout_spread"].as_f64().unwrap() >= 0.0, "{row}");
+    let verdict = row["verdict"].as_str().unwrap();
+    assert!(["ok", "inconclusive", "layout"].contains(&verdict), "{row}");
+    // Every variant was started as a side and is gone afterwards.
+    for name in ["poolscale-old.layout-2", "poolscale-new.layout-2"] {
+        assert!(processes_running(&dir.path().join(name)).is_empty());
+    }
 }

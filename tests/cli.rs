@@ -197,3 +197,29 @@ fn timelines_draw_a_lane_per_worker_and_a_bar_per_job() {
     assert!(err.contains("mine.svg"), "{err}");
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "<svg>mine</svg>");
 }
+
+#[test]
+fn run_summarises_long_result_lists_and_its_help_names_every_strategy() {
+    let (code, out, err) = common::poolscale(&[
+        "run",
+        "--workload",
+        "square",
+        "--strategy",
+        "threads",
+        "--workers",
+        "1",
+        "--tasks",
+        "1000",
+        "--nap",
+        "0s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1000 values, each as expected"), "{out}");
+    assert!(out.contains("threads with 1 worker\n"), "{out}");
+    assert!(out.len() < 2000, "{} bytes printed", out.len());
+    let (code, help, _) = common::poolscale(&["run", "--help"]);
+    assert_eq!(code, 0);
+    for k in poolscale::StrategyKind::ALL {
+        assert!(help.contains(k.as_str()), "`run --help` lacks {k}");
+    }
+}

@@ -6,15 +6,7 @@ mod common;
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use common::{fake_criterion, fake_settings, healthy, poolscale};
-
-fn no_panic(code: i32, out: &str, err: &str) {
-    assert!(
-        !err.contains("panicked") && !out.contains("panicked"),
-        "{out}\n{err}"
-    );
-    assert_ne!(code, 101, "{out}\n{err}");
-}
+use common::{fake_criterion, fake_settings, healthy, no_panic, poolscale, walk};
 
 #[test]
 fn huge_durations_are_errors_not_panics() {
@@ -291,19 +283,6 @@ fn results_older_than_the_latest_run_are_stale() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("stale"), "{err}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

@@ -5,29 +5,13 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{bin, fake_criterion, fake_settings, healthy, poolscale};
-
-fn no_panic(code: i32, out: &str, err: &str) {
-    assert!(
-        !err.contains("panicked") && !out.contains("panicked"),
-        "{out}\n{err}"
-    );
-    assert!(
-        code != 101 && code != 134 && code >= 0,
-        "exit {code}: {out}\n{err}"
-    );
-}
-
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    p
-}
+use common::{
+    bin, fake_criterion, fake_settings, healthy, no_panic, poolscale, processes_mentioning, script,
+};
 
 /// Waits for `child` at most `limit` (a bound on a hang); kills it and fails past that.
 fn finish_within(mut child: Child, limit: Duration) -> (i32, String, String) {
@@ -63,22 +47,6 @@ fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-/// Processes (zombies included) whose command line mentions `needle`.
-fn processes_mentioning(needle: &str) -> Vec<u32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline"))
-            && String::from_utf8_lossy(&cmd).contains(needle)
-        {
-            found.push(pid);
-        }
-    }
-    found
 }
 
 #[test]

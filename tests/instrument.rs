@@ -27,10 +27,7 @@ fn the_loop_is_pinned_in_the_poolscale_binary_and_calibrate_compares_binaries() 
     assert_eq!(code, 0, "{out}\n{err}");
     // Two binaries, each checked by itself: the running `poolscale` and the one it started as a
     // probe process.
-    let rows: Vec<&str> = out
-        .lines()
-        .filter(|l| l.starts_with("this") || l.starts_with("program 1"))
-        .collect();
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("run 1 ")).collect();
     assert_eq!(rows.len(), 2, "{out}");
     for row in rows {
         let expected = if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {

@@ -335,6 +335,7 @@ fn cpu_time_and_timelines_of_the_same_run_are_reported_and_another_runs_are_not(
                 Vec::new(),
                 Vec::new(),
             )),
+            run_id: None,
         },
     );
     obs.benches.insert(
@@ -342,6 +343,7 @@ fn cpu_time_and_timelines_of_the_same_run_are_reported_and_another_runs_are_not(
         Observed {
             usage: usage(2),
             timeline: None,
+            run_id: None,
         },
     );
     obs.save(&crit, None).unwrap();
@@ -493,4 +495,54 @@ fn an_intercept_below_zero_is_marked_as_no_fixed_cost() {
     assert!(row("gil").contains('‡'), "{}", row("gil"));
     assert!(!row("threads").contains('‡'), "{}", row("threads"));
     assert!(md.contains("‡ Below zero"), "{md}");
+}
+
+#[test]
+fn a_run_of_one_group_keeps_the_earlier_runs_results_and_says_which_run_each_row_came_from() {
+    let (_tmp, crit, out) = build();
+    let earlier = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    // Every result was written by the earlier, full run...
+    for entry in common::walk(&crit) {
+        if entry.ends_with("estimates.json") {
+            let f = std::fs::File::options().write(true).open(&entry).unwrap();
+            f.set_modified(earlier).unwrap();
+        }
+    }
+    let mut s = poolscale::settings::Settings::load_exact(&crit, "new")
+        .unwrap()
+        .unwrap();
+    let ms = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+    };
+    let mut first = s.clone();
+    first.run_id = Some("aaaaaaaaaaaa".into());
+    first.started_unix_ms = Some(ms(earlier) - 60_000);
+    // ...and a later run with the same settings re-measured countdown_weak only.
+    s.run_id = Some("bbbbbbbbbbbb".into());
+    s.started_unix_ms = Some(ms(std::time::SystemTime::now()) - 30_000);
+    assert!(s.carry_from(&first));
+    s.save(&crit, None).unwrap();
+    for entry in common::walk(&crit.join("countdown_weak")) {
+        if entry.ends_with("estimates.json") {
+            let f = std::fs::File::options().write(true).open(&entry).unwrap();
+            f.set_modified(std::time::SystemTime::now()).unwrap();
+        }
+    }
+    let (code, stdout, err) = run_report(&crit, &out, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("stale"), "nothing is stale: {err}");
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(
+        record(&results, "countdown_weak/threads/1")["run_id"],
+        "bbbbbbbbbbbb"
+    );
+    assert_eq!(
+        record(&results, "square_sleep/threads/1")["run_id"],
+        "aaaaaaaaaaaa"
+    );
+    let md = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(md.contains("2 runs with the same settings"), "{md}");
+    assert!(md.contains("| run |") || md.contains("| run"), "{md}");
+    let _ = stdout;
 }

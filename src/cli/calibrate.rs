@@ -38,33 +38,16 @@ pub(super) fn command(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
         }
         let phase = format!("run {}", k + 1);
         let c = calibrate(&phase, &mut binaries)?;
-        let rows: Vec<Vec<String>> = c
-            .iter()
-            .map(|c| {
-                let e = c.ns_per_decrement;
-                let r = c.relative;
-                vec![
-                    c.role.clone(),
-                    c.program.display().to_string(),
-                    c.placement.as_str().into(),
-                    format!("{:.3} [{:.3}, {:.3}]", e.point, e.lower, e.upper),
-                    format!("{:.3} [{:.3}, {:.3}]", r.point, r.lower, r.upper),
-                ]
-            })
-            .collect();
-        outln!("{phase}:")?;
+        if k == 0 {
+            for (c, p) in c.iter().zip(std::iter::once(&me).chain(&args.programs)) {
+                outln!("{}: {}", c.role, p.display())?;
+            }
+        }
+        let header = crate::instrument::table_header("this");
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
         outln!(
             "{}",
-            text_table(
-                &[
-                    "binary",
-                    "program",
-                    "loop",
-                    "ns/decrement",
-                    "relative to this"
-                ],
-                &rows
-            )
+            text_table(&header, &crate::instrument::table_rows(&c))
         )?;
         all.extend(c);
     }

@@ -50,6 +50,10 @@ pub(super) struct GateArgs {
     /// --ab and --paired-invariants: seed of the randomised sampling order.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// --ab: sample K code-layout variants of each build (`BINARY.layout-1` … `-K`, built by
+    /// `poolscale layouts`) and judge each change against its measured layout spread.
+    #[arg(long, requires = "ab", value_parser = clap::value_parser!(u32).range(2..=32))]
+    layouts: Option<u32>,
     /// Compare the latest run against this saved Criterion baseline.
     #[arg(long)]
     baseline: Option<String>,
@@ -154,6 +158,7 @@ fn config(a: &GateArgs) -> anyhow::Result<GateConfig> {
                 ..Plan::default()
             },
             seed: a.seed,
+            layouts: a.layouts.unwrap_or(0),
         })
     } else if a.paired_invariants {
         GateMode::Paired(PairedConfig {

@@ -11,6 +11,7 @@ use crate::strategy::{Options, processes};
 
 mod calibrate;
 mod gate;
+mod layouts;
 mod report;
 mod run;
 mod seed;
@@ -35,6 +36,8 @@ enum Command {
     Gate(gate::GateArgs),
     /// Time the countdown in this binary and in others, interleaved: the instrument check.
     Calibrate(calibrate::CalibrateArgs),
+    /// Build a binary and K code-layout variants of it, for `gate --ab --layouts K`.
+    Layouts(layouts::LayoutsArgs),
 }
 
 /// Writes to stdout. A closed pipe (`poolscale gate | head -1`) means the reader has seen enough:
@@ -97,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Seed(args) => seed::command(&args),
         Command::Gate(args) => gate::command(&args),
         Command::Calibrate(args) => calibrate::command(&args),
+        Command::Layouts(args) => layouts::command(&args),
     };
     // A fork server (`run --start forkserver`) would exit at our exit anyway; reap it first.
     processes::forkserver::stop_all();

@@ -17,7 +17,8 @@ pub(super) struct RunArgs {
     /// Which workload.
     #[arg(long, value_enum)]
     workload: Workload,
-    /// Which strategy (an unknown name is refused with the list of known ones).
+    /// Which strategy: sequential, threads, rayon, crossbeam, processes or gil (an unknown name is
+    /// refused with the list of known ones).
     #[arg(long, value_parser = StrategyKind::from_name)]
     strategy: StrategyKind,
     /// Number of workers (1 to 256).
@@ -104,8 +105,13 @@ pub(super) fn command(a: &RunArgs) -> anyhow::Result<ExitCode> {
         timeline: a.timeline.is_some(),
         job_times: a.json,
     };
-    let rec = execute(&cfg)
-        .with_context(|| format!("{} failed to run with {} workers", a.strategy, a.workers))?;
+    let rec = execute(&cfg).with_context(|| {
+        format!(
+            "{} failed to run with {}",
+            a.strategy,
+            crate::run::workers_phrase(a.workers)
+        )
+    })?;
     if let (Some(path), Some(t)) = (&a.timeline, &rec.timeline) {
         crate::timeline::write_svg(path, t)?;
         if !a.json {

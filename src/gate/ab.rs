@@ -26,6 +26,7 @@ use super::{Row, Thresholds, Verdict};
 use crate::error::{Error, Result};
 use crate::group::{BenchId, Group};
 use crate::instrument::{Burst, Calibration};
+use crate::measure::Arm;
 use crate::paired::{Plan, interleave};
 use crate::sampling::{RemoteArm, RemoteBurst, Side};
 use crate::settings::Workloads;
@@ -57,6 +58,10 @@ pub struct AbConfig {
     pub plan: Plan,
     /// Seed of the randomised order.
     pub seed: u64,
+    /// Code-layout variants per side (0: none). With K, OLD's and NEW's variants
+    /// (`BINARY.layout-1` … `-K`, built by `poolscale layouts`) are sampled in turn, and each
+    /// benchmark's layout spread is measured beside its change ([`crate::layouts`]).
+    pub layouts: u32,
 }
 
 /// The strategies two sides can measure: the union of what each announces, built-ins first,
@@ -212,6 +217,9 @@ pub struct AbOutcome {
 /// speed, where a side's placement can persist for a whole measurement, this is what keeps such
 /// an artefact from failing CI; a real change pays one more measurement.
 pub fn run(cfg: &AbConfig, progress: &mut dyn FnMut(usize, usize, BenchId)) -> Result<AbOutcome> {
+    if cfg.layouts > 0 {
+        return run_layouts(cfg, progress);
+    }
     let mut old = Side::start("old", &cfg.old)?;
     let mut new = Side::start("new", &cfg.new)?;
     let start = instrument(&mut old, &mut new, "start")?;
@@ -231,6 +239,7 @@ pub fn run(cfg: &AbConfig, progress: &mut dyn FnMut(usize, usize, BenchId)) -> R
             change_upper: None,
             threshold,
             verdict: Verdict::Missing,
+            layout_spread: None,
         };
         let in_old = old.start_bench(id, &cfg.workloads)?;
         let in_new = new.start_bench(id, &cfg.workloads)?;
@@ -286,6 +295,189 @@ pub fn run(cfg: &AbConfig, progress: &mut dyn FnMut(usize, usize, BenchId)) -> R
     }
     let end = match start {
         Some(_) => instrument(&mut old, &mut new, "end")?,
+        None => None,
+    };
+    Ok(AbOutcome {
+        rows,
+        details,
+        instrument_measured: start.is_some(),
+        instrument: start.into_iter().chain(end).flatten().collect(),
+    })
+}
+
+/// Side `side`'s benchmark `id` as an arm that restarts its pool every [`RESTART_EVERY`] samples.
+fn remote_arm(side: &mut Side, id: BenchId, workloads: Workloads) -> RemoteArm<'_> {
+    RemoteArm {
+        side,
+        id,
+        workloads,
+        restart_every: RESTART_EVERY,
+        taken: 0,
+    }
+}
+
+/// A side's layout variants as one arm: each sample goes to the next variant in turn, so round r
+/// of an interleaved comparison measures variant `r % K` on both sides.
+struct LayoutArm<'a> {
+    arms: Vec<RemoteArm<'a>>,
+    next: usize,
+}
+
+impl Arm for LayoutArm<'_> {
+    fn label(&self) -> String {
+        format!("{} ({} layouts)", self.arms[0].label(), self.arms.len())
+    }
+
+    fn sample(&mut self, iters: u64) -> Result<std::time::Duration> {
+        let k = self.next;
+        self.next = (self.next + 1) % self.arms.len();
+        self.arms[k].sample(iters)
+    }
+}
+
+/// `--layouts K`: every benchmark sampled across K layout variants of each build. The change is
+/// NEW against OLD over all variants; the layout spread is how far one variant's median lies from
+/// the others' within a side. A change judged beyond the threshold but within the spread is
+/// `layout`: a shift of code placement, not of the code. Thresholds here have no noise floor: the
+/// spread measured replaces the fixed 25% of the layout-sensitive groups.
+fn run_layouts(
+    cfg: &AbConfig,
+    progress: &mut dyn FnMut(usize, usize, BenchId),
+) -> Result<AbOutcome> {
+    let k = cfg.layouts as usize;
+    let start_all = |name: &'static str, binary: &std::path::Path| -> Result<Vec<Side>> {
+        crate::layouts::variants(binary, cfg.layouts)?
+            .iter()
+            .map(|p| Side::start(name, p))
+            .collect()
+    };
+    let mut olds = start_all("old", &cfg.old)?;
+    let mut news = start_all("new", &cfg.new)?;
+    let start = instrument(&mut olds[0], &mut news[0], "start")?;
+    let mut rng = fastrand::Rng::with_seed(cfg.seed);
+    let plan = Plan {
+        min_rounds: cfg.plan.min_rounds.max(2 * k).next_multiple_of(k),
+        check_every: k,
+        ..cfg.plan
+    };
+    let mut rows = Vec::new();
+    let mut details = Vec::new();
+    let n = cfg.selection.len();
+    for (i, &id) in cfg.selection.iter().enumerate() {
+        progress(i + 1, n, id);
+        let threshold = cfg
+            .thresholds
+            .per_group
+            .get(&id.group)
+            .copied()
+            .unwrap_or(cfg.thresholds.default);
+        let mut row = Row {
+            id: id.to_string(),
+            before: None,
+            after: None,
+            change: None,
+            change_lower: None,
+            change_upper: None,
+            threshold,
+            verdict: Verdict::Missing,
+            layout_spread: None,
+        };
+        let mut in_old = true;
+        let mut in_new = true;
+        for side in &mut olds {
+            in_old &= side.start_bench(id, &cfg.workloads)?;
+        }
+        for side in &mut news {
+            in_new &= side.start_bench(id, &cfg.workloads)?;
+        }
+        if !(in_old && in_new) {
+            row.verdict = if in_new {
+                Verdict::New
+            } else {
+                Verdict::Missing
+            };
+            rows.push(row);
+            continue;
+        }
+        let workloads = cfg.workloads;
+        let mut a = LayoutArm {
+            arms: olds
+                .iter_mut()
+                .map(|side| remote_arm(side, id, workloads))
+                .collect(),
+            next: 0,
+        };
+        let mut b = LayoutArm {
+            arms: news
+                .iter_mut()
+                .map(|side| remote_arm(side, id, workloads))
+                .collect(),
+            next: 0,
+        };
+        let ia = crate::paired::calibrate(&mut a, cfg.plan.sample_time)?;
+        let ib = crate::paired::calibrate(&mut b, cfg.plan.sample_time)?;
+        let iters = ia.min(ib);
+        (a.next, b.next) = (0, 0);
+        let rounds = interleave(
+            &mut [&mut a, &mut b],
+            Some(vec![iters, iters]),
+            &plan,
+            &mut rng,
+            |s| {
+                let pairs: Vec<(f64, f64)> = s.iter().map(|r| (r[0], r[1])).collect();
+                decide(paired_ratio(&pairs), threshold).is_some()
+            },
+        )?;
+        drop((a, b));
+        for side in olds.iter_mut().chain(news.iter_mut()) {
+            side.stop_bench()?;
+        }
+        let per_variant = |arm: usize| -> Vec<Vec<f64>> {
+            (0..k)
+                .map(|v| {
+                    rounds
+                        .samples
+                        .iter()
+                        .enumerate()
+                        .filter(|(r, _)| r % k == v)
+                        .map(|(_, s)| s[arm])
+                        .collect()
+                })
+                .collect()
+        };
+        let spread = [
+            crate::layouts::spread(&per_variant(0)),
+            crate::layouts::spread(&per_variant(1)),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        let est = paired_ratio(&rounds.pairs(0, 1));
+        let mut verdict = decide(est, threshold).unwrap_or(Verdict::Inconclusive);
+        if let (Some(e), Some(s)) = (est, spread)
+            && matches!(verdict, Verdict::Regressed | Verdict::Improved)
+            && (e.point - 1.0).abs() <= s
+        {
+            verdict = Verdict::Layout;
+        }
+        row.before = median(&rounds.arm(0));
+        row.after = median(&rounds.arm(1));
+        row.change = est.map(|e| e.point - 1.0);
+        row.change_lower = est.map(|e| e.lower - 1.0);
+        row.change_upper = est.map(|e| e.upper - 1.0);
+        row.layout_spread = spread;
+        row.verdict = verdict;
+        rows.push(row);
+        details.push(AbDetail {
+            id: id.to_string(),
+            pairs: rounds.samples.len(),
+            iters,
+            seconds: rounds.elapsed.as_secs_f64(),
+            confirmed: None,
+        });
+    }
+    let end = match start {
+        Some(_) => instrument(&mut olds[0], &mut news[0], "end")?,
         None => None,
     };
     Ok(AbOutcome {

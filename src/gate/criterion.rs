@@ -84,16 +84,79 @@ pub(super) fn run(d: &DataChecks, result: &mut GateResult) -> Result<()> {
                 diffs.join(", ")
             ));
         }
-        result.rows.extend(compare(
-            &points(&before, d.normalize),
-            &after,
-            &d.thresholds,
-        ));
+        let mut rows = compare(&points(&before, d.normalize), &after, &d.thresholds);
+        // Two runs minutes apart: where the recorded machine changed between them, a CPU-bound
+        // row's change is the machine's as much as the code's.
+        let mut doubted = Vec::new();
+        for row in &mut rows {
+            let Ok(id) = row.id.parse::<crate::group::BenchId>() else {
+                continue;
+            };
+            if !matches!(row.verdict, Verdict::Regressed | Verdict::Improved) {
+                continue;
+            }
+            if let Some(why) = machine_changed(&before.settings, &current.settings, id.group) {
+                row.verdict = Verdict::Inconclusive;
+                doubted.push(format!("{} ({why})", row.id));
+            }
+        }
+        if !doubted.is_empty() {
+            result.warnings.push(format!(
+                "{} rows are inconclusive, not regressed or improved: the machine changed between {what}'s run and the latest: {}",
+                doubted.len(),
+                doubted.join("; ")
+            ));
+        }
+        result.rows.extend(rows);
     }
     if let Some(limits) = &d.invariants {
         result.checks = invariants(&current, limits);
     }
     Ok(())
+}
+
+/// Two runs' capacities for one group may differ by this share before its rows are doubted.
+pub const CAPACITY_TOLERANCE: f64 = 0.10;
+/// Two runs' cost per countdown decrement (the bench binary's, at their start) may differ by
+/// this share before CPU-bound rows are doubted.
+pub const SPEED_TOLERANCE: f64 = 0.05;
+
+/// Why a CPU-bound `group`'s rows cannot be compared between the runs of `before` and `after`:
+/// the machine gave another number of cores after that group (beyond [`CAPACITY_TOLERANCE`]), or
+/// counted at another speed (beyond [`SPEED_TOLERANCE`]). `None` when the runs recorded the same
+/// machine, or did not record it (runs before poolscale 0.4), or the group is latency-bound.
+pub fn machine_changed(before: &Settings, after: &Settings, group: Group) -> Option<String> {
+    if group.model() == crate::group::Model::Rounds {
+        return None;
+    }
+    let at = format!("after {group}");
+    let given = |s: &Settings| {
+        s.capacity
+            .iter()
+            .find(|c| c.at == at)
+            .map(|c| c.given.point)
+    };
+    if let (Some(b), Some(a)) = (given(before), given(after))
+        && (a / b - 1.0).abs() > CAPACITY_TOLERANCE
+    {
+        return Some(format!(
+            "the machine gave {b:.2} cores after {group} in one run, {a:.2} in the other"
+        ));
+    }
+    let speed = |s: &Settings| {
+        s.instrument
+            .iter()
+            .find(|c| c.role == "bench" && c.phase == "start")
+            .map(|c| c.ns_per_decrement.point)
+    };
+    if let (Some(b), Some(a)) = (speed(before), speed(after))
+        && (a / b - 1.0).abs() > SPEED_TOLERANCE
+    {
+        return Some(format!(
+            "one decrement cost {b:.3} ns in one run, {a:.3} ns in the other"
+        ));
+    }
+    None
 }
 
 /// Bounds for the invariants (`--invariants`); the defaults leave room for a noisy 2-core CI
@@ -158,6 +221,7 @@ pub fn compare(
                 change_upper: None,
                 threshold,
                 verdict: Verdict::Missing,
+                layout_spread: None,
             };
             match (b, a) {
                 (Some((_, b)), Some((_, a))) if b.point > 0.0 && b.lower > 0.0 => {
@@ -376,5 +440,58 @@ mod tests {
             .map(|c| c.check.as_str())
             .collect();
         assert_eq!(failed, ["countdown_weak/threads efficiency at 2 workers"]);
+    }
+}
+
+#[cfg(test)]
+mod machine_tests {
+    use super::*;
+    use crate::probe::Capacity;
+
+    fn with_capacity(given: f64, ns: f64) -> Settings {
+        let mut s = Settings::defaults();
+        s.capacity.push(Capacity {
+            at_unix_ms: 0,
+            at: "after countdown_strong".into(),
+            cores: 2,
+            given: Estimate {
+                point: given,
+                lower: given,
+                upper: given,
+            },
+        });
+        let e = Estimate {
+            point: ns,
+            lower: ns,
+            upper: ns,
+        };
+        s.instrument.push(crate::instrument::Calibration {
+            role: "bench".into(),
+            program: "bench".into(),
+            phase: "start".into(),
+            placement: crate::workload::Placement::Pinned,
+            ns_per_decrement: e,
+            relative: Estimate {
+                point: 1.0,
+                lower: 1.0,
+                upper: 1.0,
+            },
+            bursts: 12,
+        });
+        s
+    }
+
+    #[test]
+    fn rows_of_a_machine_that_changed_between_runs_are_doubted() {
+        let quiet = with_capacity(1.98, 0.30);
+        let busy = with_capacity(1.20, 0.30);
+        let slower = with_capacity(1.97, 0.40);
+        assert!(machine_changed(&quiet, &quiet, Group::CountdownStrong).is_none());
+        let why = machine_changed(&quiet, &busy, Group::CountdownStrong).unwrap();
+        assert!(why.contains("1.98") && why.contains("1.20"), "{why}");
+        assert!(machine_changed(&quiet, &slower, Group::CountdownStrong).is_some());
+        // Latency-bound rows do not depend on the cores; unrecorded runs are not doubted.
+        assert!(machine_changed(&quiet, &busy, Group::SquareSleep).is_none());
+        assert!(machine_changed(&Settings::defaults(), &busy, Group::CountdownStrong).is_none());
     }
 }

@@ -34,12 +34,14 @@ pub struct Tally {
     pub checks_skipped: usize,
     /// Stale results left out.
     pub stale: usize,
+    /// Rows whose change lies within their layout spread (`--layouts`).
+    pub layout: usize,
 }
 
 impl Tally {
     /// Judged and passed: ok and improved rows, passed invariants.
     pub fn passed(&self) -> usize {
-        self.ok + self.improved + self.checks_passed
+        self.ok + self.improved + self.layout + self.checks_passed
     }
 
     /// Judged and failed: regressed rows, failed invariants (and, with `strict`, missing rows and
@@ -60,6 +62,7 @@ impl Tally {
         self.regressed
             + self.improved
             + self.ok
+            + self.layout
             + self.checks_passed
             + self.checks_failed
             + self.checks_inconclusive
@@ -145,6 +148,7 @@ impl GateResult {
                 Verdict::Inconclusive => t.inconclusive += 1,
                 Verdict::Missing => t.missing += 1,
                 Verdict::New => t.new += 1,
+                Verdict::Layout => t.layout += 1,
             }
         }
         for c in &self.checks {
@@ -186,8 +190,18 @@ impl GateResult {
         let mut parts = Vec::new();
         if !self.rows.is_empty() || self.checks.is_empty() {
             parts.push(format!(
-                "{} regressed, {} improved, {} ok, {} inconclusive, {} missing, {} new",
-                t.regressed, t.improved, t.ok, t.inconclusive, t.missing, t.new
+                "{} regressed, {} improved, {} ok, {} inconclusive, {} missing, {} new{}",
+                t.regressed,
+                t.improved,
+                t.ok,
+                t.inconclusive,
+                t.missing,
+                t.new,
+                if t.layout > 0 || self.rows.iter().any(|r| r.layout_spread.is_some()) {
+                    format!(", {} within their layout spread", t.layout)
+                } else {
+                    String::new()
+                }
             ));
         }
         if !self.checks.is_empty() {
@@ -235,6 +249,7 @@ impl GateResult {
             None => "–".into(),
         };
         if !self.rows.is_empty() {
+            let layouts = self.rows.iter().any(|r| r.layout_spread.is_some());
             let mut rows = Vec::new();
             for r in &self.rows {
                 let change = match (r.change, r.change_lower, r.change_upper) {
@@ -243,24 +258,51 @@ impl GateResult {
                     }
                     _ => "–".into(),
                 };
-                rows.push(vec![
+                let mut row = vec![
                     r.id.clone(),
                     show(r.before),
                     show(r.after),
                     change,
                     format!("{:.0}%", r.threshold * 100.0),
                     format!("{:?}", r.verdict).to_lowercase(),
-                ]);
+                ];
+                if layouts {
+                    row.insert(
+                        4,
+                        r.layout_spread
+                            .map_or_else(|| "–".into(), |s| format!("±{:.1}%", s * 100.0)),
+                    );
+                }
+                rows.push(row);
             }
-            let header = [
+            let mut header = vec![
                 "benchmark",
-                "before",
-                "after",
+                "old",
+                "new",
                 "change [95% CI]",
                 "threshold",
                 "verdict",
             ];
+            if layouts {
+                header.insert(4, "layout spread");
+            }
             out.push_str(&text_table(&header, &rows));
+            if layouts {
+                out.push_str(
+                    "layout spread: how far one layout variant's median lay from the others' (the \
+                     same code linked in another order); a change within it is `layout`, not a \
+                     failure.\n",
+                );
+            }
+            out.push_str(if self.ab.is_empty() {
+                "old, new: the two runs' Criterion medians per iteration; change: new/old - 1 with \
+                 the interval from both medians' intervals; –: no number (a benchmark only one side has).\n"
+            } else {
+                "old, new: each side's median per iteration over its samples; change: the paired \
+                 estimate of new/old - 1 (Hodges-Lehmann over per-pair ratios) with its 95% interval. \
+                 The paired estimate cancels the machine's drift, so it can disagree with the two \
+                 medians; judge by it. –: no number (a benchmark only one side has, or too few pairs).\n"
+            });
         }
         if !self.checks.is_empty() {
             if !out.is_empty() {
@@ -308,32 +350,14 @@ impl GateResult {
 
 /// The instrument check of an A/B run: each side's cost per decrement, and whether they agree.
 pub fn instrument_table(calibrations: &[crate::instrument::Calibration]) -> String {
-    let rows: Vec<Vec<String>> = calibrations
-        .iter()
-        .map(|c| {
-            let e = c.ns_per_decrement;
-            let r = c.relative;
-            vec![
-                c.phase.clone(),
-                c.role.clone(),
-                c.placement.as_str().into(),
-                format!("{:.3} [{:.3}, {:.3}]", e.point, e.lower, e.upper),
-                format!("{:.3} [{:.3}, {:.3}]", r.point, r.lower, r.upper),
-            ]
-        })
-        .collect();
     let mut out = String::from(
         "instrument: ns per countdown decrement, each side timing its own loop, interleaved\n",
     );
+    let header = crate::instrument::table_header("old");
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     out.push_str(&text_table(
-        &[
-            "when",
-            "side",
-            "loop",
-            "ns/decrement [95% CI]",
-            "relative to old",
-        ],
-        &rows,
+        &header,
+        &crate::instrument::table_rows(calibrations),
     ));
     if let Some(v) = crate::instrument::verdict(calibrations) {
         if v.differ {

@@ -83,6 +83,9 @@ pub enum Verdict {
     Missing,
     /// Absent from the baseline.
     New,
+    /// Beyond the threshold, but within the benchmark's layout spread (`gate --ab --layouts`):
+    /// the change is as large as moving the same code elsewhere does. Not a failure.
+    Layout,
 }
 
 /// One row of the comparison table.
@@ -104,6 +107,9 @@ pub struct Row {
     pub threshold: f64,
     /// The verdict.
     pub verdict: Verdict,
+    /// `--layouts`: how far one layout variant's median lies from the others', as a fraction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout_spread: Option<f64>,
 }
 
 /// An invariant's outcome.

@@ -106,6 +106,44 @@ fn header(report: &Report, out: &mut String) {
         ],
     ];
     let mut rows = rows;
+    let runs = runs_of(report);
+    if runs.len() > 1 {
+        let all: Vec<String> = runs
+            .iter()
+            .map(|(id, n)| {
+                let started = std::iter::once((s.run_id.clone(), s.started_unix_ms))
+                    .chain(
+                        s.earlier_runs
+                            .iter()
+                            .map(|r| (Some(r.run_id.clone()), Some(r.started_unix_ms))),
+                    )
+                    .find(|(r, _)| r.as_deref() == Some(id.as_str()))
+                    .and_then(|(_, at)| at)
+                    .map(|ms| {
+                        humantime::format_rfc3339_seconds(
+                            std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms),
+                        )
+                        .to_string()
+                    })
+                    .unwrap_or_else(|| "?".into());
+                format!("`{}` (started {started}, {n} rows)", short_run(id))
+            })
+            .collect();
+        rows.push(vec![
+            "runs".into(),
+            format!(
+                "{} runs with the same settings (a later run re-measured some groups; each row says its run): {}",
+                runs.len(),
+                all.join(", ")
+            ),
+        ]);
+    }
+    if s.quick {
+        rows.push(vec![
+            "Criterion".into(),
+            "`--quick`: fewer samples than a full run, so wider intervals".into(),
+        ]);
+    }
     if let Some(g) = s.given() {
         rows.push(vec![
             "machine gave".into(),
@@ -123,6 +161,33 @@ fn header(report: &Report, out: &mut String) {
         "Reproduce: `cargo bench` (the `POOLSCALE_*` variables set the knobs above), then \
          `cargo run --release -- report`.\n\n",
     );
+}
+
+/// The runs the records came from, with how many rows each, oldest first.
+fn runs_of(report: &Report) -> Vec<(String, usize)> {
+    let mut runs: Vec<(String, usize)> = Vec::new();
+    for r in &report.records {
+        if let Some(id) = &r.run_id {
+            match runs.iter_mut().find(|(x, _)| x == id) {
+                Some((_, n)) => *n += 1,
+                None => runs.push((id.clone(), 1)),
+            }
+        }
+    }
+    let order = |id: &str| {
+        let s = &report.settings;
+        s.earlier_runs
+            .iter()
+            .position(|r| r.run_id == id)
+            .unwrap_or(s.earlier_runs.len())
+    };
+    runs.sort_by_key(|(id, _)| order(id));
+    runs
+}
+
+/// A run id as tables show it.
+fn short_run(id: &str) -> &str {
+    &id[..id.len().min(8)]
 }
 
 /// The instrument check in one cell: each binary's cost per decrement at the start and end.
@@ -225,9 +290,13 @@ fn headlines(report: &Report, out: &mut String) {
         .collect();
     if !busy.is_empty() {
         lines.push(format!(
-            "Where the time goes: cores kept busy by two countdowns (CPU time / wall time): {}. \
-             Two `gil` threads share one core between them, the seed's lesson in one number.",
-            busy.join(", ")
+            "Where the time goes: cores kept busy by two countdowns (CPU time / wall time): {}.{}",
+            busy.join(", "),
+            if all.iter().any(|k| k.as_str() == "gil") {
+                " Two `gil` threads share one core between them, the seed's lesson in one number."
+            } else {
+                ""
+            }
         ));
     }
     let sq: Vec<String> = all
@@ -239,7 +308,7 @@ fn headlines(report: &Report, out: &mut String) {
         .collect();
     if !sq.is_empty() {
         lines.push(format!(
-            "square_sleep at 3 workers, measured / ideal (ceil(tasks/3) naps; sequential: all naps): {}.",
+            "square_sleep at 3 workers, measured / ideal (ceil(tasks/3) naps; a strategy that is not parallel: all naps): {}.",
             sq.join(", ")
         ));
     }
@@ -248,7 +317,12 @@ fn headlines(report: &Report, out: &mut String) {
             .dispatch
             .iter()
             .filter(|d| d.workers == 1)
-            .filter_map(|d| Some(format!("{} {}", d.strategy, fmt_ns(f(d)?.point))))
+            .filter_map(|d| {
+                let e = f(d)?;
+                // An interval wholly below zero is no fixed cost (see the dispatch table's ‡).
+                let mark = if e.upper < 0.0 { "‡" } else { "" };
+                Some(format!("{} {}{mark}", d.strategy, fmt_ns(e.point)))
+            })
             .collect::<Vec<_>>()
     };
     let per_task = at_one(|d| d.per_task_ns);
@@ -258,6 +332,17 @@ fn headlines(report: &Report, out: &mut String) {
             per_task.join(", "),
             at_one(|d| d.per_map_ns).join(", ")
         ));
+        if report
+            .dispatch
+            .iter()
+            .any(|d| d.workers == 1 && d.per_map_ns.is_some_and(|e| e.upper < 0.0))
+        {
+            lines.push(
+                "‡ A fixed cost below zero is no fixed cost: that strategy's cost per task grew between \
+                 the two task counts (see Dispatch costs)."
+                    .into(),
+            );
+        }
     }
     let wake = at_one(|d| d.wakeup_ns);
     if !wake.is_empty() {
@@ -294,11 +379,36 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         capitalise(&g.describe(&report.settings))
     );
     let busy = report.group(g).any(|r| r.cores_busy.is_some());
+    let several_runs = runs_of(report).len() > 1;
     // CPU-bound groups also hold each strategy to the cores the machine gave.
     let given = matches!(g.model(), Model::Weak | Model::Strong)
         && report
             .group(g)
             .any(|r| r.measured_over_ideal_given.is_some());
+    if let Some(link) = &report.criterion_link {
+        let per: Vec<String> = report
+            .strategies(g)
+            .into_iter()
+            .map(|k| {
+                let ws: Vec<String> = report
+                    .group(g)
+                    .filter(|r| r.strategy == k)
+                    .map(|r| {
+                        format!(
+                            "[{}]({link}/{g}/{k}/{}/report/index.html)",
+                            r.workers, r.workers
+                        )
+                    })
+                    .collect();
+                format!("{k} {}", ws.join(" "))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "Criterion's pages: [the group]({link}/{g}/report/index.html) · {}\n",
+            per.join(" · ")
+        );
+    }
     let _ = write!(out, "![{g} time]({g}-time.svg)");
     if g.model() != Model::PerUnit {
         let _ = write!(out, " ![{g} speedup]({g}-speedup.svg)");
@@ -310,16 +420,65 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         let _ = write!(out, " ![{g} marginal cost per task]({g}-marginal.svg)");
     }
     out.push_str("\n\n");
+    // The model's prose names the strategies of this group by the facts they declare.
+    let names = |keep: &dyn Fn(&crate::strategy::StrategyInfo) -> bool| {
+        report
+            .strategies(g)
+            .into_iter()
+            .filter(|k| keep(&k.info()))
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sliced = names(&|i| i.computes_in_parallel && i.preemptive);
+    let rounds = names(&|i| i.computes_in_parallel && !i.preemptive);
+    let serial = names(&|i| !i.computes_in_parallel);
+    let mut kinds = Vec::new();
     match g.model() {
-        Model::Weak => out.push_str(
-            "Ideal (a lower bound), t1 being the strategy's 1-worker time: max(t1, w × t1 / cores) for \
-             strategies the OS time-slices (threads, rayon, crossbeam, processes), w × t1 for those that \
-             compute on one core at a time (`sequential`, `gil`); speedup is w × t1 / t.\n\n",
-        ),
-        Model::Strong => out.push_str(
-            "Ideal (a lower bound): t1 / min(w, cores) for time-sliced strategies, t1 for `sequential` \
-             and `gil`; speedup is t1 / t.\n\n",
-        ),
+        Model::Weak => {
+            if !sliced.is_empty() {
+                kinds.push(format!(
+                    "max(t1, w × t1 / cores) for the strategies the OS time-slices ({sliced})"
+                ));
+            }
+            if !rounds.is_empty() {
+                kinds.push(format!(
+                    "t1 × ceil(w / cores) for those that run whole jobs in rounds ({rounds})"
+                ));
+            }
+            if !serial.is_empty() {
+                kinds.push(format!(
+                    "w × t1 for those that compute on one core at a time ({serial})"
+                ));
+            }
+            let _ = writeln!(
+                out,
+                "Ideal (a lower bound), t1 being the strategy's 1-worker time: {}; speedup is w × t1 / t.\n",
+                kinds.join(", ")
+            );
+        }
+        Model::Strong => {
+            if !sliced.is_empty() {
+                kinds.push(format!(
+                    "t1 / min(w, cores) for time-sliced strategies ({sliced})"
+                ));
+            }
+            if !rounds.is_empty() {
+                kinds.push(format!(
+                    "(t1 / w) × ceil(w / cores) for those that run whole jobs in rounds ({rounds})"
+                ));
+            }
+            if !serial.is_empty() {
+                kinds.push(format!(
+                    "t1 for those that compute on one core at a time ({serial})"
+                ));
+            }
+            let _ = writeln!(
+                out,
+                "Ideal (a lower bound): {}; speedup is t1 / t.\n",
+                kinds.join(", ")
+            );
+        }
         Model::Rounds => out.push_str("Ideal: ceil(tasks / w) × nap; speedup is t1 / t.\n\n"),
         Model::PerUnit => {}
     }
@@ -328,9 +487,25 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
             out.push_str(u.note);
             out.push_str("\n\n");
         }
-        None => out.push_str(
-            "`sequential` runs on one thread whatever w: its ideal assumes one worker.\n\n",
-        ),
+        None => {
+            let one = names(&|i| !i.parallel);
+            if !one.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "{one} runs on one thread whatever w: its ideal assumes one worker.\n"
+                );
+            }
+        }
+    }
+    if report
+        .group(g)
+        .any(|r| r.efficiency.is_some_and(|e| e > 1.02))
+    {
+        out.push_str(
+            "An efficiency above 100% is within noise of 100% or a one-worker time that ran slower \
+             than the rest (a core shared with a neighbour at that moment): no strategy does more \
+             than one worker's work per core.\n\n",
+        );
     }
     let rows: Vec<Vec<String>> = report
         .group(g)
@@ -352,6 +527,9 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
             if busy {
                 row.push(cores_busy(r));
             }
+            if several_runs {
+                row.push(r.run_id.as_deref().map_or("–", short_run).to_string());
+            }
             if g.model() == Model::PerUnit {
                 row.push(fmt_ns(r.per_unit_ns.unwrap_or(f64::NAN)));
             } else {
@@ -372,6 +550,9 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
     let mut head = vec!["strategy", "workers", "median", "95% CI"];
     if busy {
         head.push("cores busy (sys)");
+    }
+    if several_runs {
+        head.push("run");
     }
     if g.model() == Model::PerUnit {
         head.push(&per);
@@ -628,5 +809,33 @@ impl Exporter for Markdown {
              [`github-benchmark.json`](github-benchmark.json) (github-action-benchmark).\n",
         );
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod prose_tests {
+    use super::*;
+    use crate::analysis::fixture::report;
+
+    #[test]
+    fn the_prose_speaks_of_the_strategies_measured() {
+        let r = report(&[
+            (Group::CountdownWeak, StrategyKind::Threads, 1, 100e6),
+            (Group::CountdownWeak, StrategyKind::Threads, 2, 101e6),
+            (Group::CountdownWeak, StrategyKind::Sequential, 1, 100e6),
+            (Group::CountdownWeak, StrategyKind::Sequential, 2, 200e6),
+        ]);
+        let md = Markdown.render(&r).unwrap();
+        let section = &md[md.find("## countdown_weak").unwrap()..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+        assert!(
+            section.contains("(`threads`)") && section.contains("(`sequential`)"),
+            "{section}"
+        );
+        assert!(
+            !section.contains("gil") && !section.contains("processes"),
+            "{section}"
+        );
+        assert!(!md.contains("Two `gil` threads share one core"), "{md}");
     }
 }

@@ -2,12 +2,14 @@
 //!
 //! [`crate::analysis`] derives one [`BenchRecord`] per benchmark from Criterion's data
 //! (speedup, efficiency, the group's ideal time, measured/ideal, per-unit cost). Every output
-//! format renders from those records: [`markdown`] (README.md with tables and charts), [`json`]
+//! format renders from those records: [`markdown`] (README.md with tables and charts), [`html`]
+//! (index.html, the same report as one self-contained page), [`json`]
 //! (results.json), [`bmf`] (Bencher Metric Format) and [`github`] (github-action-benchmark's
 //! `customSmallerIsBetter`). [`svg`] draws the charts the Markdown embeds.
 
 pub mod bmf;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod svg;
@@ -32,6 +34,8 @@ pub trait Exporter {
 pub enum Format {
     /// `README.md`: tables and embedded charts.
     Markdown,
+    /// `index.html`: the Markdown report as one page, charts inlined.
+    Html,
     /// `results.json`: the report itself.
     Json,
     /// `bmf.json`: Bencher Metric Format.
@@ -42,8 +46,9 @@ pub enum Format {
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 4] = [
+    pub const ALL: [Format; 5] = [
         Format::Markdown,
+        Format::Html,
         Format::Json,
         Format::Bmf,
         Format::GithubAction,
@@ -53,6 +58,7 @@ impl Format {
     pub fn exporter(self) -> Box<dyn Exporter> {
         match self {
             Format::Markdown => Box::new(markdown::Markdown),
+            Format::Html => Box::new(html::Html),
             Format::Json => Box::new(json::Json),
             Format::Bmf => Box::new(bmf::Bmf),
             Format::GithubAction => Box::new(github::GithubAction),
@@ -176,9 +182,42 @@ fn present(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
 }
 
+/// The path from `out` to `criterion`, when both lie inside one directory named `target` (where
+/// `cargo bench` and `report` put them by default); `None` otherwise.
+pub fn criterion_link(out: &Path, criterion: &Path) -> Option<String> {
+    let out = out.canonicalize().ok()?;
+    let crit = criterion.canonicalize().ok()?;
+    let target = crit
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "target"))?;
+    if !out.starts_with(target) {
+        return None;
+    }
+    let common = out.ancestors().find(|a| crit.starts_with(a))?;
+    let ups = out.strip_prefix(common).ok()?.components().count();
+    let down = crit.strip_prefix(common).ok()?;
+    let mut rel = PathBuf::new();
+    for _ in 0..ups {
+        rel.push("..");
+    }
+    rel.push(down);
+    Some(rel.to_string_lossy().into_owned())
+}
+
 /// Writes every format and chart for `report` into `out`; returns the files written.
 pub fn write_all(report: &Report, out: &Path, force: bool) -> Result<Vec<PathBuf>> {
     let mut dir = OutDir::open(out, force)?;
+    let linked;
+    let report = match criterion_link(out, &report.criterion_dir) {
+        Some(link) => {
+            linked = Report {
+                criterion_link: Some(link),
+                ..report.clone()
+            };
+            &linked
+        }
+        None => report,
+    };
     // Check every target first, so a refusal leaves the directory untouched.
     let mut names: Vec<String> = Format::ALL
         .iter()

@@ -215,6 +215,7 @@ fn chart(report: &Report, group: Group, plot: Plot) -> Result<String> {
                         }
                     })
                     .y_label_formatter(&|y| format_tick(*y))
+                    .y_labels(12)
                     .draw()
                     .map_err(|e| draw_err(&name, e))?;
                 for (kind, pts) in &series {
@@ -248,7 +249,12 @@ fn chart(report: &Report, group: Group, plot: Plot) -> Result<String> {
                         ))
                         .map_err(|e| draw_err(&name, e))?
                         .label(label)
-                        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK));
+                        .legend(|(x, y)| {
+                            // Dashed, as the line it stands for.
+                            EmptyElement::at((x, y))
+                                + PathElement::new(vec![(0, 0), (6, 0)], BLACK)
+                                + PathElement::new(vec![(10, 0), (16, 0)], BLACK)
+                        });
                 }
                 chart
                     .configure_series_labels()

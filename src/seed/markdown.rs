@@ -26,7 +26,7 @@ pub fn write_markdown(path: &Path, name: &str, section: &str, machine: &Machine)
     let existing = crate::fsutil::read_small_file_if_any(path, 16 << 20)?;
     let text = match existing {
         None => format!(
-            "{MARKER}\n# The seed, re-enacted\n\n`poolscale seed` runs the seed's two programs (see `SEED.md`) \
+            "{MARKER}\n# The seed, re-enacted\n\n`poolscale seed` runs the seed's two programs (poolscale's `docs/seed.md`) \
              in Rust and CPython on this machine: {}.\n\n{block}",
             machine.summary(),
         ),

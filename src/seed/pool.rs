@@ -50,15 +50,16 @@ impl PoolRun {
     }
 
     /// The run as a [`crate::timeline::Timeline`]: a lane per worker, labelled by pid where
-    /// the workers are processes, a bar per value.
+    /// the workers are processes, a bar per input value `x` (as the rounds table shows them).
     pub fn timeline(&self) -> crate::timeline::Timeline {
         let ns = |s: f64| (s.max(0.0) * 1e9) as u64;
         let jobs = self
             .items
             .iter()
-            .zip(&self.results)
-            .map(|(it, &value)| crate::strategy::Outcome {
-                value,
+            .map(|it| crate::strategy::Outcome {
+                // Labelled by the input, as the seed's `value X handled by pid P` lines and the
+                // rounds table are.
+                value: it.x,
                 worker: it.worker,
                 pid: it.pid,
                 started_ns: ns(it.start_s),

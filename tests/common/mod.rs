@@ -213,3 +213,54 @@ pub fn wait_for_children(parent: u32, n: usize, timeout: std::time::Duration) ->
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Fails if a command panicked or aborted: a clear error is an exit code, never a backtrace.
+pub fn no_panic(code: i32, out: &str, err: &str) {
+    assert!(
+        !err.contains("panicked") && !out.contains("panicked"),
+        "{out}\n{err}"
+    );
+    assert!(
+        code != 101 && code != 134 && code >= 0,
+        "exit {code}: {out}\n{err}"
+    );
+}
+
+/// An executable shell script `dir/name` running `body`.
+pub fn script(dir: &std::path::Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+/// Processes (zombies included) whose command line mentions `needle`.
+pub fn processes_mentioning(needle: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline"))
+            && String::from_utf8_lossy(&cmd).contains(needle)
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Every file below `dir`.
+pub fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
