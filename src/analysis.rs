@@ -491,6 +491,29 @@ impl Report {
         present.into_iter().collect()
     }
 
+    /// How much identical work varied across the run in a CPU-bound group: every strategy's
+    /// 1-worker map there is the same countdown on one core, so the spread of their medians
+    /// (`max / min − 1`) is the machine's drift between benchmarks measured at different moments,
+    /// not a difference between strategies. `None` with fewer than two such rows, or for a group
+    /// whose 1-worker maps differ in work.
+    pub fn same_work_spread(&self, group: Group) -> Option<f64> {
+        if !matches!(group.model(), Model::Weak | Model::Strong) {
+            return None;
+        }
+        let ones: Vec<f64> = self
+            .group(group)
+            .filter(|r| r.workers == 1)
+            .map(|r| r.median_ns)
+            .collect();
+        if ones.len() < 2 {
+            return None;
+        }
+        let (lo, hi) = ones
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(l, h), &t| (l.min(t), h.max(t)));
+        (lo > 0.0).then(|| hi / lo - 1.0)
+    }
+
     /// Every strategy with a record, in the same order.
     pub fn all_strategies(&self) -> Vec<StrategyName> {
         let present: BTreeSet<StrategyName> = self.records.iter().map(|r| r.strategy).collect();
@@ -672,6 +695,21 @@ mod model_tests {
     use super::*;
     #[allow(unused_imports)]
     use crate::strategy::StrategyKind;
+
+    #[test]
+    fn the_same_work_spread_is_the_range_of_the_one_worker_countdowns() {
+        use crate::strategy::StrategyKind::*;
+        let r = report(&[
+            (Group::CountdownWeak, Threads, 1, 100e6),
+            (Group::CountdownWeak, Gil, 1, 110e6),
+            (Group::CountdownWeak, Threads, 2, 90e6),
+            (Group::SquareSleep, Threads, 1, 100e6),
+            (Group::SquareSleep, Gil, 1, 150e6),
+        ]);
+        assert!((r.same_work_spread(Group::CountdownWeak).unwrap() - 0.10).abs() < 1e-9);
+        assert_eq!(r.same_work_spread(Group::SquareSleep), None);
+        assert_eq!(r.same_work_spread(Group::CountdownStrong), None);
+    }
 
     const MS: f64 = 1e6;
 

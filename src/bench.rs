@@ -58,7 +58,7 @@ pub const SAMPLES: usize = 10;
 pub const MEASUREMENT_TIME: Duration = Duration::from_millis(1000);
 /// What share of a benchmark's usual time Criterion's `--quick` takes (it stops sampling once
 /// the estimate settles), for the duration estimate.
-const QUICK_SHARE: f64 = 0.35;
+const QUICK_SHARE: f64 = 0.21;
 
 /// The Criterion configuration of the suite: ten samples, short windows (the long groups switch
 /// to flat sampling and widen theirs), 10,000 bootstrap resamples (Criterion's default is 100,000:

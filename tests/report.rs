@@ -292,9 +292,13 @@ fn the_committed_reference_never_beats_its_ideal() {
             continue;
         };
         let ratio = rec.median_ns / ideal;
+        // A lower bound may be beaten only by noise: 5%, or, where the run measured more, by as
+        // much as identical work varied across it (the group's same-work spread) plus 2%.
+        let drift = r.same_work_spread(rec.group).unwrap_or(0.0);
+        let floor = 0.95f64.min(1.0 - drift - 0.02);
         assert!(
-            ratio >= 0.95,
-            "{}: measured {:.0} ns is {ratio:.2}× its ideal {ideal:.0} ns (a lower bound)",
+            ratio >= floor,
+            "{}: measured {:.0} ns is {ratio:.2}× its ideal {ideal:.0} ns (a lower bound; noise allows {floor:.2})",
             rec.id,
             rec.median_ns
         );

@@ -156,6 +156,25 @@ fn header(report: &Report, out: &mut String) {
     if !s.instrument.is_empty() {
         rows.push(vec!["instrument".into(), instrument_summary(&s.instrument)]);
     }
+    let drift: Vec<String> = report
+        .groups()
+        .into_iter()
+        .filter_map(|g| {
+            report
+                .same_work_spread(g)
+                .map(|d| format!("{g} {:.1}%", d * 100.0))
+        })
+        .collect();
+    if !drift.is_empty() {
+        rows.push(vec![
+            "same-work spread".into(),
+            format!(
+                "{}: how much every strategy's 1-worker countdown (the same work on one core) varied \
+                 across the run; differences between strategies smaller than that are the machine's drift",
+                drift.join(", ")
+            ),
+        ]);
+    }
     table(out, &["", "value"], &rows);
     out.push_str(
         "Reproduce: `cargo bench` (the `POOLSCALE_*` variables set the knobs above), then \
@@ -574,6 +593,17 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         out.push_str(
             "Cores busy: CPU time (user + system, of this process and its worker processes) over \
              wall time across the measuring windows; in brackets, the share of it spent in the kernel.\n\n",
+        );
+    }
+    if let Some(d) = report.same_work_spread(g) {
+        let _ = writeln!(
+            out,
+            "Same work, different moments: every strategy's 1-worker map here is the same countdown \
+             on one core, and their medians span {:.1}%. That is how far the machine drifted between \
+             benchmarks measured seconds apart; a gap between strategies, or a measured/ideal below \
+             1.00, within it is the machine's, not the strategy's (`gate --ab` compares by interleaving \
+             instead).\n",
+            d * 100.0
         );
     }
     if let Some(gv) = report.settings.given().filter(|_| given) {
