@@ -150,7 +150,11 @@ impl Timeline {
             .max(1) as f64;
         let plot = WIDTH - LEFT - RIGHT;
         let x = |ns: u64| LEFT + plot * (ns as f64 / span);
-        let (r, g, b) = StrategyKind::from_name(&self.strategy)
+        // Any strategy's colour: a built-in's, a declared one's, or one derived from its name,
+        // as in every other chart.
+        let (r, g, b) = self
+            .strategy
+            .parse::<crate::strategy::StrategyName>()
             .map(|k| k.colour())
             .unwrap_or((90, 90, 90));
         let mut s = String::new();
@@ -394,5 +398,24 @@ mod tests {
         let t = ticks(4.2e9);
         assert!(t.len() >= 5 && t.len() <= 11, "{t:?}");
         assert_eq!(ticks(1.0)[0], 0.0);
+    }
+
+    #[test]
+    fn a_declared_strategys_colour_reaches_its_timeline() {
+        let name: crate::strategy::StrategyName = "teal_pool".parse().unwrap();
+        let info = crate::strategy::StrategyInfo {
+            colour: (23, 190, 207),
+            ..*StrategyKind::Threads.info()
+        };
+        crate::strategy::declare(name, info);
+        let t = Timeline::new(
+            "countdown_weak/teal_pool/2",
+            "teal_pool",
+            2,
+            Duration::from_millis(10),
+            vec![outcome(7, 1, 1, 0, 5_000_000)],
+            Vec::new(),
+        );
+        assert!(t.to_svg().contains("rgb(23,190,207)"), "declared colour not used");
     }
 }

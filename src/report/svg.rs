@@ -268,7 +268,14 @@ fn chart(report: &Report, group: Group, plot: Plot) -> Result<String> {
         // A log scale only where values span more than 20x (dispatch's per-task costs); a
         // linear scale from zero reads better otherwise.
         if matches!(plot, Plot::Time | Plot::Marginal) && y_max / y_min > 20.0 {
-            draw!(builder.build_cartesian_2d(x_range, ((y_min / 1.5)..(y_max * 8.0)).log_scale()));
+            let (lo, hi) = (y_min / 1.5, y_max * 8.0);
+            // Ticks at 1, 2 and 5 times each power of ten, not only at the powers.
+            let ticks: Vec<f64> = (lo.log10().floor() as i32..=hi.log10().ceil() as i32)
+                .take(40)
+                .flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e)))
+                .filter(|t| (lo..=hi).contains(t))
+                .collect();
+            draw!(builder.build_cartesian_2d(x_range, (lo..hi).log_scale().with_key_points(ticks)));
         } else {
             // Headroom above the data keeps the legend (upper left) clear of the lines.
             draw!(builder.build_cartesian_2d(x_range, 0f64..(y_max * 1.6)));
