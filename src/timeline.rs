@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::strategy::{Hold, Outcome, StrategyKind};
+use crate::strategy::{Hold, Outcome};
 
 /// One recorded map.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -405,7 +405,7 @@ mod tests {
         let name: crate::strategy::StrategyName = "teal_pool".parse().unwrap();
         let info = crate::strategy::StrategyInfo {
             colour: (23, 190, 207),
-            ..*StrategyKind::Threads.info()
+            ..*crate::strategy::StrategyKind::Threads.info()
         };
         crate::strategy::declare(name, info);
         let t = Timeline::new(
@@ -416,6 +416,9 @@ mod tests {
             vec![outcome(7, 1, 1, 0, 5_000_000)],
             Vec::new(),
         );
-        assert!(t.to_svg().contains("rgb(23,190,207)"), "declared colour not used");
+        assert!(
+            t.to_svg().contains("rgb(23,190,207)"),
+            "declared colour not used"
+        );
     }
 }
