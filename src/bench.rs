@@ -311,15 +311,16 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
         let t = Instant::now();
         std::hint::black_box(crate::workload::countdown(settings.count));
         let countdown_ns = t.elapsed().as_nanos() as f64;
+        // On a busy machine the parallel maps take longer: estimate with what it gives now.
+        let cores = settings
+            .given()
+            .map_or(settings.machine.logical_cores as f64, |g| {
+                g.median.clamp(1.0, settings.machine.logical_cores as f64)
+            });
         estimates = chosen
             .iter()
             .map(|&id| {
-                let e = crate::group::estimate_one(
-                    id,
-                    &settings.workloads(),
-                    settings.machine.logical_cores,
-                    countdown_ns,
-                );
+                let e = crate::group::estimate_one(id, &settings.workloads(), cores, countdown_ns);
                 (id, if quick { e * QUICK_SHARE } else { e })
             })
             .collect();

@@ -296,22 +296,24 @@ pub fn estimate_duration(
 ) -> std::time::Duration {
     let secs: f64 = ids
         .iter()
-        .map(|id| estimate_one(*id, workloads, cores, countdown_ns))
+        .map(|id| estimate_one(*id, workloads, cores as f64, countdown_ns))
         .sum();
     std::time::Duration::from_secs_f64(secs)
 }
 
 /// Seconds one benchmark takes under the suite's Criterion configuration (see
-/// [`estimate_duration`]).
-pub fn estimate_one(id: BenchId, workloads: &Workloads, cores: usize, countdown_ns: f64) -> f64 {
+/// [`estimate_duration`]), on a machine that gives `cores` cores' worth of computing (a fraction
+/// on a busy machine: what the run's first capacity sample measured).
+pub fn estimate_one(id: BenchId, workloads: &Workloads, cores: f64, countdown_ns: f64) -> f64 {
     let info = id.strategy.info();
     let t1 = match id.group {
         Group::CountdownWeak | Group::CountdownStrong => Some(countdown_ns),
         _ => None,
     };
-    let map_s = crate::analysis::ideal_ns(id.group, &info, id.workers, t1, cores, workloads)
-        .unwrap_or(0.0)
-        / 1e9;
+    let map_s =
+        crate::analysis::ideal_with_cores(id.group, &info, id.workers, t1, cores, workloads)
+            .unwrap_or(0.0)
+            / 1e9;
     if id.group.times_wakeup() {
         // Flat sampling in a 40 ms window after a 5 ms warm-up: the rests dominate.
         return 0.5 + ESTIMATE_OVERHEAD_S;
