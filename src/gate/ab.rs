@@ -140,6 +140,36 @@ pub struct AbDetail {
     pub confirmed: Option<bool>,
 }
 
+impl AbDetail {
+    /// How benchmark `id` was sampled: `rounds` of `iters` iterations per sample.
+    fn of(
+        id: BenchId,
+        rounds: &crate::paired::Rounds,
+        iters: u64,
+        confirmed: Option<bool>,
+    ) -> Self {
+        AbDetail {
+            id: id.to_string(),
+            pairs: rounds.samples.len(),
+            iters,
+            seconds: rounds.elapsed.as_secs_f64(),
+            confirmed,
+        }
+    }
+}
+
+impl Row {
+    /// The row with each side's median over `rounds` (OLD first) and the paired change `est`.
+    fn measured(mut self, rounds: &crate::paired::Rounds, est: Option<Estimate>) -> Row {
+        self.before = median(&rounds.arm(0));
+        self.after = median(&rounds.arm(1));
+        self.change = est.map(|e| e.point - 1.0);
+        self.change_lower = est.map(|e| e.lower - 1.0);
+        self.change_upper = est.map(|e| e.upper - 1.0);
+        self
+    }
+}
+
 /// One benchmark compared once: the rounds, the iterations per sample.
 fn measure_once(
     cfg: &AbConfig,
@@ -230,17 +260,7 @@ pub fn run(cfg: &AbConfig, progress: &mut dyn FnMut(usize, usize, BenchId)) -> R
     for (k, &id) in cfg.selection.iter().enumerate() {
         progress(k + 1, n, id);
         let threshold = cfg.thresholds.for_group(id.group);
-        let mut row = Row {
-            id: id.to_string(),
-            before: None,
-            after: None,
-            change: None,
-            change_lower: None,
-            change_upper: None,
-            threshold,
-            verdict: Verdict::Missing,
-            layout_spread: None,
-        };
+        let mut row = Row::new(id.to_string(), threshold);
         let in_old = old.start_bench(id, &cfg.workloads)?;
         let in_new = new.start_bench(id, &cfg.workloads)?;
         if !(in_old && in_new) {
@@ -278,20 +298,9 @@ pub fn run(cfg: &AbConfig, progress: &mut dyn FnMut(usize, usize, BenchId)) -> R
             iters = iters.min(again_iters);
             est = paired_ratio(&rounds.pairs(0, 1));
         }
-        row.before = median(&rounds.arm(0));
-        row.after = median(&rounds.arm(1));
-        row.change = est.map(|e| e.point - 1.0);
-        row.change_lower = est.map(|e| e.lower - 1.0);
-        row.change_upper = est.map(|e| e.upper - 1.0);
         row.verdict = verdict;
-        rows.push(row);
-        details.push(AbDetail {
-            id: id.to_string(),
-            pairs: rounds.samples.len(),
-            iters,
-            seconds: rounds.elapsed.as_secs_f64(),
-            confirmed,
-        });
+        rows.push(row.measured(&rounds, est));
+        details.push(AbDetail::of(id, &rounds, iters, confirmed));
     }
     let end = match start {
         Some(_) => instrument(&mut old, &mut new, "end")?,
@@ -371,17 +380,7 @@ fn run_layouts(
             .get(&id.group)
             .copied()
             .unwrap_or(cfg.thresholds.default);
-        let mut row = Row {
-            id: id.to_string(),
-            before: None,
-            after: None,
-            change: None,
-            change_lower: None,
-            change_upper: None,
-            threshold,
-            verdict: Verdict::Missing,
-            layout_spread: None,
-        };
+        let mut row = Row::new(id.to_string(), threshold);
         let mut in_old = true;
         let mut in_new = true;
         for side in &mut olds {
@@ -460,21 +459,10 @@ fn run_layouts(
         {
             verdict = Verdict::Layout;
         }
-        row.before = median(&rounds.arm(0));
-        row.after = median(&rounds.arm(1));
-        row.change = est.map(|e| e.point - 1.0);
-        row.change_lower = est.map(|e| e.lower - 1.0);
-        row.change_upper = est.map(|e| e.upper - 1.0);
         row.layout_spread = spread;
         row.verdict = verdict;
-        rows.push(row);
-        details.push(AbDetail {
-            id: id.to_string(),
-            pairs: rounds.samples.len(),
-            iters,
-            seconds: rounds.elapsed.as_secs_f64(),
-            confirmed: None,
-        });
+        rows.push(row.measured(&rounds, est));
+        details.push(AbDetail::of(id, &rounds, iters, None));
     }
     let end = match start {
         Some(_) => instrument(&mut olds[0], &mut news[0], "end")?,

@@ -213,15 +213,9 @@ pub fn compare(
             let group = b.or(a).map(|(g, _)| *g).unwrap_or(Group::Dispatch);
             let threshold = thresholds.for_group(group);
             let mut row = Row {
-                id: id.clone(),
                 before: b.map(|(_, p)| p.point),
                 after: a.map(|(_, p)| p.point),
-                change: None,
-                change_lower: None,
-                change_upper: None,
-                threshold,
-                verdict: Verdict::Missing,
-                layout_spread: None,
+                ..Row::new(id.clone(), threshold)
             };
             match (b, a) {
                 (Some((_, b)), Some((_, a))) if b.point > 0.0 && b.lower > 0.0 => {

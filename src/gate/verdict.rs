@@ -112,6 +112,23 @@ pub struct Row {
     pub layout_spread: Option<f64>,
 }
 
+impl Row {
+    /// A row for benchmark `id` under `threshold`, nothing measured yet (`missing`).
+    pub fn new(id: String, threshold: f64) -> Row {
+        Row {
+            id,
+            before: None,
+            after: None,
+            change: None,
+            change_lower: None,
+            change_upper: None,
+            threshold,
+            verdict: Verdict::Missing,
+            layout_spread: None,
+        }
+    }
+}
+
 /// An invariant's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

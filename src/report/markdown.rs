@@ -675,12 +675,23 @@ fn dispatch_section(report: &Report, out: &mut String) {
         &rows,
     );
     if report.dispatch.iter().any(|d| nonlinear(d.per_map_ns)) {
+        let gil = report
+            .dispatch
+            .iter()
+            .any(|d| nonlinear(d.per_map_ns) && d.strategy.as_str() == "gil");
         let _ = writeln!(
             out,
             "‡ Below zero, interval included: the cost per task was higher at {n2} tasks than at \
-             {n1}, so the line through the two is not a fixed cost plus a constant cost per task \
-             (for `gil` with 2 or more workers, a map of {n2} tasks lasts long enough for the \
-             switch interval to hand the lock over). Read its per-task cost as the bulk rate.\n"
+             {n1}, so the line through the two is not a fixed cost plus a constant cost per task{}. \
+             Read its per-task cost as the bulk rate.\n",
+            if gil {
+                format!(
+                    " (for `gil` with 2 or more workers, a map of {n2} tasks lasts long enough for \
+                     the switch interval to hand the lock over)"
+                )
+            } else {
+                String::new()
+            }
         );
     }
 }
@@ -791,11 +802,17 @@ fn timelines(report: &Report, out: &mut String) {
     }
     out.push_str(
         "## Timelines\n\nOne map of each strategy, recorded after its measurement: a lane per worker \
-         (labelled by pid for a process pool), a bar per job from start to finish labelled by its \
-         value, the seed's \"handled by pid\" table as a picture. For `gil` the dark strips are the \
-         intervals each thread held the interpreter lock: in `countdown_weak` at 2 workers they \
-         alternate at the switch interval, so both jobs last about twice as long as one alone.\n\n",
+         (labelled by pid where the workers are processes), a bar per job from start to finish \
+         labelled by its value, the seed's \"handled by pid\" table as a picture.",
     );
+    if report.timelines.iter().any(|t| !t.holds.is_empty()) {
+        out.push_str(
+            " Dark strips are the intervals a worker held the strategy's lock (for `gil`, the \
+             emulated interpreter lock: in `countdown_weak` at 2 workers the holds alternate at the \
+             switch interval, so both jobs last about twice as long as one alone).",
+        );
+    }
+    out.push_str("\n\n");
     for t in &report.timelines {
         let _ = writeln!(out, "![{}]({})\n", t.title, super::svg::timeline_name(t));
     }
