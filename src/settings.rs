@@ -335,12 +335,10 @@ impl Settings {
     /// When the oldest run whose results this report keeps started: results written before it
     /// are stale.
     pub fn series_start(&self) -> Option<std::time::SystemTime> {
-        let first = self
-            .earlier_runs
-            .first()
-            .map(|r| r.started_unix_ms)
-            .or(self.started_unix_ms)?;
-        Some(std::time::UNIX_EPOCH + Duration::from_millis(first))
+        match self.earlier_runs.first() {
+            Some(r) => Some(std::time::UNIX_EPOCH + Duration::from_millis(r.started_unix_ms)),
+            None => self.started(),
+        }
     }
 
     /// The run (id) that wrote a result at `written`: the latest of the series that had started.
@@ -661,7 +659,7 @@ mod tests {
         b.started_unix_ms = a.started_unix_ms.map(|ms| ms + 1_000);
         assert!(b.carry_from(&a));
         assert_eq!(b.earlier_runs.len(), 1);
-        assert_eq!(b.series_start(), a.started().map(|t| t - Duration::ZERO));
+        assert_eq!(b.series_start(), a.started());
         let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(ms);
         let (sa, sb) = (a.started_unix_ms.unwrap(), b.started_unix_ms.unwrap());
         assert_eq!(b.run_of(at(sa + 10)), a.run_id);

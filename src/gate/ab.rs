@@ -140,6 +140,29 @@ pub struct AbDetail {
     pub confirmed: Option<bool>,
 }
 
+/// Starts benchmark `id` on every side; `Some(New)` or `Some(Missing)` when OLD's or NEW's build
+/// does not have it.
+fn start_on_all(
+    olds: &mut [Side],
+    news: &mut [Side],
+    id: BenchId,
+    workloads: &Workloads,
+) -> Result<Option<Verdict>> {
+    let mut in_old = true;
+    for side in olds {
+        in_old &= side.start_bench(id, workloads)?;
+    }
+    let mut in_new = true;
+    for side in news {
+        in_new &= side.start_bench(id, workloads)?;
+    }
+    Ok(match (in_old, in_new) {
+        (true, true) => None,
+        (_, true) => Some(Verdict::New),
+        _ => Some(Verdict::Missing),
+    })
+}
+
 impl AbDetail {
     /// How benchmark `id` was sampled: `rounds` of `iters` iterations per sample.
     fn of(
@@ -261,14 +284,13 @@ pub fn run(cfg: &AbConfig, progress: &mut dyn FnMut(usize, usize, BenchId)) -> R
         progress(k + 1, n, id);
         let threshold = cfg.thresholds.for_group(id.group);
         let mut row = Row::new(id.to_string(), threshold);
-        let in_old = old.start_bench(id, &cfg.workloads)?;
-        let in_new = new.start_bench(id, &cfg.workloads)?;
-        if !(in_old && in_new) {
-            row.verdict = if in_new {
-                Verdict::New
-            } else {
-                Verdict::Missing
-            };
+        if let Some(absent) = start_on_all(
+            std::slice::from_mut(&mut old),
+            std::slice::from_mut(&mut new),
+            id,
+            &cfg.workloads,
+        )? {
+            row.verdict = absent;
             rows.push(row);
             continue;
         }
@@ -381,20 +403,8 @@ fn run_layouts(
             .copied()
             .unwrap_or(cfg.thresholds.default);
         let mut row = Row::new(id.to_string(), threshold);
-        let mut in_old = true;
-        let mut in_new = true;
-        for side in &mut olds {
-            in_old &= side.start_bench(id, &cfg.workloads)?;
-        }
-        for side in &mut news {
-            in_new &= side.start_bench(id, &cfg.workloads)?;
-        }
-        if !(in_old && in_new) {
-            row.verdict = if in_new {
-                Verdict::New
-            } else {
-                Verdict::Missing
-            };
+        if let Some(absent) = start_on_all(&mut olds, &mut news, id, &cfg.workloads)? {
+            row.verdict = absent;
             rows.push(row);
             continue;
         }
