@@ -12,8 +12,9 @@
 
 use std::time::Instant;
 
-use poolscale::strategy::processes::{ProcessPool, StartMethod};
-use poolscale::{Options, Strategy, stats, workload};
+use poolscale::internal::{ProcessPool, stats};
+use poolscale::strategy::StartMethod;
+use poolscale::{Options, Strategy, workload};
 
 fn once(workers: usize, start: StartMethod) -> poolscale::Result<f64> {
     let options = Options {

@@ -46,9 +46,11 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode};
 
+use crate::analysis::ideal_with_cores;
 use crate::group::{BenchId, Group};
 use crate::measure::{Arm, Prepared};
 use crate::observe::{Observations, Observed, draws_timeline};
+use crate::settings::Workloads;
 use crate::settings::{Settings, criterion_filter, criterion_home, has_flag, saved_baseline};
 use crate::strategy::{Options, Strategies};
 
@@ -320,7 +322,7 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
         estimates = chosen
             .iter()
             .map(|&id| {
-                let e = crate::group::estimate_one(id, &settings.workloads(), cores, countdown_ns);
+                let e = estimate_one(id, &settings.workloads(), cores, countdown_ns);
                 (id, if quick { e * QUICK_SHARE } else { e })
             })
             .collect();
@@ -466,4 +468,112 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
 /// ```
 pub fn serve(strategies: &Strategies) -> Option<i32> {
     crate::hidden::serve(strategies)
+}
+
+/// Whether the countdown's loop is pinned in `program`, a binary that calls [`serve`] or
+/// [`crate::main_with`]: starts it as a capacity probe, has it count down once and returns the
+/// placement it reports (what `poolscale calibrate` checks for every binary it times).
+///
+/// ```no_run
+/// use poolscale::workload::Placement;
+/// let p = poolscale::bench::placement_of(std::path::Path::new("target/release/my-side"))?;
+/// assert_eq!(p, Placement::Pinned);
+/// # Ok::<(), poolscale::Error>(())
+/// ```
+pub fn placement_of(program: &std::path::Path) -> crate::Result<crate::workload::Placement> {
+    let options = Options {
+        worker_program: Some(program.to_path_buf()),
+        ..Options::default()
+    };
+    let mut probe = crate::probe::Probe::start(1, 100_000, &options)?;
+    let answers = probe.round()?;
+    answers.first().map(|a| a.placement).ok_or_else(|| {
+        crate::Error::PoolBroken(format!("{} answered no countdown", program.display()))
+    })
+}
+
+/// About how long `cargo bench` takes to measure `ids` with Criterion's defaults as the bench
+/// sets them (a 0.5 s warm-up, then ten samples in a window of at least 1 s, widened to hold ten
+/// maps of a long group with 20% headroom), on a machine of `cores` cores where one countdown
+/// of `workloads.count` takes `countdown_ns`. Each map is taken at its model's ideal (see
+/// [`crate::analysis::ideal_ns`]), so this is a lower estimate, ~0.3 s per benchmark is added for
+/// Criterion's analysis and the pool's start-up.
+#[cfg(test)]
+fn estimate_duration(
+    ids: &[BenchId],
+    workloads: &Workloads,
+    cores: usize,
+    countdown_ns: f64,
+) -> std::time::Duration {
+    let secs: f64 = ids
+        .iter()
+        .map(|id| estimate_one(*id, workloads, cores as f64, countdown_ns))
+        .sum();
+    std::time::Duration::from_secs_f64(secs)
+}
+
+/// Seconds one benchmark takes under the suite's Criterion configuration (see
+/// [`estimate_duration`]), on a machine that gives `cores` cores' worth of computing (a fraction
+/// on a busy machine: what the run's first capacity sample measured).
+fn estimate_one(id: BenchId, workloads: &Workloads, cores: f64, countdown_ns: f64) -> f64 {
+    let info = id.strategy.info();
+    let t1 = match id.group {
+        Group::CountdownWeak | Group::CountdownStrong => Some(countdown_ns),
+        _ => None,
+    };
+    let map_s =
+        ideal_with_cores(id.group, &info, id.workers, t1, cores, workloads).unwrap_or(0.0) / 1e9;
+    if id.group.times_wakeup() {
+        // Flat sampling in a 40 ms window after a 5 ms warm-up: the rests dominate.
+        return 0.5 + ESTIMATE_OVERHEAD_S;
+    }
+    let window = if id.group.is_long() {
+        // One map to size the window, then ten maps in a window of 12 maps (at least 1 s).
+        map_s + (map_s * 12.0).max(1.0)
+    } else {
+        1.0
+    };
+    0.5 + window + ESTIMATE_OVERHEAD_S
+}
+
+/// Seconds per benchmark beyond its warm-up and window: Criterion's analysis (10,000 resamples)
+/// and its HTML charts, the pool's start, the CPU-time reads and a timeline for some.
+const ESTIMATE_OVERHEAD_S: f64 = 0.6;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sweep(cores: usize) -> Vec<BenchId> {
+        Group::ALL
+            .into_iter()
+            .flat_map(|g| {
+                crate::strategy::StrategyKind::ALL
+                    .into_iter()
+                    .filter(move |k| g.measures(k.info()))
+                    .flat_map(move |k| {
+                        crate::settings::workers_for(cores)
+                            .into_iter()
+                            .map(move |w| BenchId::new(g, k, w))
+                    })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_estimate_follows_the_models_and_grows_with_the_cores() {
+        let w = crate::settings::Settings::defaults().workloads();
+        let one = |id: &str| estimate_duration(&[id.parse().unwrap()], &w, 2, 50e6).as_secs_f64();
+        let o = ESTIMATE_OVERHEAD_S;
+        // 4 rounds of 10 ms: one map to size the window, then the 1 s window holds them.
+        assert!((one("square_sleep/threads/3") - (0.5 + 0.04 + 1.0 + o)).abs() < 1e-9);
+        // gil computes serially: 4 × 50 ms per map, one to size the window, then twelve.
+        assert!((one("countdown_weak/gil/4") - (0.5 + 13.0 * 0.2 + o)).abs() < 1e-9);
+        let minutes: Vec<f64> = [2, 4, 16, 64]
+            .iter()
+            .map(|&c| estimate_duration(&sweep(c), &w, c, 50e6).as_secs_f64() / 60.0)
+            .collect();
+        eprintln!("estimated minutes for 2, 4, 16, 64 cores: {minutes:.1?}");
+        assert!(minutes.windows(2).all(|p| p[0] < p[1]), "{minutes:?}");
+    }
 }

@@ -111,11 +111,6 @@ impl Gil {
         }
     }
 
-    /// The switch interval.
-    pub fn interval(&self) -> Duration {
-        self.interval
-    }
-
     /// Blocks until thread `who` holds the lock.
     pub fn acquire(&self, who: usize) -> GilGuard<'_> {
         self.take(who);

@@ -18,7 +18,7 @@ pub fn serve(strategies: &Strategies) -> Option<i32> {
     } else if arg == crate::probe::PROBE_ARG {
         Some(crate::probe::serve())
     } else if arg == crate::sampling::SAMPLE_ARG {
-        let code = crate::sampling::serve_with(strategies);
+        let code = crate::sampling::serve(strategies);
         forkserver::stop_all();
         Some(code)
     } else {

@@ -12,59 +12,90 @@
 //! This is the one list of what is public and stable under semver (breaking one of these is a
 //! major version; the README and `docs/own-pool.md` refer here):
 //!
-//! - [`Strategy`], [`Outcome`], [`strategy::Started`], [`strategy::Observer`]: implementing a pool;
+//! - [`Strategy`], [`Outcome`], [`strategy::Started`], [`strategy::Observer`],
+//!   [`strategy::verify`]: implementing a pool and checking it against `sequential`;
 //! - [`strategy::Strategies`], [`strategy::StrategyInfo`] (it may gain fields: build it with
 //!   `..*StrategyKind::Threads.info()`), [`StrategyKind`], [`strategy::StrategyName`]: naming and
 //!   declaring strategies;
-//! - [`Options`] (build it with `..Options::default()`) and its [`interrupt::Cancel`] token;
-//! - [`Job`], [`workload::register`], [`workload::Workload`]: what a pool runs;
-//! - `bench::{suite, config, serve}` (feature `bench`, on by default): a crate's own benches and
-//!   sampling side;
+//! - [`Options`] (build it with `..Options::default()`), its [`strategy::StartMethod`] and its
+//!   [`Cancel`] token;
+//! - [`Job`], [`workload::register`], [`workload::Workload`], [`workload::square_jobs`],
+//!   [`workload::countdown_jobs`]: what a pool runs;
+//! - [`workload::placement`] and [`workload::Placement`]: whether the countdown's loop is pinned
+//!   in this binary;
+//! - [`main_with`]: the `poolscale` command line in a binary of yours, knowing your strategies;
+//! - `bench::{suite, config, serve, placement_of}` (feature `bench`, on by default): a crate's
+//!   own benches, sampling side and instrument check;
 //! - [`Error`] and [`Result`];
 //! - outside the API: the bench ids `group/strategy/workers`, the CLI's commands, flags and exit
 //!   codes, and the files with a `schema_version` (`results.json`, the settings and observations
 //!   files).
 //!
-//! Every other module is public so that the `poolscale` binary, the benches and the integration
-//! tests can use it; it may change in any release.
+//! Nothing else is public. The `poolscale` binary and the integration tests reach the rest
+//! through one hidden module, `internal`, which may change in any release.
 #![deny(unsafe_code)]
 
-pub mod analysis;
+mod analysis;
 #[cfg(feature = "bench")]
 pub mod bench;
-#[doc(hidden)]
-pub mod cli;
-pub mod cpu;
-pub mod data;
-pub mod error;
-pub mod fit;
-pub mod fsutil;
-pub mod gate;
-pub mod gil;
-pub mod group;
-#[doc(hidden)]
-pub mod hidden;
-pub mod instrument;
-pub mod interrupt;
-pub mod layouts;
-pub mod limits;
-pub mod machine;
-pub mod measure;
-pub mod observe;
-pub mod paired;
-pub mod probe;
-pub mod report;
-pub mod run;
-pub mod sampling;
-pub mod seed;
-pub mod settings;
-pub mod stats;
+mod cli;
+mod cpu;
+mod data;
+mod error;
+mod fit;
+mod fsutil;
+mod gate;
+mod gil;
+mod group;
+mod hidden;
+mod instrument;
+mod interrupt;
+mod layouts;
+mod limits;
+mod machine;
+mod measure;
+mod observe;
+mod paired;
+mod probe;
+mod report;
+mod run;
+mod sampling;
+mod seed;
+mod settings;
+mod stats;
 pub mod strategy;
-pub mod sys;
-pub mod timeline;
-pub mod units;
+mod sys;
+mod timeline;
+mod units;
 pub mod workload;
 
+pub use cli::main_with;
 pub use error::{Error, Result};
+pub use interrupt::Cancel;
 pub use strategy::{Options, Outcome, Strategy, StrategyKind};
 pub use workload::Job;
+
+/// What the `poolscale` binary and the integration tests use beyond the stable API above. Not
+/// part of it: it may change in any release.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::cpu::{CpuTime, Usage};
+    pub use crate::gate::CheckVerdict;
+    pub use crate::gate::ab::RESTART_EVERY;
+    pub use crate::gate::paired::{PairedConfig, PairedLimits, relative_efficiency};
+    pub use crate::measure::Prepared;
+    pub use crate::observe::{Observations, Observed};
+    pub use crate::paired::Plan;
+    pub use crate::probe::{Probe, capacity};
+    pub use crate::report::{Report, ideal_ns};
+    pub use crate::settings::{Settings, Workloads};
+    pub use crate::strategy::gil::GilThreads;
+    pub use crate::strategy::processes::worker::FAULT_ENV;
+    pub use crate::strategy::processes::{ProcessPool, forkserver};
+    pub use crate::timeline::Timeline;
+
+    /// The estimators, for the examples that measure by hand.
+    pub mod stats {
+        pub use crate::stats::{Estimate, MIN_N, hodges_lehmann, paired_ratio};
+    }
+}

@@ -1,5 +1,6 @@
-//! The `poolscale` binary: parse, run, print the error chain. Everything else is in the library.
+//! The `poolscale` binary: the command line with the six built-in strategies. Everything else is
+//! in the library; a binary of your own can be the same command line with your strategies too.
 
 fn main() -> std::process::ExitCode {
-    poolscale::cli::main()
+    poolscale::main_with(&poolscale::strategy::Strategies::builtin())
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::measure::timed_map;
-use crate::strategy::{Options, Outcome, StrategyKind};
+use crate::strategy::{Entry, Options, Outcome, StrategyName};
 use crate::units::fmt_ns;
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
@@ -28,7 +28,7 @@ pub struct RunConfig {
     /// The workload.
     pub workload: Workload,
     /// The strategy.
-    pub strategy: StrategyKind,
+    pub strategy: Entry,
     /// Worker count.
     pub workers: usize,
     /// countdown: decrements per job (or in all, with `split`).
@@ -54,7 +54,7 @@ pub struct RunRecord {
     /// `countdown` or `square`.
     pub workload: Workload,
     /// The strategy's name.
-    pub strategy: StrategyKind,
+    pub strategy: StrategyName,
     /// Worker count.
     pub workers: usize,
     /// Number of jobs mapped.
@@ -88,7 +88,7 @@ pub fn execute(cfg: &RunConfig) -> Result<RunRecord> {
     let t = Instant::now();
     let mut pool = cfg.strategy.start(cfg.workers, &cfg.options)?;
     let startup = t.elapsed();
-    let label = format!("{} with {}", cfg.strategy, workers_phrase(cfg.workers));
+    let label = format!("{} with {}", cfg.strategy.name, workers_phrase(cfg.workers));
     let (wall, outcomes, timeline) = if cfg.timeline {
         let t = crate::measure::trace(pool.as_mut(), &jobs, &label)?;
         (Duration::from_nanos(t.wall_ns), t.jobs.clone(), Some(t))
@@ -101,7 +101,7 @@ pub fn execute(cfg: &RunConfig) -> Result<RunRecord> {
     let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
     Ok(RunRecord {
         workload: cfg.workload,
-        strategy: cfg.strategy,
+        strategy: cfg.strategy.name,
         workers: cfg.workers,
         jobs: jobs.len(),
         count: (cfg.workload == Workload::Countdown).then_some(cfg.count),

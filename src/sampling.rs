@@ -131,14 +131,9 @@ pub enum Reply {
 }
 
 /// The side's loop (what `poolscale __sample` runs): answers requests on stdin/stdout until end of
-/// input, for the built-in strategies. Returns the exit code.
-pub fn serve() -> i32 {
-    serve_with(&crate::strategy::Strategies::builtin())
-}
-
-/// [`serve`] for the strategies of `suite` (what a binary of yours runs through
-/// `poolscale::bench::serve`).
-pub fn serve_with(suite: &crate::strategy::Strategies) -> i32 {
+/// input, measuring the strategies of `suite` (a binary of yours serves its own through
+/// `poolscale::bench::serve` or `poolscale::main_with`). Returns the exit code.
+pub fn serve(suite: &crate::strategy::Strategies) -> i32 {
     if let Err(code) = crate::strategy::processes::worker::exit_with_parent("sampling side") {
         return code;
     }
@@ -352,11 +347,6 @@ impl Side {
             Err(e) => return Err(e),
         }
         Ok(side)
-    }
-
-    /// The side's name, `old` or `new`.
-    pub fn name(&self) -> &'static str {
-        self.name
     }
 
     /// The strategies the side can measure, with their facts.

@@ -263,7 +263,7 @@ done"#,
     assert!(!err.contains("panicked"), "{err}");
     let starts = std::fs::read_to_string(&log).unwrap().lines().count();
     // 2 calibration samples and at least 10 rounds: at least 12 samples, a start every 4.
-    let every = poolscale::gate::ab::RESTART_EVERY as usize;
+    let every = poolscale::internal::RESTART_EVERY as usize;
     assert!(starts > (12 - 1) / every, "{starts} starts: {err}");
     // The fake's 50 ms per iteration is far from the real side's microseconds: the first verdict
     // is decided, so a second measurement with fresh sides runs, and confirms it.

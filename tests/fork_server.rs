@@ -9,7 +9,8 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use poolscale::strategy::processes::{ProcessPool, StartMethod, forkserver};
+use poolscale::internal::{ProcessPool, forkserver};
+use poolscale::strategy::StartMethod;
 use poolscale::strategy::verify;
 use poolscale::{Options, Strategy, workload};
 

@@ -256,7 +256,7 @@ fn different_settings_are_warned_about() {
     let tmp = setup(&healthy(), &healthy());
     let (_, _, err) = gate(tmp.path(), &["--baseline", "main"]);
     assert!(!err.contains("warning"), "same settings, no warning: {err}");
-    let mut old = poolscale::settings::Settings::load(tmp.path(), None)
+    let mut old = poolscale::internal::Settings::load(tmp.path(), None)
         .unwrap()
         .unwrap();
     old.nap_ns = 13_000_000;

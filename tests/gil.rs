@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use poolscale::strategy::gil::GilThreads;
+use poolscale::internal::GilThreads;
 use poolscale::{Strategy, workload};
 
 #[test]

@@ -248,7 +248,7 @@ fn results_older_than_the_latest_run_are_stale() {
             f.set_modified(old).unwrap();
         }
     }
-    let mut s = poolscale::settings::Settings::defaults();
+    let mut s = poolscale::internal::Settings::defaults();
     s.workers = vec![1, 2, 4];
     s.machine.logical_cores = 2;
     s.start_run();

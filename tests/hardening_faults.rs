@@ -224,7 +224,7 @@ fn report_refuses_timelines_and_machines_that_cannot_be() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         fake_criterion(dir.path(), "new", &healthy());
-        let mut s = poolscale::settings::Settings::defaults();
+        let mut s = poolscale::internal::Settings::defaults();
         s.workers = vec![1, 2];
         s.machine.logical_cores = 2;
         s.start_run();
@@ -534,7 +534,7 @@ fn strict_invariants_with_stale_results_fail_with_exit_1_and_errors_keep_the_las
             .unwrap();
         f.set_modified(old).unwrap();
     }
-    let mut s = poolscale::settings::Settings::defaults();
+    let mut s = poolscale::internal::Settings::defaults();
     s.workers = vec![1, 2, 4];
     s.machine.logical_cores = 2;
     s.start_run();

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{bin, options, poolscale};
-use poolscale::probe::Probe;
+use poolscale::internal::Probe;
 use poolscale::workload::{Placement, placement};
 
 #[test]
@@ -74,7 +74,7 @@ fn a_stopped_probe_is_killed_at_its_deadline_not_waited_for() {
 
 #[test]
 fn capacity_is_sampled_with_probe_processes() {
-    let c = poolscale::probe::capacity(2, "test", &options()).unwrap();
+    let c = poolscale::internal::capacity(2, "test", &options()).unwrap();
     assert_eq!((c.cores, c.at.as_str()), (2, "test"));
     assert!(c.given.is_valid() && c.given.point > 0.0, "{c:?}");
 }

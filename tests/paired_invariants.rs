@@ -9,12 +9,12 @@ mod common;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use poolscale::gate::CheckVerdict;
-use poolscale::gate::paired::{PairedConfig, PairedLimits, relative_efficiency};
-use poolscale::measure::Prepared;
-use poolscale::paired::Plan;
-use poolscale::settings::Workloads;
-use poolscale::strategy::{Observer, Outcome, Strategy, StrategyKind};
+use poolscale::internal::CheckVerdict;
+use poolscale::internal::Plan;
+use poolscale::internal::Prepared;
+use poolscale::internal::Workloads;
+use poolscale::internal::{PairedConfig, PairedLimits, relative_efficiency};
+use poolscale::strategy::{Observer, Outcome, Strategies, Strategy, StrategyKind};
 use poolscale::workload::countdown_jobs;
 use poolscale::{Job, Result};
 
@@ -64,7 +64,7 @@ fn config(count: u64) -> PairedConfig {
         },
         limits: PairedLimits::default(),
         options: common::options(),
-        strategies: vec![StrategyKind::Threads],
+        strategies: Strategies::new().with_builtin(StrategyKind::Threads),
         seed: 5,
     }
 }

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use poolscale::strategy::processes::ProcessPool;
+use poolscale::internal::ProcessPool;
 use poolscale::strategy::verify;
 use poolscale::{Error, Options, Strategy, workload};
 
@@ -344,7 +344,7 @@ fn sigint_to_the_cli_reaps_its_workers() {
 #[test]
 fn a_cancel_token_stops_a_map_and_reaps_the_workers() {
     let mut options = common::options();
-    options.cancel = poolscale::interrupt::Cancel::new();
+    options.cancel = poolscale::Cancel::new();
     let token = options.cancel.clone();
     let mut pool = ProcessPool::start(2, &options).expect("start");
     let pids = Mutex::new(Vec::new());

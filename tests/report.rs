@@ -275,7 +275,7 @@ fn concurrent_reports_into_one_directory_all_succeed() {
 /// medians, so a model that is wrong again fails here.
 #[test]
 fn the_committed_reference_never_beats_its_ideal() {
-    use poolscale::report::{Report, ideal_ns};
+    use poolscale::internal::{Report, ideal_ns};
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/results.json");
     let r = Report::load_json(&path).unwrap();
     let mut checked = 0;
@@ -309,10 +309,10 @@ fn the_committed_reference_never_beats_its_ideal() {
 
 #[test]
 fn cpu_time_and_timelines_of_the_same_run_are_reported_and_another_runs_are_not() {
-    use poolscale::cpu::{CpuTime, Usage};
-    use poolscale::observe::{Observations, Observed};
+    use poolscale::internal::{CpuTime, Usage};
+    use poolscale::internal::{Observations, Observed};
     let (_tmp, crit, out) = build();
-    let settings = poolscale::settings::Settings::load_exact(&crit, "new")
+    let settings = poolscale::internal::Settings::load_exact(&crit, "new")
         .unwrap()
         .unwrap();
     let mut s = settings.clone();
@@ -331,7 +331,7 @@ fn cpu_time_and_timelines_of_the_same_run_are_reported_and_another_runs_are_not(
         "countdown_weak/gil/2".into(),
         Observed {
             usage: usage(1),
-            timeline: Some(poolscale::timeline::Timeline::new(
+            timeline: Some(poolscale::internal::Timeline::new(
                 "countdown_weak/gil/2",
                 "gil",
                 2,
@@ -396,7 +396,7 @@ fn scaling_fits_appear_with_enough_points_and_say_why_not_otherwise() {
         data.push(("countdown_strong", "sequential", w, 1e9));
     }
     fake_criterion(&crit, "new", &data);
-    let mut s = poolscale::settings::Settings::defaults();
+    let mut s = poolscale::internal::Settings::defaults();
     s.workers = vec![1, 2, 4, 8, 16, 32];
     s.machine.logical_cores = 16;
     s.save(&crit, None).unwrap();
@@ -512,7 +512,7 @@ fn a_run_of_one_group_keeps_the_earlier_runs_results_and_says_which_run_each_row
             f.set_modified(earlier).unwrap();
         }
     }
-    let mut s = poolscale::settings::Settings::load_exact(&crit, "new")
+    let mut s = poolscale::internal::Settings::load_exact(&crit, "new")
         .unwrap()
         .unwrap();
     let ms = |t: std::time::SystemTime| {

@@ -22,7 +22,7 @@ use crate::group::Group;
 use crate::limits;
 use crate::paired::Plan;
 use crate::settings::Settings;
-use crate::strategy::StrategyKind;
+use crate::strategy::Strategies;
 
 #[derive(Debug, Args)]
 pub(super) struct GateArgs {
@@ -109,7 +109,7 @@ enum GateFormat {
 }
 
 /// Turns the arguments into the gate's configuration, refusing contradictory ones.
-fn config(a: &GateArgs) -> anyhow::Result<GateConfig> {
+fn config(a: &GateArgs, suite: &Strategies) -> anyhow::Result<GateConfig> {
     let data = a.baseline.is_some() || a.against.is_some() || a.invariants;
     if [a.ab.is_some(), a.paired_invariants, data]
         .iter()
@@ -175,7 +175,7 @@ fn config(a: &GateArgs) -> anyhow::Result<GateConfig> {
                 max_square_ratio: a.max_square_ratio,
             },
             options: cli_options()?,
-            strategies: StrategyKind::ALL.to_vec(),
+            strategies: suite.clone(),
             seed: a.seed,
         })
     } else if data {
@@ -234,8 +234,8 @@ fn banner(cfg: &GateConfig) {
     }
 }
 
-pub(super) fn command(a: &GateArgs) -> anyhow::Result<ExitCode> {
-    let outcome = judge(a);
+pub(super) fn command(a: &GateArgs, suite: &Strategies) -> anyhow::Result<ExitCode> {
+    let outcome = judge(a, suite);
     if let Err(e) = &outcome {
         let interrupted = e
             .chain()
@@ -258,8 +258,8 @@ pub(super) fn command(a: &GateArgs) -> anyhow::Result<ExitCode> {
     outcome
 }
 
-fn judge(a: &GateArgs) -> anyhow::Result<ExitCode> {
-    let cfg = config(a)?;
+fn judge(a: &GateArgs, suite: &Strategies) -> anyhow::Result<ExitCode> {
+    let cfg = config(a, suite)?;
     banner(&cfg);
     let t0 = std::time::Instant::now();
     let result = gate::run(&cfg, &mut |line| eprintln!("{line}"))?;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::strategy::{Options, processes};
+use crate::strategy::{Options, Strategies, processes};
 
 mod calibrate;
 mod gate;
@@ -87,18 +87,29 @@ fn error_chain(e: &anyhow::Error) -> String {
     out
 }
 
-/// Entry point of the binary.
-pub fn main() -> ExitCode {
-    if let Some(code) = crate::hidden::serve(&crate::strategy::Strategies::builtin()) {
+/// The `poolscale` command line, knowing `strategies`: call it as the whole of a binary's `main`
+/// to get `run`, `seed`, `gate --paired-invariants` and the rest for a strategy of your own,
+/// and a binary that is also its own worker program, fork server, probe and sampling side.
+/// Register custom workloads before calling it.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     // Your strategies here, beside built-ins to compare with.
+///     let suite = poolscale::strategy::Strategies::builtin();
+///     poolscale::main_with(&suite)
+/// }
+/// ```
+pub fn main_with(strategies: &Strategies) -> ExitCode {
+    if let Some(code) = crate::hidden::serve(strategies) {
         return ExitCode::from(u8::try_from(code).unwrap_or(2));
     }
     crate::interrupt::install();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run::command(&args),
+        Command::Run(args) => run::command(&args, strategies),
         Command::Report(args) => report::command(&args),
-        Command::Seed(args) => seed::command(&args),
-        Command::Gate(args) => gate::command(&args),
+        Command::Seed(args) => seed::command(&args, strategies),
+        Command::Gate(args) => gate::command(&args, strategies),
         Command::Calibrate(args) => calibrate::command(&args),
         Command::Layouts(args) => layouts::command(&args),
     };

@@ -9,18 +9,18 @@ use clap::Args;
 use super::{cli_options, outln};
 use crate::limits;
 use crate::run::{RunConfig, Workload, execute};
-use crate::strategy::StrategyKind;
 use crate::strategy::processes::StartMethod;
+use crate::strategy::{Strategies, StrategyName};
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
     /// Which workload.
     #[arg(long, value_enum)]
     workload: Workload,
-    /// Which strategy: sequential, threads, rayon, crossbeam, processes or gil (an unknown name is
-    /// refused with the list of known ones).
-    #[arg(long, value_parser = StrategyKind::from_name)]
-    strategy: StrategyKind,
+    /// Which strategy: sequential, threads, rayon, crossbeam, processes, gil, or one the binary
+    /// was built with (an unknown name is refused with the list of known ones).
+    #[arg(long)]
+    strategy: StrategyName,
     /// Number of workers (1 to 256).
     #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_workers)]
     workers: usize,
@@ -87,7 +87,8 @@ fn parse_chunk(s: &str) -> Result<Chunk, crate::error::Error> {
     }
 }
 
-pub(super) fn command(a: &RunArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn command(a: &RunArgs, strategies: &Strategies) -> anyhow::Result<ExitCode> {
+    let entry = strategies.entry(a.strategy)?.clone();
     let mut options = cli_options()?;
     options.switch_interval = a.switch_interval;
     options.job_timeout = a.job_timeout;
@@ -95,7 +96,7 @@ pub(super) fn command(a: &RunArgs) -> anyhow::Result<ExitCode> {
     options.start = a.start;
     let cfg = RunConfig {
         workload: a.workload,
-        strategy: a.strategy,
+        strategy: entry,
         workers: a.workers,
         count: a.count,
         split: a.split,

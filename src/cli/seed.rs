@@ -11,7 +11,7 @@ use super::{cli_options, emit, outln};
 use crate::limits;
 use crate::machine::Machine;
 use crate::seed;
-use crate::strategy::StrategyKind;
+use crate::strategy::{Strategies, StrategyKind, StrategyName};
 use crate::units::text_table;
 
 #[derive(Debug, Args)]
@@ -44,9 +44,10 @@ pub(super) struct SeedCountdownArgs {
     /// Decrements per worker (the seed's 100,000,000).
     #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_count, default_value = "100000000")]
     count: u64,
-    /// Run only this strategy (default: gil, threads and processes).
-    #[arg(long, value_parser = StrategyKind::from_name)]
-    strategy: Option<StrategyKind>,
+    /// Run only this strategy, built in or one the binary was built with (default: gil, threads
+    /// and processes).
+    #[arg(long)]
+    strategy: Option<StrategyName>,
     /// Time each Rust configuration this many times and tabulate the median (the seed's lines
     /// are printed for the first run).
     #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_repeat, default_value = "5")]
@@ -66,9 +67,9 @@ pub(super) struct SeedPoolArgs {
     /// Each item's nap (the seed's 1s).
     #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_duration, default_value = "1s")]
     nap: Duration,
-    /// The strategy (the seed's processes).
-    #[arg(long, value_parser = StrategyKind::from_name, default_value = "processes")]
-    strategy: StrategyKind,
+    /// The strategy, built in or one the binary was built with (the seed's processes).
+    #[arg(long, default_value = "processes")]
+    strategy: StrategyName,
     /// Draw who ran what and when into FILE.svg: a lane per worker (by pid), a bar per value.
     /// With --python, CPython's run goes to FILE-python.svg beside it.
     #[arg(long, value_name = "FILE.svg")]
@@ -90,21 +91,27 @@ fn find_python(wanted: bool) -> Option<seed::Python> {
     }
 }
 
-pub(super) fn command(args: &SeedArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn command(args: &SeedArgs, suite: &Strategies) -> anyhow::Result<ExitCode> {
     let say = |l: &str| {
         let _ = outln!("{l}");
     };
     let options = cli_options()?;
     match &args.program {
         SeedProgram::Countdown(a) => {
-            let strategies = match a.strategy {
-                Some(k) => vec![k],
-                None => vec![
+            let names = match a.strategy {
+                Some(name) => vec![name],
+                None => [
                     StrategyKind::Gil,
                     StrategyKind::Threads,
                     StrategyKind::Processes,
-                ],
+                ]
+                .map(StrategyName::from)
+                .to_vec(),
             };
+            let strategies = names
+                .into_iter()
+                .map(|n| suite.entry(n).cloned())
+                .collect::<crate::Result<Vec<_>>>()?;
             let python = find_python(a.shared.python);
             let rows = seed::countdown(
                 &strategies,
@@ -128,8 +135,15 @@ pub(super) fn command(args: &SeedArgs) -> anyhow::Result<ExitCode> {
         }
         SeedProgram::Pool(a) => {
             let mut runs = vec![
-                seed::pool(a.strategy, a.workers, a.items, a.nap, &options, &say)
-                    .context("program 2 (pool) failed")?,
+                seed::pool(
+                    suite.entry(a.strategy)?,
+                    a.workers,
+                    a.items,
+                    a.nap,
+                    &options,
+                    &say,
+                )
+                .context("program 2 (pool) failed")?,
             ];
             if let Some(py) = find_python(a.shared.python) {
                 outln!("\n== CPython multiprocessing.Pool ==")?;

@@ -22,10 +22,8 @@ mod verdict;
 
 use crate::error::Result;
 
-pub use criterion::{
-    DataChecks, InvariantLimits, compare, invariants, points, settings_differences,
-};
-pub use result::{GateResult, Tally};
+pub use criterion::{DataChecks, InvariantLimits};
+pub use result::GateResult;
 pub use verdict::{
     Check, CheckVerdict, Row, Thresholds, Verdict, parse_group_threshold, parse_percent,
 };

@@ -36,7 +36,7 @@ use crate::paired::{Plan, Rounds, interleave};
 use crate::probe::Probe;
 use crate::settings::Workloads;
 use crate::stats::{Estimate, paired_ratio, ratio_of_values};
-use crate::strategy::{Options, StrategyKind};
+use crate::strategy::{Options, Strategies, StrategyKind, StrategyName};
 
 /// Bounds of the paired invariants.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -76,8 +76,8 @@ pub struct PairedConfig {
     pub limits: PairedLimits,
     /// Pool options (worker program, ...).
     pub options: Options,
-    /// The strategies checked (every one by default).
-    pub strategies: Vec<StrategyKind>,
+    /// The strategies checked: the built-ins, or whatever suite the binary was built with.
+    pub strategies: Strategies,
     /// Seed of the randomised sampling order.
     pub seed: u64,
 }
@@ -97,7 +97,9 @@ pub fn run(cfg: &PairedConfig, progress: &mut dyn FnMut(&str)) -> Result<Vec<Che
         verdict: CheckVerdict::Skipped,
         detail: Some(format!("needs {w}+ cores; this machine has {cores}")),
     };
-    for &kind in cfg.strategies.iter().filter(|k| k.computes_in_parallel()) {
+    let entries = cfg.strategies.entries();
+    for kind in entries.iter().filter(|e| e.info.computes_in_parallel) {
+        let kind = kind.name;
         let name = format!("countdown_weak/{kind} efficiency at {w} workers / probe's");
         let bound = format!(">= {:.2}", cfg.limits.min_relative_efficiency);
         if cores < w {
@@ -110,7 +112,7 @@ pub fn run(cfg: &PairedConfig, progress: &mut dyn FnMut(&str)) -> Result<Vec<Che
             cfg, &mut one, &mut many, name, bound, &mut rng,
         )?);
     }
-    if cfg.strategies.contains(&StrategyKind::Gil) {
+    if cfg.strategies.get(StrategyKind::Gil.into()).is_some() {
         let name = format!("countdown_weak/gil {w}-worker time / 1-worker time");
         let bound = format!(">= {:.2}", cfg.limits.min_gil_slowdown);
         if cores < w {
@@ -143,13 +145,15 @@ fn sample_with_probe(
     interleave(arms, None, &cfg.plan, rng, decided)
 }
 
-/// The countdown_weak arms of a built-in strategy at 1 and `cfg.workers` workers.
-fn countdown_arms(cfg: &PairedConfig, kind: StrategyKind) -> Result<(Prepared, Prepared)> {
+/// The countdown_weak arms of a strategy of the suite at 1 and `cfg.workers` workers.
+fn countdown_arms(
+    cfg: &PairedConfig,
+    kind: impl Into<StrategyName>,
+) -> Result<(Prepared, Prepared)> {
+    let kind = kind.into();
     let id = |w| BenchId::new(Group::CountdownWeak, kind, w);
-    Ok((
-        Prepared::start(id(1), &cfg.workloads, &cfg.options)?,
-        Prepared::start(id(cfg.workers), &cfg.workloads, &cfg.options)?,
-    ))
+    let start = |w| Prepared::start_in(&cfg.strategies, id(w), &cfg.workloads, &cfg.options);
+    Ok((start(1)?, start(cfg.workers)?))
 }
 
 /// The probe's efficiency `t_P1 / t_Pw` per round.
@@ -296,15 +300,16 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
     let w = cfg.square_workers;
     let mut prepared = Vec::new();
     let mut ideals = Vec::new();
-    for &kind in &cfg.strategies {
-        prepared.push(Prepared::start(
-            BenchId::new(Group::SquareSleep, kind, w),
+    for kind in cfg.strategies.entries() {
+        prepared.push(Prepared::start_in(
+            &cfg.strategies,
+            BenchId::new(Group::SquareSleep, kind.name, w),
             &cfg.workloads,
             &cfg.options,
         )?);
         // `ideal_ns` needs no 1-worker time or core count for the rounds model.
         ideals.push(
-            crate::report::ideal_ns(Group::SquareSleep, kind.info(), w, None, 1, &cfg.workloads)
+            crate::report::ideal_ns(Group::SquareSleep, &kind.info, w, None, 1, &cfg.workloads)
                 .filter(|i| *i > 0.0),
         );
     }
@@ -331,7 +336,9 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
     };
     Ok(cfg
         .strategies
+        .entries()
         .iter()
+        .map(|e| e.name)
         .enumerate()
         .map(|(i, kind)| {
             let e = est(&rounds.samples, i);

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-pub use crate::analysis::{BenchRecord, Loaded, REPORT_SCHEMA, Report, ideal_ns, load};
+pub use crate::analysis::{BenchRecord, Report, ideal_ns, load};
 
 /// An output format: one file rendered from a [`Report`].
 pub trait Exporter {

@@ -4,7 +4,7 @@ use super::python::PyCountdown;
 use super::*;
 use crate::error::Result;
 use crate::measure::timed_map;
-use crate::strategy::{Options, Outcome, Started, StrategyKind};
+use crate::strategy::{Entry, Options, Outcome, Started};
 use crate::workload::countdown_jobs;
 
 /// One row of the countdown table.
@@ -25,8 +25,8 @@ impl CountdownRow {
     }
 }
 
-pub(super) fn worker_label(kind: StrategyKind) -> &'static str {
-    if kind.runs_in_child_processes() {
+pub(super) fn worker_label(kind: &Entry) -> &'static str {
+    if kind.info.child_processes {
         "Process"
     } else {
         "Thread"
@@ -36,7 +36,7 @@ pub(super) fn worker_label(kind: StrategyKind) -> &'static str {
 /// Runs program 1 under `kind` with `workers` workers `repeat` times, printing the seed's lines
 /// for the first run; returns the median total seconds.
 pub(super) fn countdown_timed(
-    kind: StrategyKind,
+    kind: &Entry,
     workers: usize,
     count: u64,
     repeat: usize,
@@ -60,7 +60,7 @@ pub(super) fn countdown_timed(
 }
 
 pub(super) fn countdown_once(
-    kind: StrategyKind,
+    kind: &Entry,
     workers: usize,
     count: u64,
     options: &Options,
@@ -69,7 +69,7 @@ pub(super) fn countdown_once(
     let jobs = countdown_jobs(count, workers, false);
     let mut pool = kind.start(workers, options)?;
     let label = worker_label(kind);
-    let what = format!("{kind} with {workers} workers");
+    let what = format!("{} with {workers} workers", kind.name);
     let (wall, out) = timed_map(
         pool.as_mut(),
         &jobs,
@@ -95,7 +95,7 @@ pub(super) fn countdown_once(
 /// the seed's count lasts only ~20 ms in Rust), then (with `python`) CPython's threads and
 /// processes, once each. Returns the table rows.
 pub fn countdown(
-    strategies: &[StrategyKind],
+    strategies: &[Entry],
     count: u64,
     repeat: usize,
     python: Option<&Python>,
@@ -103,17 +103,18 @@ pub fn countdown(
     say: Sink<'_>,
 ) -> Result<Vec<CountdownRow>> {
     let mut rows = Vec::new();
-    for &kind in strategies {
+    for kind in strategies {
         let mut t = [0.0; 2];
         for (i, w) in [1, 2].into_iter().enumerate() {
             say(&format!(
-                "\n== {kind}, {w} worker{} ==",
+                "\n== {}, {w} worker{} ==",
+                kind.name,
                 if w > 1 { "s" } else { "" }
             ));
             t[i] = countdown_timed(kind, w, count, repeat, options, say)?;
         }
         rows.push(CountdownRow {
-            implementation: kind.to_string(),
+            implementation: kind.name.to_string(),
             one_s: t[0],
             two_s: t[1],
         });

@@ -13,10 +13,10 @@ mod pool;
 mod python;
 
 pub use countdown::{COUNTDOWN_HEADER, CountdownRow, countdown, countdown_table};
-pub use markdown::{MARKER, countdown_markdown, pool_markdown, write_markdown};
+pub use markdown::{countdown_markdown, pool_markdown, write_markdown};
 #[cfg(test)]
-use pool::number_workers;
-pub use pool::{PoolItem, PoolRun, pool, pool_python};
+use pool::{PoolItem, number_workers};
+pub use pool::{PoolRun, pool, pool_python};
 pub use python::Python;
 
 /// The CPython program 1, shipped in `benches/python/` and embedded here.

@@ -8,7 +8,7 @@ use super::python::PyPool;
 use super::*;
 use crate::error::Result;
 use crate::measure::timed_map;
-use crate::strategy::{Options, Started, StrategyKind};
+use crate::strategy::{Entry, Options, Started};
 use crate::workload::square_jobs;
 
 /// One job of program 2 as it ran.
@@ -131,7 +131,7 @@ impl PoolRun {
 /// Program 2 under `kind`: prints `value X handled by pid P` (or `by worker K`) as each job
 /// starts, then the results and the total.
 pub fn pool(
-    kind: StrategyKind,
+    kind: &Entry,
     workers: usize,
     items: usize,
     nap: Duration,
@@ -140,13 +140,13 @@ pub fn pool(
 ) -> Result<PoolRun> {
     let jobs = square_jobs(items, nap);
     let mut pool = kind.start(workers, options)?;
-    let what = format!("{kind} with {workers} workers");
+    let what = format!("{} with {workers} workers", kind.name);
     let (wall, out) = timed_map(
         pool.as_mut(),
         &jobs,
         &what,
         Some(&|s: Started| {
-            if kind.runs_in_child_processes() {
+            if kind.info.child_processes {
                 say(&format!("value {} handled by pid {}", s.job, s.pid));
             } else {
                 say(&format!(
@@ -175,7 +175,7 @@ pub fn pool(
         .collect();
     number_workers(&mut items);
     Ok(PoolRun {
-        implementation: kind.to_string(),
+        implementation: kind.name.to_string(),
         workers,
         nap_s: nap.as_secs_f64(),
         results,

@@ -16,17 +16,19 @@ use crate::gil::DEFAULT_SWITCH_INTERVAL;
 use crate::limits;
 use crate::workload::Job;
 
-pub use name::{StrategyName, declare};
+pub use name::StrategyName;
+pub(crate) use name::declare;
+pub use processes::StartMethod;
 pub use registry::{Entry, Strategies};
 
-pub mod crossbeam;
-pub mod gil;
-pub mod name;
-pub mod processes;
-pub mod rayon;
-pub mod registry;
-pub mod sequential;
-pub mod threads;
+mod crossbeam;
+pub(crate) mod gil;
+mod name;
+pub(crate) mod processes;
+mod rayon;
+mod registry;
+mod sequential;
+mod threads;
 
 /// What one job produced, and where and when it ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

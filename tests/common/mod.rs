@@ -22,10 +22,8 @@ pub fn options() -> Options {
 /// Options whose workers misbehave as `fault` says (`ACTION@JOB`, see `processes::worker`).
 pub fn faulty(fault: &str) -> Options {
     let mut o = options();
-    o.worker_env.push((
-        poolscale::strategy::processes::worker::FAULT_ENV.into(),
-        fault.into(),
-    ));
+    o.worker_env
+        .push((poolscale::internal::FAULT_ENV.into(), fault.into()));
     o
 }
 
@@ -125,7 +123,7 @@ pub fn fake_criterion(dir: &std::path::Path, baseline: &str, entries: &[Fake<'_>
 /// Writes the settings file the benches would: 2 cores, the given workers, 10 tasks of 10 ms,
 /// 1000 dispatch tasks.
 pub fn fake_settings(dir: &std::path::Path, workers: &[usize]) {
-    let mut s = poolscale::settings::Settings::defaults();
+    let mut s = poolscale::internal::Settings::defaults();
     s.workers = workers.to_vec();
     s.count = 1_000_000;
     s.nap_ns = 10_000_000;
