@@ -524,7 +524,7 @@ impl Report {
     /// a comparison would use.
     pub fn load_json(path: &Path) -> Result<Report> {
         let text = crate::fsutil::read_small_file(path, 64 << 20)?;
-        let report: Report =
+        let mut report: Report =
             serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
                 path: path.to_path_buf(),
                 source,
@@ -538,6 +538,17 @@ impl Report {
         }
         if report.records.is_empty() {
             return Err(bad("it has no records: nothing to compare against".into()));
+        }
+        // Its strategies' facts are those its settings recorded.
+        let known = report.settings.strategies.clone();
+        for r in &mut report.records {
+            r.strategy = r.strategy.resolve(&known);
+        }
+        for f in &mut report.fits {
+            f.strategy = f.strategy.resolve(&known);
+        }
+        for d in &mut report.dispatch {
+            d.strategy = d.strategy.resolve(&known);
         }
         for r in &report.records {
             crate::limits::workers(r.workers).map_err(|e| bad(format!("{}: {e}", r.id)))?;
@@ -587,7 +598,7 @@ pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
     // Results of earlier runs with the same settings are kept (a run of one group after a full
     // run); only those older than the whole series are stale.
     let since = own.as_ref().and_then(Settings::series_start);
-    let data = Dataset::load(dir, baseline, since)?;
+    let mut data = Dataset::load(dir, baseline, since)?;
     let mut warnings = Vec::new();
     if !data.stale.is_empty() {
         if strict {
@@ -618,6 +629,10 @@ pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
         Some(s) => Some(s),
         None => Settings::load(dir, Some(baseline).filter(|b| *b != "new"))?,
     };
+    // A directory names a strategy; its facts are those the benches recorded beside it.
+    if let Some(s) = &settings {
+        data.resolve(&s.strategies);
+    }
     Ok(Loaded {
         report: Report::build(&data, settings, observations.as_ref(), dir, baseline),
         warnings,

@@ -81,7 +81,7 @@ fn settings(strategies: &Strategies) -> Settings {
         Ok(mut s) => {
             s.record_machine();
             s.start_run();
-            s.strategies = strategies.declared();
+            s.strategies = strategies.names();
             s
         }
         Err(e) => {

@@ -262,7 +262,7 @@ impl Dataset {
     /// The bench ids of `strategies` at `workers` with no measurement.
     pub fn missing(
         &self,
-        strategies: &[crate::strategy::Declared],
+        strategies: &[crate::strategy::StrategyName],
         workers: &[usize],
     ) -> Vec<String> {
         Group::ALL
@@ -271,6 +271,13 @@ impl Dataset {
             .filter(|id| self.get(id.group, id.strategy, id.workers).is_none())
             .map(|id| id.to_string())
             .collect()
+    }
+
+    /// Gives each measurement's strategy the facts `known` declares for its name.
+    pub fn resolve(&mut self, known: &[StrategyName]) {
+        for m in &mut self.measurements {
+            m.strategy = m.strategy.resolve(known);
+        }
     }
 
     /// The worker counts present anywhere in the data, ascending.

@@ -143,11 +143,11 @@ impl Group {
     }
 
     /// Every bench id of this group for `strategies` at `workers`.
-    pub fn ids(self, strategies: &[crate::strategy::Declared], workers: &[usize]) -> Vec<BenchId> {
+    pub fn ids(self, strategies: &[StrategyName], workers: &[usize]) -> Vec<BenchId> {
         strategies
             .iter()
-            .filter(|d| self.measures(&d.info))
-            .flat_map(|d| workers.iter().map(move |&w| BenchId::new(self, d.name, w)))
+            .filter(|d| self.measures(&d.info()))
+            .flat_map(|&d| workers.iter().map(move |&w| BenchId::new(self, d, w)))
             .collect()
     }
 

@@ -99,8 +99,8 @@ pub enum Reply {
         tool_version: String,
         /// The strategies it can measure, with their facts (absent from poolscale 0.2's sides:
         /// the six built-ins).
-        #[serde(default)]
-        strategies: Vec<crate::strategy::Declared>,
+        #[serde(default, with = "crate::strategy::with_facts")]
+        strategies: Vec<crate::strategy::StrategyName>,
     },
     /// The benchmark is ready.
     Started,
@@ -159,7 +159,7 @@ pub fn serve(suite: &crate::strategy::Strategies) -> i32 {
         protocol: PROTOCOL_NAME.into(),
         version: PROTOCOL_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").into(),
-        strategies: suite.declared(),
+        strategies: suite.names(),
     }) {
         return 1;
     }
@@ -241,7 +241,7 @@ pub struct Side {
     /// The last request's duration: the next timeout scales with it.
     last: Duration,
     /// The strategies it announced.
-    strategies: Vec<crate::strategy::Declared>,
+    strategies: Vec<crate::strategy::StrategyName>,
     _interrupt: crate::interrupt::PoolGuard,
 }
 
@@ -324,13 +324,10 @@ impl Side {
                     )));
                 }
                 side.strategies = if strategies.is_empty() {
-                    crate::strategy::Strategies::builtin().declared()
+                    crate::strategy::Strategies::builtin().names()
                 } else {
                     strategies
                 };
-                for d in &side.strategies {
-                    d.declare();
-                }
                 if version != PROTOCOL_VERSION {
                     return Err(side.error(format!(
                         "speaks sampling protocol version {version}, this poolscale speaks version {PROTOCOL_VERSION}; \
@@ -350,7 +347,7 @@ impl Side {
     }
 
     /// The strategies the side can measure, with their facts.
-    pub fn strategies(&self) -> &[crate::strategy::Declared] {
+    pub fn strategies(&self) -> &[crate::strategy::StrategyName] {
         &self.strategies
     }
 

@@ -61,8 +61,8 @@ pub struct Settings {
     pub machine: Machine,
     /// The strategies the suite measured, with their facts (absent before poolscale 0.3: the
     /// six built-ins).
-    #[serde(default = "builtin_strategies")]
-    pub strategies: Vec<crate::strategy::Declared>,
+    #[serde(default = "builtin_strategies", with = "crate::strategy::with_facts")]
+    pub strategies: Vec<crate::strategy::StrategyName>,
     /// The instrument check: each binary's cost per countdown decrement at the start and end of
     /// the run ([`crate::instrument`]); empty before poolscale 0.4 or when not measured.
     #[serde(default)]
@@ -114,8 +114,8 @@ impl Given {
     }
 }
 
-fn builtin_strategies() -> Vec<crate::strategy::Declared> {
-    crate::strategy::Strategies::builtin().declared()
+fn builtin_strategies() -> Vec<crate::strategy::StrategyName> {
+    crate::strategy::Strategies::builtin().names()
 }
 
 /// The knobs that shape the jobs of every group: what one measured map runs. Sent to a sampling
@@ -289,17 +289,13 @@ impl Settings {
                 )));
             }
         }
-        // The models and checks apply to a strategy by these facts.
-        for d in &self.strategies {
-            d.declare();
-        }
         Ok(self)
     }
 
     /// Whether results measured under `earlier` can stand beside this run's in one report: the
     /// same knobs, worker counts, strategies, Criterion mode, poolscale version and machine.
     pub fn continues(&self, earlier: &Settings) -> bool {
-        let names = |s: &Settings| s.strategies.iter().map(|d| d.name).collect::<Vec<_>>();
+        let names = |s: &Settings| s.strategies.clone();
         earlier.run_id.is_some()
             && earlier.started_unix_ms.is_some()
             && self.workloads() == earlier.workloads()

@@ -310,13 +310,16 @@ fn layouts_sample_every_variant_and_report_each_benchmarks_spread() {
         }
     }
     let (code, out, err) = gate_ab(&a);
-    assert_eq!(code, 0, "{out}\n{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let row = &v["rows"][0];
     assert_eq!(row["id"], "dispatch/threads/1");
     assert!(row["layout_spread"].as_f64().unwrap() >= 0.0, "{row}");
     let verdict = row["verdict"].as_str().unwrap();
     assert!(["ok", "inconclusive", "layout"].contains(&verdict), "{row}");
+    // One row in a 2 s budget on a busy machine may stay undecided: then nothing was judged,
+    // which is exit 2 by the gate's contract.
+    let expected = if verdict == "inconclusive" { 2 } else { 0 };
+    assert_eq!(code, expected, "{out}\n{err}");
     // Every variant was started as a side and is gone afterwards.
     for name in ["poolscale-old.layout-2", "poolscale-new.layout-2"] {
         assert!(processes_running(&dir.path().join(name)).is_empty());

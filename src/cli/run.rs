@@ -114,7 +114,7 @@ pub(super) fn command(a: &RunArgs, strategies: &Strategies) -> anyhow::Result<Ex
         )
     })?;
     if let (Some(path), Some(t)) = (&a.timeline, &rec.timeline) {
-        crate::timeline::write_svg(path, t)?;
+        crate::timeline::write_svg(path, t, &strategies.names())?;
         if !a.json {
             outln!("wrote {}", path.display())?;
         }

@@ -171,7 +171,7 @@ pub(super) fn command(args: &SeedArgs, suite: &Strategies) -> anyhow::Result<Exi
                     } else {
                         sibling(path, "python")
                     };
-                    crate::timeline::write_svg(&p, &r.timeline())?;
+                    crate::timeline::write_svg(&p, &r.timeline(), &suite.names())?;
                     outln!("wrote {}", p.display())?;
                 }
             }

@@ -31,7 +31,7 @@ use crate::paired::{Plan, interleave};
 use crate::sampling::{RemoteArm, RemoteBurst, Side};
 use crate::settings::Workloads;
 use crate::stats::{Estimate, median, paired_ratio};
-use crate::strategy::Declared;
+use crate::strategy::StrategyName;
 
 /// Default time per benchmark: with the default selection a run stays within about 3 minutes on
 /// 2 cores even when every benchmark spends its budget.
@@ -66,23 +66,26 @@ pub struct AbConfig {
 
 /// The strategies two sides can measure: the union of what each announces, built-ins first,
 /// then by name.
-pub fn strategies_of(old: &std::path::Path, new: &std::path::Path) -> Result<Vec<Declared>> {
-    let mut all: Vec<Declared> = Vec::new();
+pub fn strategies_of(
+    old: &std::path::Path,
+    new: &std::path::Path,
+) -> Result<Vec<StrategyName>> {
+    let mut all: Vec<StrategyName> = Vec::new();
     for (name, program) in [("old", old), ("new", new)] {
         let side = Side::start(name, program)?;
         for d in side.strategies() {
-            if !all.iter().any(|x| x.name == d.name) {
+            if !all.contains(d) {
                 all.push(*d);
             }
         }
     }
-    all.sort_by_key(|d| d.name);
+    all.sort();
     Ok(all)
 }
 
 /// The default selection: each group at the worker counts that show its behaviour
 /// ([`Group::gate_workers`]), every strategy of `strategies` the group measures.
-pub fn default_selection(strategies: &[Declared]) -> Vec<BenchId> {
+pub fn default_selection(strategies: &[StrategyName]) -> Vec<BenchId> {
     Group::ALL
         .into_iter()
         .flat_map(|g| g.ids(strategies, g.gate_workers()))
@@ -94,7 +97,7 @@ pub fn default_selection(strategies: &[Declared]) -> Vec<BenchId> {
 pub fn filtered_selection(
     filter: &str,
     workers: &[usize],
-    strategies: &[Declared],
+    strategies: &[StrategyName],
 ) -> Result<Vec<BenchId>> {
     let re = Regex::new(filter).map_err(|e| Error::invalid("filter", filter, e))?;
     let mut all: Vec<BenchId> = Group::ALL
@@ -513,7 +516,7 @@ mod tests {
 
     #[test]
     fn the_default_selection_covers_every_group_and_strategy() {
-        let sel = default_selection(&crate::strategy::Strategies::builtin().declared());
+        let sel = default_selection(&crate::strategy::Strategies::builtin().names());
         for g in Group::ALL {
             for k in g.strategies() {
                 assert!(
@@ -526,7 +529,7 @@ mod tests {
 
     #[test]
     fn filters_are_regular_expressions_over_ids() {
-        let builtin = crate::strategy::Strategies::builtin().declared();
+        let builtin = crate::strategy::Strategies::builtin().names();
         let sel = filtered_selection("^countdown_weak/threads/", &[1, 2, 4], &builtin).unwrap();
         let ids: Vec<String> = sel.iter().map(|i| i.to_string()).collect();
         assert_eq!(

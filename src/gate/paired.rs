@@ -98,7 +98,7 @@ pub fn run(cfg: &PairedConfig, progress: &mut dyn FnMut(&str)) -> Result<Vec<Che
         detail: Some(format!("needs {w}+ cores; this machine has {cores}")),
     };
     let entries = cfg.strategies.entries();
-    for kind in entries.iter().filter(|e| e.info.computes_in_parallel) {
+    for kind in entries.iter().filter(|e| e.name.computes_in_parallel()) {
         let kind = kind.name;
         let name = format!("countdown_weak/{kind} efficiency at {w} workers / probe's");
         let bound = format!(">= {:.2}", cfg.limits.min_relative_efficiency);
@@ -309,7 +309,7 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
         )?);
         // `ideal_ns` needs no 1-worker time or core count for the rounds model.
         ideals.push(
-            crate::report::ideal_ns(Group::SquareSleep, &kind.info, w, None, 1, &cfg.workloads)
+            crate::report::ideal_ns(Group::SquareSleep, &kind.name.info(), w, None, 1, &cfg.workloads)
                 .filter(|i| *i > 0.0),
         );
     }

@@ -308,7 +308,7 @@ pub fn render_all(report: &Report) -> Result<Vec<(String, String)>> {
         }
     }
     for t in &report.timelines {
-        out.push((timeline_name(t), t.to_svg()));
+        out.push((timeline_name(t), t.to_svg(&report.settings.strategies)));
     }
     Ok(out)
 }

@@ -26,7 +26,7 @@ impl CountdownRow {
 }
 
 pub(super) fn worker_label(kind: &Entry) -> &'static str {
-    if kind.info.child_processes {
+    if kind.name.runs_in_child_processes() {
         "Process"
     } else {
         "Thread"

@@ -146,7 +146,7 @@ pub fn pool(
         &jobs,
         &what,
         Some(&|s: Started| {
-            if kind.info.child_processes {
+            if kind.name.runs_in_child_processes() {
                 say(&format!("value {} handled by pid {}", s.job, s.pid));
             } else {
                 say(&format!(

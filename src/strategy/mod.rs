@@ -17,13 +17,13 @@ use crate::limits;
 use crate::workload::Job;
 
 pub use name::StrategyName;
-pub(crate) use name::declare;
+pub(crate) use name::with_facts;
 pub use processes::StartMethod;
 pub use registry::{Entry, Strategies};
 
 mod crossbeam;
 pub(crate) mod gil;
-mod name;
+pub(crate) mod name;
 pub(crate) mod processes;
 mod rayon;
 mod registry;
@@ -129,75 +129,6 @@ pub struct StrategyInfo {
     pub colour: (u8, u8, u8),
 }
 
-/// A strategy of a suite as the benches record it and a sampling side announces it: its name
-/// and facts, so that `report` and `gate` apply the models to a strategy they were not built with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Declared {
-    /// The strategy's name.
-    pub name: StrategyName,
-    /// Its facts.
-    pub info: StrategyInfo,
-}
-
-impl Declared {
-    /// Makes the facts known to this process (see [`declare`]).
-    pub fn declare(&self) {
-        declare(self.name, self.info);
-    }
-}
-
-/// One entry per [`StrategyKind`], in its order: the registry's facts.
-const REGISTRY: [StrategyInfo; 6] = [
-    // sequential
-    StrategyInfo {
-        parallel: false,
-        computes_in_parallel: false,
-        child_processes: false,
-        preemptive: true,
-        colour: (90, 90, 90),
-    },
-    // threads
-    StrategyInfo {
-        parallel: true,
-        computes_in_parallel: true,
-        child_processes: false,
-        preemptive: true,
-        colour: (31, 119, 180),
-    },
-    // rayon
-    StrategyInfo {
-        parallel: true,
-        computes_in_parallel: true,
-        child_processes: false,
-        preemptive: true,
-        colour: (255, 127, 14),
-    },
-    // crossbeam
-    StrategyInfo {
-        parallel: true,
-        computes_in_parallel: true,
-        child_processes: false,
-        preemptive: true,
-        colour: (44, 160, 44),
-    },
-    // processes
-    StrategyInfo {
-        parallel: true,
-        computes_in_parallel: true,
-        child_processes: true,
-        preemptive: true,
-        colour: (148, 103, 189),
-    },
-    // gil
-    StrategyInfo {
-        parallel: true,
-        computes_in_parallel: false,
-        child_processes: false,
-        preemptive: true,
-        colour: (214, 39, 40),
-    },
-];
-
 /// The strategies, with stable lowercase names used in bench ids, the CLI and reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -244,9 +175,31 @@ impl StrategyKind {
         name.parse()
     }
 
-    /// The strategy's facts, from the registry table.
+    /// The strategy's facts.
     pub fn info(self) -> &'static StrategyInfo {
-        &REGISTRY[self as usize]
+        const fn facts(parallel: bool, computes: bool, children: bool, colour: (u8, u8, u8)) -> StrategyInfo {
+            StrategyInfo {
+                parallel,
+                computes_in_parallel: computes,
+                child_processes: children,
+                preemptive: true,
+                colour,
+            }
+        }
+        const SEQUENTIAL: StrategyInfo = facts(false, false, false, (90, 90, 90));
+        const THREADS: StrategyInfo = facts(true, true, false, (31, 119, 180));
+        const RAYON: StrategyInfo = facts(true, true, false, (255, 127, 14));
+        const CROSSBEAM: StrategyInfo = facts(true, true, false, (44, 160, 44));
+        const PROCESSES: StrategyInfo = facts(true, true, true, (148, 103, 189));
+        const GIL: StrategyInfo = facts(true, false, false, (214, 39, 40));
+        match self {
+            StrategyKind::Sequential => &SEQUENTIAL,
+            StrategyKind::Threads => &THREADS,
+            StrategyKind::Rayon => &RAYON,
+            StrategyKind::Crossbeam => &CROSSBEAM,
+            StrategyKind::Processes => &PROCESSES,
+            StrategyKind::Gil => &GIL,
+        }
     }
 
     /// Whether the strategy runs its jobs in parallel at all (all but `sequential`).

@@ -14,10 +14,8 @@ pub type StartFn = dyn Fn(usize, &Options) -> Result<Box<dyn Strategy>> + Send +
 /// One strategy of a suite.
 #[derive(Clone)]
 pub struct Entry {
-    /// Its name (the middle part of its bench ids).
+    /// Its name and facts (the middle part of its bench ids; what the models and checks assume).
     pub name: StrategyName,
-    /// Its facts: what the models and checks assume of it.
-    pub info: StrategyInfo,
     start: Arc<StartFn>,
 }
 
@@ -25,7 +23,7 @@ impl std::fmt::Debug for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Entry")
             .field("name", &self.name)
-            .field("info", &self.info)
+            .field("info", &self.name.info())
             .finish_non_exhaustive()
     }
 }
@@ -112,23 +110,22 @@ impl Strategies {
         self.entries.retain(|e| e.name != kind);
         self.entries.push(Entry {
             name: kind.into(),
-            info: *kind.info(),
             start: Arc::new(move |w, o| kind.start(w, o)),
         });
         self
     }
 
     /// Adds a strategy defined anywhere: its name (what its pools' [`Strategy::name`] returns),
-    /// its facts and a function that starts a pool of `w` workers. Its facts are declared (see
-    /// [`super::declare`]) so that models and checks apply to it by what it is, not by name.
-    /// An invalid name or one already in the suite is an error.
+    /// its facts and a function that starts a pool of `w` workers. Its facts travel with its
+    /// name (into the settings file and the A/B hello), so that models and checks apply to it by
+    /// what it is. An invalid name or one already in the suite is an error.
     pub fn with(
         mut self,
         name: &str,
         info: StrategyInfo,
         start: impl Fn(usize, &Options) -> Result<Box<dyn Strategy>> + Send + Sync + 'static,
     ) -> Result<Strategies> {
-        let name = StrategyName::new(name)?;
+        let name = StrategyName::declared(name, info)?;
         if self.get(name).is_some() || name.builtin().is_some() {
             return Err(Error::invalid(
                 "strategy",
@@ -136,10 +133,8 @@ impl Strategies {
                 "this name is already taken (the built-ins' names are reserved)",
             ));
         }
-        super::declare(name, info);
         self.entries.push(Entry {
             name,
-            info,
             start: Arc::new(start),
         });
         Ok(self)
@@ -155,16 +150,10 @@ impl Strategies {
         &self.entries
     }
 
-    /// Each entry's name and facts, as the benches record them and a sampling side announces
-    /// them.
-    pub fn declared(&self) -> Vec<super::Declared> {
-        self.entries
-            .iter()
-            .map(|e| super::Declared {
-                name: e.name,
-                info: e.info,
-            })
-            .collect()
+    /// Each entry's name with its facts, as the benches record them and a sampling side
+    /// announces them.
+    pub fn names(&self) -> Vec<StrategyName> {
+        self.entries.iter().map(|e| e.name).collect()
     }
 
     /// Starts a pool of strategy `name`; an unknown name is an error listing the known ones.
