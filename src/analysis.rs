@@ -12,9 +12,10 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::group::{Group, Model};
 use crate::observe::Observations;
-use crate::settings::{Settings, Workloads};
+use crate::settings::Settings;
 use crate::stats::Estimate;
 use crate::strategy::{StrategyInfo, StrategyName};
+use crate::workload::Workloads;
 
 /// One measured benchmark and what follows from it: the single source of every output format.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -50,9 +50,9 @@ use crate::analysis::ideal_with_cores;
 use crate::group::{BenchId, Group};
 use crate::measure::{Arm, Prepared};
 use crate::observe::{Observations, Observed, draws_timeline};
-use crate::settings::Workloads;
 use crate::settings::{Settings, criterion_filter, criterion_home, has_flag, saved_baseline};
 use crate::strategy::{Options, Strategies};
+use crate::workload::Workloads;
 
 /// Samples per benchmark: enough for a median and its interval, few enough for minutes.
 pub const SAMPLES: usize = 10;

@@ -6,8 +6,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::settings::{Settings, Workloads};
 use crate::strategy::{StrategyKind, StrategyName};
+use crate::workload::Workloads;
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
 /// A bench group: one workload shape swept over strategies and worker counts.
@@ -92,42 +92,6 @@ impl Group {
         }
     }
 
-    /// One sentence for report headings.
-    pub fn describe(self, s: &Settings) -> String {
-        match self {
-            Group::CountdownWeak => format!(
-                "each of w workers counts down {} (the seed's program 1; weak scaling)",
-                s.count
-            ),
-            Group::CountdownStrong => {
-                format!(
-                    "one countdown of {} split over w workers (strong scaling)",
-                    s.count
-                )
-            }
-            Group::SquareSleep => format!(
-                "{} tasks, each a {} nap then a square (the seed's program 2)",
-                s.tasks,
-                humantime::format_duration(s.nap())
-            ),
-            Group::Dispatch => format!(
-                "{} zero-nap squares: the strategy's own cost per map and per task",
-                s.dispatch_tasks
-            ),
-            Group::DispatchBulk => format!(
-                "{} zero-nap squares: with dispatch, the marginal cost per task",
-                bulk_tasks(s.dispatch_tasks)
-            ),
-            Group::Wakeup => format!(
-                "one zero-nap job handed to a started pool left idle for {}: the time until it starts",
-                humantime::format_duration(WAKEUP_IDLE)
-            ),
-            Group::Startup => {
-                "start a pool of w workers, run one trivial job on each, stop it".into()
-            }
-        }
-    }
-
     /// The built-in strategies measured in this group.
     pub fn strategies(self) -> Vec<StrategyKind> {
         StrategyKind::ALL
@@ -184,33 +148,6 @@ impl Group {
             self,
             Group::CountdownWeak | Group::CountdownStrong | Group::SquareSleep
         )
-    }
-
-    /// The worker counts `gate --ab` compares by default: the fewest points that show the
-    /// group's behaviour (1 and 2 for the weak countdown, where the seed's lesson is; the seed's
-    /// Pool(3) for square_sleep), keeping one A/B run to a few minutes.
-    pub fn gate_workers(self) -> &'static [usize] {
-        match self {
-            Group::CountdownWeak => &[1, 2],
-            Group::CountdownStrong => &[2],
-            Group::SquareSleep => &[3],
-            Group::Dispatch | Group::DispatchBulk | Group::Wakeup => &[1],
-            Group::Startup => &[2],
-        }
-    }
-
-    /// The smallest regression threshold the gate applies to this group unless told otherwise
-    /// (`--group-threshold`); 0 for the groups that follow `--threshold`. 25% for `wakeup`, whose
-    /// single wake-ups on a shared machine vary by tens of percent between identical builds (their
-    /// intervals on 2 cores: ±10-28%), and for `dispatch` and `dispatch_bulk`, whose few
-    /// nanoseconds per task depend on code layout: two builds of the same source, compiled in
-    /// different directories, differed by 20% on `dispatch_bulk/threads/1` (interval −25.6% to
-    /// −14.6%, confirmed by a second measurement with fresh sides).
-    pub fn noise_floor(self) -> f64 {
-        match self {
-            Group::Wakeup | Group::Dispatch | Group::DispatchBulk => 0.25,
-            _ => 0.0,
-        }
     }
 
     /// The group's scaling model.

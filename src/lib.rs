@@ -88,11 +88,12 @@ pub mod internal {
     pub use crate::paired::Plan;
     pub use crate::probe::{Probe, capacity};
     pub use crate::report::{Report, ideal_ns};
-    pub use crate::settings::{Settings, Workloads};
+    pub use crate::settings::Settings;
     pub use crate::strategy::gil::GilThreads;
     pub use crate::strategy::processes::worker::FAULT_ENV;
     pub use crate::strategy::processes::{ProcessPool, forkserver};
     pub use crate::timeline::Timeline;
+    pub use crate::workload::Workloads;
 
     /// The estimators, for the examples that measure by hand.
     pub mod stats {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::machine::Machine;
+pub use crate::workload::Workloads;
 
 /// Name of the settings file in the Criterion directory.
 pub const SETTINGS_FILE: &str = "poolscale-settings.json";
@@ -116,40 +117,6 @@ impl Given {
 
 fn builtin_strategies() -> Vec<crate::strategy::StrategyName> {
     crate::strategy::Strategies::builtin().names()
-}
-
-/// The knobs that shape the jobs of every group: what one measured map runs. Sent to a sampling
-/// side as is (see `crate::sampling`), recorded in [`Settings`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Workloads {
-    /// countdown decrements per job (countdown_weak) or in all (countdown_strong).
-    pub count: u64,
-    /// square_sleep's nap, in nanoseconds.
-    pub nap_ns: u64,
-    /// square_sleep's task count.
-    pub tasks: usize,
-    /// dispatch's task count.
-    pub dispatch_tasks: usize,
-}
-
-impl Workloads {
-    /// Checks every knob against the bounds of [`crate::limits`] (for values read from a file or a
-    /// pipe rather than parsed from text).
-    pub fn validate(&self) -> Result<Workloads> {
-        if self.count > limits::MAX_COUNT {
-            return Err(Error::invalid(
-                "count",
-                self.count,
-                format!("must be at most {}", limits::MAX_COUNT),
-            ));
-        }
-        if self.nap_ns > limits::MAX_NAP.as_nanos() as u64 {
-            return Err(Error::invalid("nap", self.nap_ns, "must be at most 1h"));
-        }
-        limits::tasks(self.tasks)?;
-        limits::tasks(self.dispatch_tasks)?;
-        Ok(*self)
-    }
 }
 
 impl Settings {

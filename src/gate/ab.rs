@@ -29,9 +29,9 @@ use crate::instrument::{Burst, Calibration};
 use crate::measure::Arm;
 use crate::paired::{Plan, interleave};
 use crate::sampling::{RemoteArm, RemoteBurst, Side};
-use crate::settings::Workloads;
 use crate::stats::{Estimate, median, paired_ratio};
 use crate::strategy::StrategyName;
+use crate::workload::Workloads;
 
 /// Default time per benchmark: with the default selection a run stays within about 3 minutes on
 /// 2 cores even when every benchmark spends its budget.
@@ -66,10 +66,7 @@ pub struct AbConfig {
 
 /// The strategies two sides can measure: the union of what each announces, built-ins first,
 /// then by name.
-pub fn strategies_of(
-    old: &std::path::Path,
-    new: &std::path::Path,
-) -> Result<Vec<StrategyName>> {
+pub fn strategies_of(old: &std::path::Path, new: &std::path::Path) -> Result<Vec<StrategyName>> {
     let mut all: Vec<StrategyName> = Vec::new();
     for (name, program) in [("old", old), ("new", new)] {
         let side = Side::start(name, program)?;
@@ -83,12 +80,25 @@ pub fn strategies_of(
     Ok(all)
 }
 
+/// The worker counts `gate --ab` compares by default: the fewest points that show the
+/// group's behaviour (1 and 2 for the weak countdown, where the seed's lesson is; the seed's
+/// Pool(3) for square_sleep), keeping one A/B run to a few minutes.
+pub fn gate_workers(group: Group) -> &'static [usize] {
+    match group {
+        Group::CountdownWeak => &[1, 2],
+        Group::CountdownStrong => &[2],
+        Group::SquareSleep => &[3],
+        Group::Dispatch | Group::DispatchBulk | Group::Wakeup => &[1],
+        Group::Startup => &[2],
+    }
+}
+
 /// The default selection: each group at the worker counts that show its behaviour
-/// ([`Group::gate_workers`]), every strategy of `strategies` the group measures.
+/// ([`gate_workers`]), every strategy of `strategies` the group measures.
 pub fn default_selection(strategies: &[StrategyName]) -> Vec<BenchId> {
     Group::ALL
         .into_iter()
-        .flat_map(|g| g.ids(strategies, g.gate_workers()))
+        .flat_map(|g| g.ids(strategies, gate_workers(g)))
         .collect()
 }
 

@@ -34,9 +34,9 @@ use crate::group::{BenchId, Group};
 use crate::measure::{Arm, Prepared};
 use crate::paired::{Plan, Rounds, interleave};
 use crate::probe::Probe;
-use crate::settings::Workloads;
 use crate::stats::{Estimate, paired_ratio, ratio_of_values};
 use crate::strategy::{Options, Strategies, StrategyKind, StrategyName};
+use crate::workload::Workloads;
 
 /// Bounds of the paired invariants.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -309,8 +309,15 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
         )?);
         // `ideal_ns` needs no 1-worker time or core count for the rounds model.
         ideals.push(
-            crate::report::ideal_ns(Group::SquareSleep, &kind.name.info(), w, None, 1, &cfg.workloads)
-                .filter(|i| *i > 0.0),
+            crate::report::ideal_ns(
+                Group::SquareSleep,
+                &kind.name.info(),
+                w,
+                None,
+                1,
+                &cfg.workloads,
+            )
+            .filter(|i| *i > 0.0),
         );
     }
     let est = |s: &[Vec<f64>], i: usize| -> Option<Estimate> {

@@ -395,7 +395,7 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
     let _ = writeln!(
         out,
         "## {g}\n\n{}.\n",
-        capitalise(&g.describe(&report.settings))
+        capitalise(&describe(g, &report.settings.workloads()))
     );
     let busy = report.group(g).any(|r| r.cores_busy.is_some());
     let several_runs = runs_of(report).len() > 1;
@@ -856,6 +856,40 @@ impl Exporter for Markdown {
              [`github-benchmark.json`](github-benchmark.json) (github-action-benchmark).\n",
         );
         Ok(out)
+    }
+}
+
+/// One sentence for a group's heading.
+fn describe(g: Group, s: &crate::workload::Workloads) -> String {
+    match g {
+        Group::CountdownWeak => format!(
+            "each of w workers counts down {} (the seed's program 1; weak scaling)",
+            s.count
+        ),
+        Group::CountdownStrong => {
+            format!(
+                "one countdown of {} split over w workers (strong scaling)",
+                s.count
+            )
+        }
+        Group::SquareSleep => format!(
+            "{} tasks, each a {} nap then a square (the seed's program 2)",
+            s.tasks,
+            humantime::format_duration(std::time::Duration::from_nanos(s.nap_ns))
+        ),
+        Group::Dispatch => format!(
+            "{} zero-nap squares: the strategy's own cost per map and per task",
+            s.dispatch_tasks
+        ),
+        Group::DispatchBulk => format!(
+            "{} zero-nap squares: with dispatch, the marginal cost per task",
+            crate::group::bulk_tasks(s.dispatch_tasks)
+        ),
+        Group::Wakeup => format!(
+            "one zero-nap job handed to a started pool left idle for {}: the time until it starts",
+            humantime::format_duration(crate::group::WAKEUP_IDLE)
+        ),
+        Group::Startup => "start a pool of w workers, run one trivial job on each, stop it".into(),
     }
 }
 

@@ -177,7 +177,12 @@ impl StrategyKind {
 
     /// The strategy's facts.
     pub fn info(self) -> &'static StrategyInfo {
-        const fn facts(parallel: bool, computes: bool, children: bool, colour: (u8, u8, u8)) -> StrategyInfo {
+        const fn facts(
+            parallel: bool,
+            computes: bool,
+            children: bool,
+            colour: (u8, u8, u8),
+        ) -> StrategyInfo {
             StrategyInfo {
                 parallel,
                 computes_in_parallel: computes,
