@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::group::{Group, Model};
+use crate::group::{BenchId, Group, Model};
 use crate::observe::Observations;
 use crate::settings::Settings;
 use crate::stats::Estimate;
@@ -21,7 +21,7 @@ use crate::workload::Workloads;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BenchRecord {
     /// Bench id `group/strategy/workers`.
-    pub id: String,
+    pub id: BenchId,
     /// The group (`countdown_weak`, ...).
     pub group: Group,
     /// The strategy (`threads`, ...).
@@ -201,10 +201,10 @@ pub struct Report {
     /// One record per benchmark found, sorted by group, strategy, workers.
     pub records: Vec<BenchRecord>,
     /// Bench ids expected from the worker list but absent.
-    pub missing: Vec<String>,
+    pub missing: Vec<BenchId>,
     /// Bench ids whose results predate the run read (left by an earlier run): not reported.
     #[serde(default)]
-    pub stale: Vec<String>,
+    pub stale: Vec<BenchId>,
     /// One map of each benchmark the report draws as a timeline (see
     /// [`crate::observe::draws_timeline`]), in bench id order.
     #[serde(default)]
@@ -611,7 +611,7 @@ pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
         warnings.push(format!(
             "{} benchmarks of `{baseline}` predate its latest run and are left out (stale): {}",
             data.stale.len(),
-            data.stale.join(", ")
+            crate::units::comma_list(&data.stale)
         ));
     }
     // Another run's observations (two `cargo bench` runs at once) are left out, and said so.

@@ -410,7 +410,7 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
                 let timeline = draws_timeline(&id)
                     .then(|| p.timeline().unwrap_or_else(|e| panic!("{id}: {e}")));
                 observed.benches.insert(
-                    id.to_string(),
+                    id,
                     Observed {
                         usage: p.usage(),
                         timeline,

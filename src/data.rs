@@ -27,7 +27,7 @@ use std::time::SystemTime;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::group::Group;
+use crate::group::{BenchId, Group};
 use crate::stats::Estimate;
 use crate::strategy::StrategyName;
 
@@ -50,8 +50,8 @@ pub struct Measurement {
 
 impl Measurement {
     /// The bench id `group/strategy/workers`.
-    pub fn id(&self) -> String {
-        self.group.bench_id(self.strategy, self.workers)
+    pub fn id(&self) -> BenchId {
+        BenchId::new(self.group, self.strategy, self.workers)
     }
 }
 
@@ -65,7 +65,7 @@ pub struct Dataset {
     pub measurements: Vec<Measurement>,
     /// Ids whose results predate the run being read (left by an earlier, wider run): not in
     /// `measurements`.
-    pub stale: Vec<String>,
+    pub stale: Vec<BenchId>,
 }
 
 #[derive(Deserialize)]
@@ -198,7 +198,7 @@ impl Dataset {
                     if let (Some(since), Some(written)) = (since, written)
                         && written < since
                     {
-                        stale.push(group.bench_id(strategy, workers));
+                        stale.push(BenchId::new(group, strategy, workers));
                         continue;
                     }
                     measurements.push(Measurement {
@@ -264,12 +264,11 @@ impl Dataset {
         &self,
         strategies: &[crate::strategy::StrategyName],
         workers: &[usize],
-    ) -> Vec<String> {
+    ) -> Vec<BenchId> {
         Group::ALL
             .into_iter()
             .flat_map(|g| g.ids(strategies, workers))
             .filter(|id| self.get(id.group, id.strategy, id.workers).is_none())
-            .map(|id| id.to_string())
             .collect()
     }
 

@@ -197,12 +197,12 @@ pub enum Error {
     },
 
     /// Some results predate the run being read, and `--strict` asked for none.
-    #[error("{} benchmarks of `{baseline}` predate its latest run (stale): {}; run the whole suite again (`cargo bench`) or drop --strict", ids.len(), ids.join(", "))]
+    #[error("{} benchmarks of `{baseline}` predate its latest run (stale): {}; run the whole suite again (`cargo bench`) or drop --strict", ids.len(), crate::units::comma_list(ids))]
     Stale {
         /// The baseline read (`new`: the latest run).
         baseline: String,
         /// The stale bench ids.
-        ids: Vec<String>,
+        ids: Vec<crate::group::BenchId>,
     },
 
     /// A JSON file (Criterion's or poolscale's) could not be parsed.

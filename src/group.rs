@@ -1,4 +1,4 @@
-//! The five bench groups, listed once: the benches iterate [`Group::ALL`] to measure, and
+//! The seven bench groups, listed once: the benches iterate [`Group::ALL`] to measure, and
 //! `report`/`gate` iterate it to read and model the results.
 
 use std::str::FromStr;
@@ -212,16 +212,12 @@ impl Group {
             _ => None,
         }
     }
-
-    /// The bench id `group/strategy/workers`.
-    pub fn bench_id(self, kind: impl Into<StrategyName>, workers: usize) -> String {
-        format!("{}/{}/{}", self.as_str(), kind.into(), workers)
-    }
 }
 
 /// One benchmark's key, `group/strategy/workers`: the id Criterion stores it under, the gate's row
-/// key and the sampling protocol's request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// key, the sampling protocol's request, and the key of every record, row and observation. It is
+/// written and read as that string everywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BenchId {
     /// The group.
     pub group: Group,
@@ -239,6 +235,19 @@ impl BenchId {
             strategy: strategy.into(),
             workers,
         }
+    }
+}
+
+impl Serialize for BenchId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for BenchId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

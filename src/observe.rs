@@ -28,7 +28,7 @@ pub struct Observations {
     /// The run id of the settings record of the run that observed these.
     pub run_id: Option<String>,
     /// Per bench id.
-    pub benches: BTreeMap<String, Observed>,
+    pub benches: BTreeMap<BenchId, Observed>,
 }
 
 /// What was observed of one benchmark.
@@ -141,7 +141,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut o = Observations::for_run(Some("abc".into()));
         o.benches
-            .insert("dispatch/threads/1".into(), Observed::default());
+            .insert("dispatch/threads/1".parse().unwrap(), Observed::default());
         o.save(dir.path(), Some("main")).unwrap();
         let back = Observations::load(dir.path(), "new", Some("abc"))
             .unwrap()

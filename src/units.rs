@@ -34,6 +34,15 @@ pub fn fmt_change(r: f64) -> String {
     format!("{:+.1}%", r * 100.0)
 }
 
+/// Items joined with `, ` (bench ids in a message).
+pub fn comma_list<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A plain-text table with aligned columns, for the terminal.
 pub fn text_table<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();

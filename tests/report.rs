@@ -328,7 +328,7 @@ fn cpu_time_and_timelines_of_the_same_run_are_reported_and_another_runs_are_not(
     };
     let mut obs = Observations::for_run(s.run_id.clone());
     obs.benches.insert(
-        "countdown_weak/gil/2".into(),
+        "countdown_weak/gil/2".parse().unwrap(),
         Observed {
             usage: usage(1),
             timeline: Some(poolscale::internal::Timeline::new(
@@ -343,7 +343,7 @@ fn cpu_time_and_timelines_of_the_same_run_are_reported_and_another_runs_are_not(
         },
     );
     obs.benches.insert(
-        "countdown_weak/threads/2".into(),
+        "countdown_weak/threads/2".parse().unwrap(),
         Observed {
             usage: usage(2),
             timeline: None,

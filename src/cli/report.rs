@@ -67,7 +67,7 @@ pub(super) fn command(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         outln!(
             "missing {} expected benchmarks (listed in the report): {}",
             r.missing.len(),
-            r.missing.join(", ")
+            crate::units::comma_list(&r.missing)
         )?;
     }
     Ok(ExitCode::SUCCESS)

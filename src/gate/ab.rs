@@ -140,7 +140,7 @@ pub fn decide(ratio: Option<Estimate>, threshold: f64) -> Option<Verdict> {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AbDetail {
     /// Bench id.
-    pub id: String,
+    pub id: BenchId,
     /// Pairs of samples taken.
     pub pairs: usize,
     /// Iterations per sample (both sides).
@@ -185,7 +185,7 @@ impl AbDetail {
         confirmed: Option<bool>,
     ) -> Self {
         AbDetail {
-            id: id.to_string(),
+            id,
             pairs: rounds.samples.len(),
             iters,
             seconds: rounds.elapsed.as_secs_f64(),
@@ -296,7 +296,7 @@ pub fn run(cfg: &AbConfig, progress: &mut dyn FnMut(usize, usize, BenchId)) -> R
     for (k, &id) in cfg.selection.iter().enumerate() {
         progress(k + 1, n, id);
         let threshold = cfg.thresholds.for_group(id.group);
-        let mut row = Row::new(id.to_string(), threshold);
+        let mut row = Row::new(id, threshold);
         if let Some(absent) = start_on_all(
             std::slice::from_mut(&mut old),
             std::slice::from_mut(&mut new),
@@ -415,7 +415,7 @@ fn run_layouts(
             .get(&id.group)
             .copied()
             .unwrap_or(cfg.thresholds.default);
-        let mut row = Row::new(id.to_string(), threshold);
+        let mut row = Row::new(id, threshold);
         if let Some(absent) = start_on_all(&mut olds, &mut news, id, &cfg.workloads)? {
             row.verdict = absent;
             rows.push(row);

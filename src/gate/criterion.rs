@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{Check, CheckVerdict, GateResult, Row, Thresholds, Verdict};
 use crate::error::{Error, Result};
-use crate::group::Group;
+use crate::group::{BenchId, Group};
 use crate::report::{BenchRecord, Report};
 use crate::settings::Settings;
 use crate::stats::Estimate;
@@ -89,9 +89,7 @@ pub(super) fn run(d: &DataChecks, result: &mut GateResult) -> Result<()> {
         // row's change is the machine's as much as the code's.
         let mut doubted = Vec::new();
         for row in &mut rows {
-            let Ok(id) = row.id.parse::<crate::group::BenchId>() else {
-                continue;
-            };
+            let id = row.id;
             if !matches!(row.verdict, Verdict::Regressed | Verdict::Improved) {
                 continue;
             }
@@ -184,7 +182,7 @@ impl Default for InvariantLimits {
 
 /// The points of a report, optionally normalised by each (group, strategy)'s 1-worker median.
 /// Benchmarks that cannot be normalised (no 1-worker time) are left out.
-pub fn points(report: &Report, normalize: bool) -> BTreeMap<String, (Group, Estimate)> {
+pub fn points(report: &Report, normalize: bool) -> BTreeMap<BenchId, Estimate> {
     let t1 = |r: &BenchRecord| report.get(r.group, r.strategy, 1).map(|one| one.median_ns);
     report
         .records
@@ -192,33 +190,32 @@ pub fn points(report: &Report, normalize: bool) -> BTreeMap<String, (Group, Esti
         .filter_map(|r| {
             let scale = if normalize { t1(r)? } else { 1.0 };
             let p = r.median().map(|v| v / scale);
-            Some((r.id.clone(), (r.group, p)))
+            Some((r.id, p))
         })
         .collect()
 }
 
 /// Compares two sets of points benchmark by benchmark.
 pub fn compare(
-    before: &BTreeMap<String, (Group, Estimate)>,
-    after: &BTreeMap<String, (Group, Estimate)>,
+    before: &BTreeMap<BenchId, Estimate>,
+    after: &BTreeMap<BenchId, Estimate>,
     thresholds: &Thresholds,
 ) -> Vec<Row> {
-    let mut ids: Vec<&String> = before.keys().chain(after.keys()).collect();
+    let mut ids: Vec<&BenchId> = before.keys().chain(after.keys()).collect();
     ids.sort();
     ids.dedup();
     ids.into_iter()
         .map(|id| {
             let b = before.get(id);
             let a = after.get(id);
-            let group = b.or(a).map(|(g, _)| *g).unwrap_or(Group::Dispatch);
-            let threshold = thresholds.for_group(group);
+            let threshold = thresholds.for_group(id.group);
             let mut row = Row {
-                before: b.map(|(_, p)| p.point),
-                after: a.map(|(_, p)| p.point),
-                ..Row::new(id.clone(), threshold)
+                before: b.map(|p| p.point),
+                after: a.map(|p| p.point),
+                ..Row::new(*id, threshold)
             };
             match (b, a) {
-                (Some((_, b)), Some((_, a))) if b.point > 0.0 && b.lower > 0.0 => {
+                (Some(b), Some(a)) if b.point > 0.0 && b.lower > 0.0 => {
                     let lo = a.lower / b.upper - 1.0;
                     let hi = a.upper / b.lower - 1.0;
                     row.change = Some(a.point / b.point - 1.0);
@@ -355,41 +352,43 @@ mod tests {
 
     const MS: f64 = 1e6;
 
-    fn est(point: f64, half: f64) -> (Group, Estimate) {
-        (
-            CountdownWeak,
-            Estimate {
-                point,
-                lower: point - half,
-                upper: point + half,
-            },
-        )
+    fn est(point: f64, half: f64) -> Estimate {
+        Estimate {
+            point,
+            lower: point - half,
+            upper: point + half,
+        }
+    }
+
+    fn id(threads: usize) -> BenchId {
+        BenchId::new(CountdownWeak, Threads, threads)
     }
 
     #[test]
     fn a_change_is_judged_by_its_conservative_interval() {
-        let before: BTreeMap<String, (Group, Estimate)> = [
-            ("a".to_string(), est(100.0, 1.0)),
-            ("b".to_string(), est(100.0, 1.0)),
-            ("c".to_string(), est(100.0, 1.0)),
-            ("gone".to_string(), est(100.0, 1.0)),
+        let (a, b, c, gone, fresh) = (id(1), id(2), id(3), id(4), id(5));
+        let before: BTreeMap<BenchId, Estimate> = [
+            (a, est(100.0, 1.0)),
+            (b, est(100.0, 1.0)),
+            (c, est(100.0, 1.0)),
+            (gone, est(100.0, 1.0)),
         ]
         .into();
-        let after: BTreeMap<String, (Group, Estimate)> = [
-            ("a".to_string(), est(120.0, 1.0)), // +20%, interval [+17.8%, +22.2%]
-            ("b".to_string(), est(111.0, 1.0)), // +11%, but the lower bound is +9.0%
-            ("c".to_string(), est(80.0, 1.0)),  // -20%
-            ("fresh".to_string(), est(1.0, 0.1)),
+        let after: BTreeMap<BenchId, Estimate> = [
+            (a, est(120.0, 1.0)), // +20%, interval [+17.8%, +22.2%]
+            (b, est(111.0, 1.0)), // +11%, but the lower bound is +9.0%
+            (c, est(80.0, 1.0)),  // -20%
+            (fresh, est(1.0, 0.1)),
         ]
         .into();
         let rows = compare(&before, &after, &Thresholds::default());
-        let verdict = |id: &str| rows.iter().find(|r| r.id == id).unwrap().verdict;
-        assert_eq!(verdict("a"), Verdict::Regressed);
-        assert_eq!(verdict("b"), Verdict::Ok);
-        assert_eq!(verdict("c"), Verdict::Improved);
-        assert_eq!(verdict("gone"), Verdict::Missing);
-        assert_eq!(verdict("fresh"), Verdict::New);
-        let a = rows.iter().find(|r| r.id == "a").unwrap();
+        let verdict = |id: BenchId| rows.iter().find(|r| r.id == id).unwrap().verdict;
+        assert_eq!(verdict(a), Verdict::Regressed);
+        assert_eq!(verdict(b), Verdict::Ok);
+        assert_eq!(verdict(c), Verdict::Improved);
+        assert_eq!(verdict(gone), Verdict::Missing);
+        assert_eq!(verdict(fresh), Verdict::New);
+        let a = rows.iter().find(|r| r.id == a).unwrap();
         assert!((a.change_lower.unwrap() - (119.0 / 101.0 - 1.0)).abs() < 1e-12);
     }
 

@@ -176,7 +176,7 @@ impl GateResult {
         for r in &self.rows {
             if let (Some(c), Some(lo), Some(hi)) = (r.change, r.change_lower, r.change_upper) {
                 out.insert(
-                    r.id.clone(),
+                    r.id.to_string(),
                     serde_json::json!({"ratio": {"value": 1.0 + c, "lower_value": 1.0 + lo, "upper_value": 1.0 + hi}}),
                 );
             }
@@ -259,7 +259,7 @@ impl GateResult {
                     _ => "–".into(),
                 };
                 let mut row = vec![
-                    r.id.clone(),
+                    r.id.to_string(),
                     show(r.before),
                     show(r.after),
                     change,

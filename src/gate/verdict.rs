@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::group::Group;
+use crate::group::{BenchId, Group};
 
 /// Parses a percentage: `10%`, `10` (percent) or `0.1%`; returns a fraction (0.10).
 pub fn parse_percent(s: &str) -> Result<f64> {
@@ -106,7 +106,7 @@ pub enum Verdict {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Row {
     /// Bench id.
-    pub id: String,
+    pub id: BenchId,
     /// Before (ns, or a ratio to t1 when normalised).
     pub before: Option<f64>,
     /// After, in the same unit.
@@ -128,7 +128,7 @@ pub struct Row {
 
 impl Row {
     /// A row for benchmark `id` under `threshold`, nothing measured yet (`missing`).
-    pub fn new(id: String, threshold: f64) -> Row {
+    pub fn new(id: BenchId, threshold: f64) -> Row {
         Row {
             id,
             before: None,

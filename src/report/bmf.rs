@@ -33,7 +33,7 @@ impl Exporter for Bmf {
                     lower_value: r.median_lower_ns,
                     upper_value: r.median_upper_ns,
                 };
-                (r.id.clone(), BTreeMap::from([("latency", metric)]))
+                (r.id.to_string(), BTreeMap::from([("latency", metric)]))
             })
             .collect();
         // The derived dispatch costs, as measures of their own under `dispatch_cost/<k>/<w>`.

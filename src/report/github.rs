@@ -27,7 +27,7 @@ impl Exporter for GithubAction {
             .records
             .iter()
             .map(|r| Entry {
-                name: r.id.as_str().into(),
+                name: r.id.to_string().into(),
                 unit: "ns",
                 value: r.median_ns,
                 range: format!("± {:.0}", (r.median_upper_ns - r.median_lower_ns) / 2.0),

@@ -1,0 +1,110 @@
+//! The crate's modules import one way only: no module uses one that (directly or not) uses it
+//! back. Read from the sources, as a contributor would: every `crate::module` outside comments
+//! and test modules is an edge from the file's top-level module to `module`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn top_module(src: &Path, file: &Path) -> Option<String> {
+    let rel = file.strip_prefix(src).ok()?;
+    let first = rel.components().next()?.as_os_str().to_str()?;
+    let name = first.strip_suffix(".rs").unwrap_or(first);
+    (!matches!(name, "lib" | "main")).then(|| name.to_string())
+}
+
+fn edges_of(text: &str) -> BTreeSet<String> {
+    // Code before the first test module, without comment lines.
+    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+    let mut out = BTreeSet::new();
+    for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        let mut rest = line;
+        while let Some(i) = rest.find("crate::") {
+            rest = &rest[i + "crate::".len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.insert(name);
+            }
+        }
+    }
+    out
+}
+
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let files = common::walk(&src);
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
+        let Some(m) = top_module(&src, f) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(f).unwrap();
+        let deps = edges_of(&text);
+        g.entry(m.clone())
+            .or_default()
+            .extend(deps.into_iter().filter(|d| *d != m));
+    }
+    let known: BTreeSet<String> = g.keys().cloned().collect();
+    for deps in g.values_mut() {
+        deps.retain(|d| known.contains(d));
+    }
+    g
+}
+
+/// A path from `to` back to `from`, if there is one.
+fn path_back(g: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> Option<Vec<String>> {
+    let mut stack = vec![vec![to.to_string()]];
+    let mut seen = BTreeSet::new();
+    while let Some(path) = stack.pop() {
+        let last = path.last().unwrap();
+        if last == from {
+            return Some(path);
+        }
+        if !seen.insert(last.clone()) {
+            continue;
+        }
+        for next in g.get(last).into_iter().flatten() {
+            let mut p = path.clone();
+            p.push(next.clone());
+            stack.push(p);
+        }
+    }
+    None
+}
+
+mod common;
+
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let g = graph();
+    assert!(g.len() > 20, "read too few modules: {:?}", g.keys());
+    let mut cycles = Vec::new();
+    for (m, deps) in &g {
+        for d in deps {
+            if let Some(back) = path_back(&g, m, d) {
+                cycles.push(format!("{m} -> {}", back.join(" -> ")));
+            }
+        }
+    }
+    assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn the_reader_sees_a_planted_cycle() {
+    let mut g = graph();
+    // analysis uses group; a group that used analysis back would be a cycle.
+    assert!(g["analysis"].contains("group"));
+    g.get_mut("group").unwrap().insert("analysis".into());
+    assert!(path_back(&g, "group", "analysis").is_some());
+    assert_eq!(
+        edges_of(
+            "use crate::a::B;\n// crate::c\nfn f() { crate::d_e::g() }\n#[cfg(test)]\nmod t { use crate::z; }"
+        ),
+        ["a", "d_e"].into_iter().map(String::from).collect()
+    );
+}
