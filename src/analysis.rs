@@ -222,6 +222,18 @@ pub struct Report {
     pub criterion_link: Option<String>,
 }
 
+impl crate::store::Versioned for Report {
+    const WHAT: &'static str = "results file";
+    const SCHEMA: u32 = REPORT_SCHEMA;
+    const MAX_BYTES: u64 = 64 << 20;
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+    fn written_by(&self) -> Option<&str> {
+        Some(&self.tool_version)
+    }
+}
+
 /// The group's ideal time for a strategy with the facts `info` at `w` workers, given its 1-worker
 /// time `t1` (ns): a true lower bound, so `measured / ideal` is at least 1 up to noise.
 ///
@@ -524,19 +536,8 @@ impl Report {
     /// Reads a `results.json` written by any version of `poolscale report`, checking every number
     /// a comparison would use.
     pub fn load_json(path: &Path) -> Result<Report> {
-        let text = crate::fsutil::read_small_file(path, 64 << 20)?;
-        let mut report: Report =
-            serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let mut report: Report = crate::store::read_versioned(path)?;
         let bad = |reason: String| Error::invalid("results file", path.display(), reason);
-        if report.schema_version > REPORT_SCHEMA {
-            return Err(bad(format!(
-                "schema version {} was written by a newer poolscale; this one reads up to {REPORT_SCHEMA}",
-                report.schema_version
-            )));
-        }
         if report.records.is_empty() {
             return Err(bad("it has no records: nothing to compare against".into()));
         }
@@ -605,7 +606,7 @@ pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
         if strict {
             return Err(Error::Stale {
                 baseline: baseline.to_string(),
-                ids: data.stale.clone(),
+                ids: data.stale.iter().map(ToString::to_string).collect(),
             });
         }
         warnings.push(format!(

@@ -50,7 +50,8 @@ use crate::analysis::ideal_with_cores;
 use crate::group::{BenchId, Group};
 use crate::measure::{Arm, Prepared};
 use crate::observe::{Observations, Observed, draws_timeline};
-use crate::settings::{Settings, criterion_filter, criterion_home, has_flag, saved_baseline};
+use crate::settings::Settings;
+use crate::store::criterion_home;
 use crate::strategy::{Options, Strategies};
 use crate::workload::Workloads;
 
@@ -492,6 +493,73 @@ pub fn placement_of(program: &std::path::Path) -> crate::Result<crate::workload:
     })
 }
 
+/// The baseline a Criterion command line saves, in any form Criterion accepts:
+/// `--save-baseline NAME`, `--save-baseline=NAME`, `-s NAME`, `-sNAME`.
+pub fn saved_baseline(args: &[String]) -> Option<String> {
+    let mut it = args.iter();
+    let mut found = None;
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if a == "--save-baseline" || a == "-s" {
+            found = it.next().cloned();
+        } else if let Some(v) = a.strip_prefix("--save-baseline=") {
+            found = Some(v.to_string());
+        } else if let Some(v) = a
+            .strip_prefix("-s")
+            .filter(|v| !v.is_empty() && !a.starts_with("--"))
+        {
+            found = Some(v.to_string());
+        }
+    }
+    found
+}
+
+/// Criterion's flags that take a value (so the word after them is not the filter).
+const CRITERION_VALUE_FLAGS: [&str; 19] = [
+    "--save-baseline",
+    "-s",
+    "--baseline",
+    "-b",
+    "--baseline-lenient",
+    "--load-baseline",
+    "--sample-size",
+    "--warm-up-time",
+    "--measurement-time",
+    "--nresamples",
+    "--noise-threshold",
+    "--confidence-level",
+    "--significance-level",
+    "--color",
+    "-c",
+    "--format",
+    "--plotting-backend",
+    "--output-format",
+    "--profile-time",
+];
+
+/// The filter of a Criterion command line (its first positional argument) and whether `--exact`
+/// was given; `None` when it runs everything.
+pub fn criterion_filter(args: &[String]) -> Option<(String, bool)> {
+    let exact = args.iter().any(|a| a == "--exact");
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        if CRITERION_VALUE_FLAGS.contains(&a.as_str()) {
+            it.next();
+        } else if !a.starts_with('-') {
+            return Some((a.clone(), exact));
+        }
+    }
+    None
+}
+
+/// Whether a Criterion command line gives `flag` (as `flag VALUE` or `flag=VALUE`).
+pub fn has_flag(args: &[String], flag: &str) -> bool {
+    args.iter()
+        .any(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
+}
+
 /// About how long `cargo bench` takes to measure `ids` with Criterion's defaults as the bench
 /// sets them (a 0.5 s warm-up, then ten samples in a window of at least 1 s, widened to hold ten
 /// maps of a long group with 20% headroom), on a machine of `cores` cores where one countdown
@@ -558,6 +626,52 @@ mod tests {
                     })
             })
             .collect()
+    }
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn every_form_of_save_baseline_is_recognised() {
+        for line in [
+            "scaling --bench --save-baseline main",
+            "scaling --bench --save-baseline=main",
+            "scaling --bench -s main",
+            "scaling --bench -smain",
+            "scaling --bench countdown --save-baseline main --noplot",
+        ] {
+            assert_eq!(
+                saved_baseline(&args(line)).as_deref(),
+                Some("main"),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            saved_baseline(&args("scaling --bench --baseline main")),
+            None
+        );
+        assert_eq!(
+            criterion_filter(&args("scaling --bench -s main square_sleep --noplot")),
+            Some(("square_sleep".into(), false))
+        );
+        assert_eq!(criterion_filter(&args("scaling --bench --quick")), None);
+        assert_eq!(
+            criterion_filter(&args("scaling --bench --exact dispatch/threads/1")),
+            Some(("dispatch/threads/1".into(), true))
+        );
+        assert!(has_flag(
+            &args("x --measurement-time=3"),
+            "--measurement-time"
+        ));
+        assert!(!has_flag(
+            &args("x --measurement-times"),
+            "--measurement-time"
+        ));
+        assert_eq!(
+            saved_baseline(&args("scaling --bench --sample-size 10")),
+            None
+        );
     }
 
     #[test]

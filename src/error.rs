@@ -197,12 +197,13 @@ pub enum Error {
     },
 
     /// Some results predate the run being read, and `--strict` asked for none.
-    #[error("{} benchmarks of `{baseline}` predate its latest run (stale): {}; run the whole suite again (`cargo bench`) or drop --strict", ids.len(), crate::units::comma_list(ids))]
+    #[error("{} benchmarks of `{baseline}` predate its latest run (stale): {}; run the whole suite again (`cargo bench`) or drop --strict", ids.len(), ids.join(", "))]
     Stale {
         /// The baseline read (`new`: the latest run).
         baseline: String,
-        /// The stale bench ids.
-        ids: Vec<crate::group::BenchId>,
+        /// The stale bench ids (`group/strategy/workers`; the error type depends on no other
+        /// module).
+        ids: Vec<String>,
     },
 
     /// A JSON file (Criterion's or poolscale's) could not be parsed.

@@ -63,6 +63,7 @@ mod sampling;
 mod seed;
 mod settings;
 mod stats;
+mod store;
 pub mod strategy;
 mod sys;
 mod timeline;

@@ -5,17 +5,15 @@
 //! with the run id of the settings record, so `report` never mixes in another run's numbers.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::cpu::Usage;
 use crate::error::{Error, Result};
 use crate::group::{BenchId, Group};
+use crate::store::{Kept, Versioned};
 use crate::timeline::Timeline;
-
-/// Name of the latest run's observations file in the Criterion directory.
-pub const OBSERVATIONS_FILE: &str = "poolscale-observations.json";
 
 /// The layout version this build writes.
 pub const OBSERVATIONS_SCHEMA: u32 = 1;
@@ -66,13 +64,7 @@ impl Observations {
     pub fn save(&self, criterion_dir: &Path, baseline: Option<&str>) -> Result<()> {
         let json = serde_json::to_string(self)
             .map_err(|e| Error::invalid("observations", "?", e.to_string()))?;
-        std::fs::create_dir_all(criterion_dir)
-            .map_err(|e| Error::io(format!("cannot create `{}`", criterion_dir.display()), e))?;
-        crate::fsutil::atomic_write(&criterion_dir.join(OBSERVATIONS_FILE), json.as_bytes())?;
-        if let Some(b) = baseline {
-            crate::fsutil::atomic_write(&path_for(criterion_dir, b), json.as_bytes())?;
-        }
-        Ok(())
+        Kept::Observations.save(criterion_dir, baseline, &json)
     }
 
     /// Reads the observations of `baseline` (`new`: the latest run) if they belong to the run
@@ -84,30 +76,11 @@ impl Observations {
         baseline: &str,
         run_id: Option<&str>,
     ) -> Result<std::result::Result<Option<Observations>, String>> {
-        let p = if baseline == "new" {
-            criterion_dir.join(OBSERVATIONS_FILE)
-        } else {
-            path_for(criterion_dir, baseline)
-        };
+        let p = Kept::Observations.path(criterion_dir, baseline);
         if !p.exists() || run_id.is_none() {
             return Ok(Ok(None));
         }
-        let text = crate::fsutil::read_small_file(&p, 64 << 20)?;
-        let obs: Observations =
-            serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
-                path: p.clone(),
-                source,
-            })?;
-        if obs.schema_version > OBSERVATIONS_SCHEMA {
-            return Err(Error::invalid(
-                "observations file",
-                p.display(),
-                format!(
-                    "schema version {} was written by a newer poolscale; this one reads up to {OBSERVATIONS_SCHEMA}",
-                    obs.schema_version
-                ),
-            ));
-        }
+        let obs: Observations = crate::store::read_versioned(&p)?;
         for (id, b) in &obs.benches {
             if let Some(t) = &b.timeline {
                 t.validate().map_err(|e| {
@@ -128,8 +101,13 @@ impl Observations {
     }
 }
 
-fn path_for(dir: &Path, baseline: &str) -> PathBuf {
-    dir.join(format!("poolscale-observations.{baseline}.json"))
+impl Versioned for Observations {
+    const WHAT: &'static str = "observations file";
+    const SCHEMA: u32 = OBSERVATIONS_SCHEMA;
+    const MAX_BYTES: u64 = 64 << 20;
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
 }
 
 #[cfg(test)]
@@ -171,8 +149,9 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        std::fs::write(dir.path().join(OBSERVATIONS_FILE), "{not json").unwrap();
+        let file = Kept::Observations.path(dir.path(), crate::store::LATEST);
+        std::fs::write(&file, "{not json").unwrap();
         let e = Observations::load(dir.path(), "new", Some("abc")).unwrap_err();
-        assert!(e.to_string().contains(OBSERVATIONS_FILE), "{e}");
+        assert!(e.to_string().contains("poolscale-observations.json"), "{e}");
     }
 }

@@ -10,7 +10,7 @@
 //! | `POOLSCALE_TASKS` | `10` | square_sleep's tasks (the seed's `range(10)`) |
 //! | `POOLSCALE_DISPATCH_TASKS` | `1000` | zero-nap tasks per map in `dispatch` |
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -18,10 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::machine::Machine;
+use crate::store::{Kept, LATEST, Versioned};
 pub use crate::workload::Workloads;
-
-/// Name of the settings file in the Criterion directory.
-pub const SETTINGS_FILE: &str = "poolscale-settings.json";
 
 /// The version of the settings file's layout this build writes. Version 1 (poolscale 0.1) had
 /// no `schema_version`, `tool_version`, `run_id` or `started_unix_ms`; version 2 no `instrument`
@@ -115,6 +113,18 @@ impl Given {
     }
 }
 
+impl Versioned for Settings {
+    const WHAT: &'static str = "settings file";
+    const SCHEMA: u32 = SETTINGS_SCHEMA;
+    const MAX_BYTES: u64 = 1 << 20;
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+    fn written_by(&self) -> Option<&str> {
+        Some(&self.tool_version)
+    }
+}
+
 fn builtin_strategies() -> Vec<crate::strategy::StrategyName> {
     crate::strategy::Strategies::builtin().names()
 }
@@ -198,24 +208,9 @@ impl Settings {
     }
 
     /// Checks values read from a file against the CLI's bounds (worker counts 1-256, counts,
-    /// naps, tasks) and the schema version.
+    /// naps, tasks); the schema version is checked as it is read ([`crate::store`]).
     pub fn validate(self, path: &Path) -> Result<Settings> {
         let named = |e: Error| Error::invalid("settings file", path.display(), e.to_string());
-        if self.schema_version > SETTINGS_SCHEMA {
-            return Err(Error::invalid(
-                "settings file",
-                path.display(),
-                format!(
-                    "schema version {} was written by a newer poolscale ({}); this one reads up to {SETTINGS_SCHEMA}",
-                    self.schema_version,
-                    if self.tool_version.is_empty() {
-                        "unknown"
-                    } else {
-                        &self.tool_version
-                    }
-                ),
-            ));
-        }
         if self.workers.is_empty() {
             return Err(named(Error::invalid("worker list", "[]", "is empty")));
         }
@@ -346,28 +341,15 @@ impl Settings {
     /// Writes the settings into a Criterion directory (as the latest run's, and for `baseline`
     /// too when one is being saved).
     pub fn save(&self, criterion_dir: &Path, baseline: Option<&str>) -> Result<()> {
-        std::fs::create_dir_all(criterion_dir)
-            .map_err(|e| Error::io(format!("cannot create `{}`", criterion_dir.display()), e))?;
         let json = serde_json::to_string_pretty(self)
             .map_err(|e| Error::invalid("settings", "?", e.to_string()))?;
-        let mut paths = vec![criterion_dir.join(SETTINGS_FILE)];
-        if let Some(b) = baseline {
-            paths.push(baseline_settings_path(criterion_dir, b));
-        }
-        for p in paths {
-            crate::fsutil::atomic_write(&p, json.as_bytes())?;
-        }
-        Ok(())
+        Kept::Settings.save(criterion_dir, baseline, &json)
     }
 
     /// Reads the settings recorded by the run that wrote `baseline` itself (`new`: the latest
     /// run's), without falling back to another run's; `Ok(None)` when there are none.
     pub fn load_exact(criterion_dir: &Path, baseline: &str) -> Result<Option<Settings>> {
-        let p = if baseline == "new" {
-            criterion_dir.join(SETTINGS_FILE)
-        } else {
-            baseline_settings_path(criterion_dir, baseline)
-        };
+        let p = Kept::Settings.path(criterion_dir, baseline);
         if !p.exists() {
             return Ok(None);
         }
@@ -376,13 +358,7 @@ impl Settings {
 
     /// Reads and validates one settings file.
     fn read(p: &Path) -> Result<Settings> {
-        let text = crate::fsutil::read_small_file(p, 1 << 20)?;
-        let settings: Settings =
-            serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
-                path: p.to_path_buf(),
-                source,
-            })?;
-        settings.validate(p)
+        crate::store::read_versioned::<Settings>(p)?.validate(p)
     }
 
     /// Reads the settings saved with a Criterion directory (for a saved baseline if named and
@@ -390,9 +366,9 @@ impl Settings {
     pub fn load(criterion_dir: &Path, baseline: Option<&str>) -> Result<Option<Settings>> {
         let mut candidates = Vec::new();
         if let Some(b) = baseline {
-            candidates.push(baseline_settings_path(criterion_dir, b));
+            candidates.push(Kept::Settings.path(criterion_dir, b));
         }
-        candidates.push(criterion_dir.join(SETTINGS_FILE));
+        candidates.push(Kept::Settings.path(criterion_dir, LATEST));
         for p in candidates {
             if p.exists() {
                 return Settings::read(&p).map(Some);
@@ -400,77 +376,6 @@ impl Settings {
         }
         Ok(None)
     }
-}
-
-/// The baseline a Criterion command line saves, in any form Criterion accepts:
-/// `--save-baseline NAME`, `--save-baseline=NAME`, `-s NAME`, `-sNAME`.
-pub fn saved_baseline(args: &[String]) -> Option<String> {
-    let mut it = args.iter();
-    let mut found = None;
-    while let Some(a) = it.next() {
-        if a == "--" {
-            break;
-        }
-        if a == "--save-baseline" || a == "-s" {
-            found = it.next().cloned();
-        } else if let Some(v) = a.strip_prefix("--save-baseline=") {
-            found = Some(v.to_string());
-        } else if let Some(v) = a
-            .strip_prefix("-s")
-            .filter(|v| !v.is_empty() && !a.starts_with("--"))
-        {
-            found = Some(v.to_string());
-        }
-    }
-    found
-}
-
-/// Criterion's flags that take a value (so the word after them is not the filter).
-const CRITERION_VALUE_FLAGS: [&str; 19] = [
-    "--save-baseline",
-    "-s",
-    "--baseline",
-    "-b",
-    "--baseline-lenient",
-    "--load-baseline",
-    "--sample-size",
-    "--warm-up-time",
-    "--measurement-time",
-    "--nresamples",
-    "--noise-threshold",
-    "--confidence-level",
-    "--significance-level",
-    "--color",
-    "-c",
-    "--format",
-    "--plotting-backend",
-    "--output-format",
-    "--profile-time",
-];
-
-/// The filter of a Criterion command line (its first positional argument) and whether `--exact`
-/// was given; `None` when it runs everything.
-pub fn criterion_filter(args: &[String]) -> Option<(String, bool)> {
-    let exact = args.iter().any(|a| a == "--exact");
-    let mut it = args.iter().skip(1);
-    while let Some(a) = it.next() {
-        if CRITERION_VALUE_FLAGS.contains(&a.as_str()) {
-            it.next();
-        } else if !a.starts_with('-') {
-            return Some((a.clone(), exact));
-        }
-    }
-    None
-}
-
-/// Whether a Criterion command line gives `flag` (as `flag VALUE` or `flag=VALUE`).
-pub fn has_flag(args: &[String], flag: &str) -> bool {
-    args.iter()
-        .any(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
-}
-
-fn baseline_settings_path(dir: &Path, baseline: &str) -> PathBuf {
-    dir.join(format!("poolscale-settings.{baseline}.json"))
 }
 
 fn named(var: &str, e: Error) -> Error {
@@ -506,27 +411,6 @@ pub fn workers_for(cores: usize) -> Vec<usize> {
     w
 }
 
-/// Where `poolscale report` writes unless told otherwise: `target/poolscale/report` (under
-/// `$CARGO_TARGET_DIR` if set), never the committed `reports/`.
-pub fn default_report_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"));
-    target.join("poolscale").join("report")
-}
-
-/// Where Criterion writes its results, by Criterion's own rules: `$CRITERION_HOME`, else
-/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion`.
-pub fn criterion_home() -> PathBuf {
-    if let Some(h) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(h);
-    }
-    if let Some(t) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(t).join("criterion");
-    }
-    PathBuf::from("target/criterion")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,58 +425,12 @@ mod tests {
         assert!(workers_for(4096).iter().all(|&w| w <= limits::MAX_WORKERS));
     }
 
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(String::from).collect()
-    }
-
-    #[test]
-    fn every_form_of_save_baseline_is_recognised() {
-        for line in [
-            "scaling --bench --save-baseline main",
-            "scaling --bench --save-baseline=main",
-            "scaling --bench -s main",
-            "scaling --bench -smain",
-            "scaling --bench countdown --save-baseline main --noplot",
-        ] {
-            assert_eq!(
-                saved_baseline(&args(line)).as_deref(),
-                Some("main"),
-                "{line}"
-            );
-        }
-        assert_eq!(
-            saved_baseline(&args("scaling --bench --baseline main")),
-            None
-        );
-        assert_eq!(
-            criterion_filter(&args("scaling --bench -s main square_sleep --noplot")),
-            Some(("square_sleep".into(), false))
-        );
-        assert_eq!(criterion_filter(&args("scaling --bench --quick")), None);
-        assert_eq!(
-            criterion_filter(&args("scaling --bench --exact dispatch/threads/1")),
-            Some(("dispatch/threads/1".into(), true))
-        );
-        assert!(has_flag(
-            &args("x --measurement-time=3"),
-            "--measurement-time"
-        ));
-        assert!(!has_flag(
-            &args("x --measurement-times"),
-            "--measurement-time"
-        ));
-        assert_eq!(
-            saved_baseline(&args("scaling --bench --sample-size 10")),
-            None
-        );
-    }
-
     #[test]
     fn files_of_the_previous_version_still_load_and_bad_values_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         // Written by poolscale 0.1: no schema_version, tool_version, run_id or start.
         let v1 = include_str!("../tests/fixtures/poolscale-settings.v1.json");
-        std::fs::write(dir.path().join(SETTINGS_FILE), v1).unwrap();
+        std::fs::write(Kept::Settings.path(dir.path(), LATEST), v1).unwrap();
         let s = Settings::load(dir.path(), None).unwrap().unwrap();
         assert_eq!(s.schema_version, 1);
         assert_eq!(s.started_unix_ms, None);
@@ -600,7 +438,7 @@ mod tests {
 
         let zero = v1.replacen("\"workers\": [", "\"workers\": [0, ", 1);
         assert_ne!(zero, v1);
-        std::fs::write(dir.path().join(SETTINGS_FILE), zero).unwrap();
+        std::fs::write(Kept::Settings.path(dir.path(), LATEST), zero).unwrap();
         let e = Settings::load(dir.path(), None).unwrap_err().to_string();
         assert!(
             e.contains("settings file") && e.contains("between 1 and 256"),
@@ -608,7 +446,7 @@ mod tests {
         );
 
         let future = v1.replacen('{', "{\"schema_version\": 99,", 1);
-        std::fs::write(dir.path().join(SETTINGS_FILE), future).unwrap();
+        std::fs::write(Kept::Settings.path(dir.path(), LATEST), future).unwrap();
         let e = Settings::load(dir.path(), None).unwrap_err().to_string();
         assert!(e.contains("newer poolscale"), "{e}");
     }

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::outln;
 use crate::report;
-use crate::settings::{criterion_home, default_report_dir};
+use crate::store::{criterion_home, default_report_dir};
 
 /// Where Criterion's results are.
 #[derive(Debug, Args)]
