@@ -3,7 +3,7 @@
 //! of `gate --ab` and the paired invariants all measure through [`Prepared::sample`], so a number
 //! from any of them means the same thing.
 //!
-//! [`Arm`] is what the interleaving driver ([`crate::paired`]) alternates between: a prepared
+//! [`Arm`] is what the interleaving driver ([`crate::interleave`]) alternates between: a prepared
 //! benchmark in this process, a capacity probe ([`crate::probe`]) or a benchmark on the other end
 //! of a pipe ([`crate::sampling`]).
 

@@ -13,7 +13,7 @@ use poolscale::internal::CheckVerdict;
 use poolscale::internal::Plan;
 use poolscale::internal::Prepared;
 use poolscale::internal::Workloads;
-use poolscale::internal::{PairedConfig, PairedLimits, relative_efficiency};
+use poolscale::internal::{Limits, PairedConfig, relative_efficiency};
 use poolscale::strategy::{Observer, Outcome, Strategies, Strategy, StrategyKind};
 use poolscale::workload::countdown_jobs;
 use poolscale::{Job, Result};
@@ -62,7 +62,7 @@ fn config(count: u64) -> PairedConfig {
             budget: Duration::from_secs(15),
             ..Plan::default()
         },
-        limits: PairedLimits::default(),
+        limits: Limits::default(),
         options: common::options(),
         strategies: Strategies::new().with_builtin(StrategyKind::Threads),
         seed: 5,

@@ -13,14 +13,14 @@ use super::{cli_options, emit, outln};
 use crate::gate::ab::{
     AbConfig, DEFAULT_BUDGET as AB_BUDGET, default_selection, filtered_selection,
 };
-use crate::gate::paired::{DEFAULT_BUDGET as PAIRED_BUDGET, PairedConfig, PairedLimits};
+use crate::gate::paired::{DEFAULT_BUDGET as PAIRED_BUDGET, PairedConfig};
 use crate::gate::{
-    self, DataChecks, GateConfig, GateMode, InvariantLimits, Thresholds, parse_group_threshold,
+    self, DataChecks, GateConfig, GateMode, Limits, Thresholds, parse_group_threshold,
     parse_percent,
 };
 use crate::group::Group;
+use crate::interleave::Plan;
 use crate::limits;
-use crate::paired::Plan;
 use crate::settings::Settings;
 use crate::strategy::Strategies;
 
@@ -83,18 +83,18 @@ pub(super) struct GateArgs {
     format: GateFormat,
     /// --paired-invariants: a compute-parallel strategy's efficiency at 2 workers divided by the
     /// capacity probe's, at least this (a fraction from 0 to 1).
-    #[arg(long, default_value_t = PairedLimits::default().min_relative_efficiency, value_parser = limits::parse_fraction)]
+    #[arg(long, default_value_t = Limits::default().min_relative_efficiency, value_parser = limits::parse_fraction)]
     min_relative_efficiency: f64,
     /// Invariant: square_sleep measured/ideal at most this (a number from 1 to 100).
-    #[arg(long, default_value_t = InvariantLimits::default().max_square_ratio, value_parser = limits::parse_ratio_limit)]
+    #[arg(long, default_value_t = Limits::default().max_square_ratio, value_parser = limits::parse_ratio_limit)]
     max_square_ratio: f64,
     /// --invariants: countdown_weak efficiency at 2 workers at least this (threads, rayon,
     /// crossbeam, processes; a fraction from 0 to 1).
-    #[arg(long, default_value_t = InvariantLimits::default().min_weak_efficiency, value_parser = limits::parse_fraction)]
+    #[arg(long, default_value_t = Limits::default().min_weak_efficiency, value_parser = limits::parse_fraction)]
     min_weak_efficiency: f64,
     /// Invariant: gil's countdown_weak time at 2 workers at least this many times its 1-worker
     /// time (a number from 1 to 100).
-    #[arg(long, default_value_t = InvariantLimits::default().min_gil_slowdown, value_parser = limits::parse_ratio_limit)]
+    #[arg(long, default_value_t = Limits::default().min_gil_slowdown, value_parser = limits::parse_ratio_limit)]
     min_gil_slowdown: f64,
 }
 
@@ -106,6 +106,16 @@ enum GateFormat {
     Json,
     /// Bencher Metric Format: each compared benchmark's ratio new/old with its interval (--ab).
     Bmf,
+}
+
+/// The limits given (each a default unless its flag is).
+fn limits_of(a: &GateArgs) -> Limits {
+    Limits {
+        max_square_ratio: a.max_square_ratio,
+        min_weak_efficiency: a.min_weak_efficiency,
+        min_relative_efficiency: a.min_relative_efficiency,
+        min_gil_slowdown: a.min_gil_slowdown,
+    }
 }
 
 /// Turns the arguments into the gate's configuration, refusing contradictory ones.
@@ -169,11 +179,7 @@ fn config(a: &GateArgs, suite: &Strategies) -> anyhow::Result<GateConfig> {
                 budget: a.budget.unwrap_or(PAIRED_BUDGET),
                 ..Plan::default()
             },
-            limits: PairedLimits {
-                min_relative_efficiency: a.min_relative_efficiency,
-                min_gil_slowdown: a.min_gil_slowdown,
-                max_square_ratio: a.max_square_ratio,
-            },
+            limits: limits_of(a),
             options: cli_options()?,
             strategies: suite.clone(),
             seed: a.seed,
@@ -187,11 +193,7 @@ fn config(a: &GateArgs, suite: &Strategies) -> anyhow::Result<GateConfig> {
             baseline: a.baseline.clone(),
             against: a.against.clone(),
             normalize: a.normalize,
-            invariants: a.invariants.then_some(InvariantLimits {
-                max_square_ratio: a.max_square_ratio,
-                min_weak_efficiency: a.min_weak_efficiency,
-                min_gil_slowdown: a.min_gil_slowdown,
-            }),
+            invariants: a.invariants.then(|| limits_of(a)),
             thresholds,
         })
     } else {

@@ -3,7 +3,7 @@
 //!
 //! Both builds run as persistent sampling sides ([`crate::sampling`]). For each selected
 //! benchmark both sides start their pool once, outside any timed region; the driver then
-//! alternates OLD and NEW samples in randomised blocks (A B | B A, [`crate::paired`]), each
+//! alternates OLD and NEW samples in randomised blocks (A B | B A, [`crate::interleave`]), each
 //! sample the same number of iterations on both sides and long enough to time well
 //! ([`Plan::sample_time`]), every output verified by the side that produced it. The estimate is
 //! the ratio NEW/OLD by Hodges–Lehmann on the per-pair log ratios, with its 95% Wilcoxon
@@ -26,8 +26,8 @@ use super::{Row, Thresholds, Verdict};
 use crate::error::{Error, Result};
 use crate::group::{BenchId, Group};
 use crate::instrument::{Burst, Calibration};
+use crate::interleave::{Plan, interleave};
 use crate::measure::Arm;
-use crate::paired::{Plan, interleave};
 use crate::sampling::{RemoteArm, RemoteBurst, Side};
 use crate::stats::{Estimate, median, paired_ratio};
 use crate::strategy::StrategyName;
@@ -124,16 +124,7 @@ pub fn filtered_selection(
 /// The verdict of a ratio estimate against `threshold`; `None` while undecided.
 pub fn decide(ratio: Option<Estimate>, threshold: f64) -> Option<Verdict> {
     let e = ratio?;
-    let (lo, hi) = (e.lower - 1.0, e.upper - 1.0);
-    if lo > threshold {
-        Some(Verdict::Regressed)
-    } else if hi < -threshold {
-        Some(Verdict::Improved)
-    } else if lo >= -threshold && hi <= threshold {
-        Some(Verdict::Ok)
-    } else {
-        None
-    }
+    super::change_verdict(e.lower - 1.0, e.upper - 1.0, threshold)
 }
 
 /// How one benchmark's comparison went, beyond its row.
@@ -180,7 +171,7 @@ impl AbDetail {
     /// How benchmark `id` was sampled: `rounds` of `iters` iterations per sample.
     fn of(
         id: BenchId,
-        rounds: &crate::paired::Rounds,
+        rounds: &crate::interleave::Rounds,
         iters: u64,
         confirmed: Option<bool>,
     ) -> Self {
@@ -196,7 +187,7 @@ impl AbDetail {
 
 impl Row {
     /// The row with each side's median over `rounds` (OLD first) and the paired change `est`.
-    fn measured(mut self, rounds: &crate::paired::Rounds, est: Option<Estimate>) -> Row {
+    fn measured(mut self, rounds: &crate::interleave::Rounds, est: Option<Estimate>) -> Row {
         self.before = median(&rounds.arm(0));
         self.after = median(&rounds.arm(1));
         self.change = est.map(|e| e.point - 1.0);
@@ -214,7 +205,7 @@ fn measure_once(
     id: BenchId,
     threshold: f64,
     rng: &mut fastrand::Rng,
-) -> Result<(crate::paired::Rounds, u64)> {
+) -> Result<(crate::interleave::Rounds, u64)> {
     let arm = |side| RemoteArm {
         side,
         id,
@@ -225,8 +216,8 @@ fn measure_once(
     let mut a = arm(old);
     let mut b = arm(new);
     // The same iterations on both sides, sized on the slower one.
-    let ia = crate::paired::calibrate(&mut a, cfg.plan.sample_time)?;
-    let ib = crate::paired::calibrate(&mut b, cfg.plan.sample_time)?;
+    let ia = crate::interleave::calibrate(&mut a, cfg.plan.sample_time)?;
+    let ib = crate::interleave::calibrate(&mut b, cfg.plan.sample_time)?;
     let iters = ia.min(ib);
     let rounds = interleave(
         &mut [&mut a, &mut b],
@@ -436,8 +427,8 @@ fn run_layouts(
                 .collect(),
             next: 0,
         };
-        let ia = crate::paired::calibrate(&mut a, cfg.plan.sample_time)?;
-        let ib = crate::paired::calibrate(&mut b, cfg.plan.sample_time)?;
+        let ia = crate::interleave::calibrate(&mut a, cfg.plan.sample_time)?;
+        let ib = crate::interleave::calibrate(&mut b, cfg.plan.sample_time)?;
         let iters = ia.min(ib);
         (a.next, b.next) = (0, 0);
         let rounds = interleave(

@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-use super::{Check, CheckVerdict, GateResult, Row, Thresholds, Verdict};
+use super::{
+    Bound, Check, CheckVerdict, GateResult, Limits, Row, Thresholds, Verdict, change_verdict,
+};
+use crate::analysis::{BenchRecord, Report};
 use crate::error::{Error, Result};
 use crate::group::{BenchId, Group};
-use crate::report::{BenchRecord, Report};
 use crate::settings::Settings;
 use crate::stats::Estimate;
 use crate::strategy::StrategyKind;
@@ -28,7 +28,7 @@ pub struct DataChecks {
     /// Compare times divided by each strategy's 1-worker time.
     pub normalize: bool,
     /// Check the invariants on the latest run, with these limits.
-    pub invariants: Option<InvariantLimits>,
+    pub invariants: Option<Limits>,
     /// Regression thresholds.
     pub thresholds: Thresholds,
 }
@@ -157,29 +157,6 @@ pub fn machine_changed(before: &Settings, after: &Settings, group: Group) -> Opt
     None
 }
 
-/// Bounds for the invariants (`--invariants`); the defaults leave room for a noisy 2-core CI
-/// machine while still catching a broken strategy.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct InvariantLimits {
-    /// square_sleep: measured/ideal at most this, for every strategy and worker count.
-    pub max_square_ratio: f64,
-    /// countdown_weak: efficiency at 2 workers at least this for threads, rayon, crossbeam and
-    /// processes (checked only on machines with 2+ cores).
-    pub min_weak_efficiency: f64,
-    /// countdown_weak: gil at 2 workers at least this many times its 1-worker time.
-    pub min_gil_slowdown: f64,
-}
-
-impl Default for InvariantLimits {
-    fn default() -> Self {
-        InvariantLimits {
-            max_square_ratio: 1.5,
-            min_weak_efficiency: 0.70,
-            min_gil_slowdown: 1.5,
-        }
-    }
-}
-
 /// The points of a report, optionally normalised by each (group, strategy)'s 1-worker median.
 /// Benchmarks that cannot be normalised (no 1-worker time) are left out.
 pub fn points(report: &Report, normalize: bool) -> BTreeMap<BenchId, Estimate> {
@@ -221,13 +198,7 @@ pub fn compare(
                     row.change = Some(a.point / b.point - 1.0);
                     row.change_lower = Some(lo);
                     row.change_upper = Some(hi);
-                    row.verdict = if lo > threshold {
-                        Verdict::Regressed
-                    } else if hi < -threshold {
-                        Verdict::Improved
-                    } else {
-                        Verdict::Ok
-                    };
+                    row.verdict = change_verdict(lo, hi, threshold).unwrap_or(Verdict::Ok);
                 }
                 (None, Some(_)) => row.verdict = Verdict::New,
                 _ => row.verdict = Verdict::Missing,
@@ -267,13 +238,20 @@ pub fn settings_differences(before: &Settings, after: &Settings) -> Vec<String> 
     out
 }
 
-/// An invariant's row: `pass` or `fail` by `ok`, or `missing` without a measurement.
-fn judge(check: String, bound: String, measured: Option<f64>, ok: impl Fn(f64) -> bool) -> Check {
+/// An invariant's row from one measured value: `pass` or `fail` against `bound`, or `missing`
+/// without a measurement.
+fn judge(check: String, bound: Bound, measured: Option<f64>) -> Check {
     let verdict = match measured {
-        Some(v) if ok(v) => CheckVerdict::Pass,
-        Some(_) => CheckVerdict::Fail,
+        Some(v) => bound
+            .judge(Estimate {
+                point: v,
+                lower: v,
+                upper: v,
+            })
+            .unwrap_or(CheckVerdict::Fail),
         None => CheckVerdict::Missing,
     };
+    let bound = bound.to_string();
     Check {
         check,
         measured,
@@ -286,7 +264,7 @@ fn judge(check: String, bound: String, measured: Option<f64>, ok: impl Fn(f64) -
 }
 
 /// Checks the machine-independent invariants on one report.
-pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
+pub fn invariants(report: &Report, limits: &Limits) -> Vec<Check> {
     let mut checks = Vec::new();
     let present = report.all_strategies();
     // square_sleep: every strategy near its ideal at every worker count (its worst point).
@@ -298,15 +276,14 @@ pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
             .reduce(f64::max);
         checks.push(judge(
             format!("square_sleep/{kind} worst measured/ideal"),
-            format!("<= {:.2}", limits.max_square_ratio),
+            Bound::AtMost(limits.max_square_ratio),
             worst,
-            |v| v <= limits.max_square_ratio,
         ));
     }
     // countdown_weak: compute-parallel strategies keep their efficiency at 2 workers.
     for kind in present.iter().copied().filter(|k| k.computes_in_parallel()) {
         let check = format!("countdown_weak/{kind} efficiency at 2 workers");
-        let bound = format!(">= {:.2}", limits.min_weak_efficiency);
+        let bound = Bound::AtLeast(limits.min_weak_efficiency);
         if report.cores < 2 {
             checks.push(Check {
                 check,
@@ -322,9 +299,7 @@ pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
         let eff = report
             .get(Group::CountdownWeak, kind, 2)
             .and_then(|r| r.efficiency);
-        checks.push(judge(check, bound, eff, |e| {
-            e >= limits.min_weak_efficiency
-        }));
+        checks.push(judge(check, bound, eff));
     }
     // gil: the seed's effect shows.
     let ratio = match (
@@ -336,9 +311,8 @@ pub fn invariants(report: &Report, limits: &InvariantLimits) -> Vec<Check> {
     };
     checks.push(judge(
         "countdown_weak/gil 2-worker time / 1-worker time".to_string(),
-        format!(">= {:.2}", limits.min_gil_slowdown),
+        Bound::AtLeast(limits.min_gil_slowdown),
         ratio,
-        |r| r >= limits.min_gil_slowdown,
     ));
     checks
 }
@@ -408,7 +382,7 @@ mod tests {
                 (SquareSleep, k, 4, sleep * MS * 1.5),
             ]);
         }
-        let healthy = invariants(&report(&points), &InvariantLimits::default());
+        let healthy = invariants(&report(&points), &Limits::default());
         let expected = StrategyKind::ALL.len()
             + StrategyKind::ALL
                 .iter()
@@ -426,7 +400,7 @@ mod tests {
                 p.3 = 200.0 * MS;
             }
         }
-        let broken = invariants(&report(&points), &InvariantLimits::default());
+        let broken = invariants(&report(&points), &Limits::default());
         let failed: Vec<&str> = broken
             .iter()
             .filter(|c| c.verdict == CheckVerdict::Fail)

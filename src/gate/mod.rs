@@ -22,10 +22,11 @@ mod verdict;
 
 use crate::error::Result;
 
-pub use criterion::{DataChecks, InvariantLimits};
+pub use criterion::DataChecks;
 pub use result::GateResult;
 pub use verdict::{
-    Check, CheckVerdict, Row, Thresholds, Verdict, parse_group_threshold, parse_percent,
+    Bound, Check, CheckVerdict, Limits, Row, Thresholds, Verdict, change_verdict,
+    parse_group_threshold, parse_percent,
 };
 
 /// Which comparison the gate makes.

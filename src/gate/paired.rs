@@ -1,7 +1,7 @@
 //! Paired, capacity-relative invariants: facts about scaling measured live, robust to a machine
 //! whose speed drifts and whose cores come and go.
 //!
-//! Each check samples its arms in alternating rounds ([`crate::paired`]) and judges within-round
+//! Each check samples its arms in alternating rounds ([`crate::interleave`]) and judges within-round
 //! ratios, so drift common to the arms cancels. The efficiency checks also sample, in the same
 //! rounds, the [capacity probe](crate::probe): `w` independent processes counting with no
 //! coordination, i.e. what the machine can give at that moment. A strategy is judged on its
@@ -26,40 +26,15 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
-use super::{Check, CheckVerdict};
+use super::{Bound, Check, CheckVerdict, Limits};
 use crate::error::Result;
 use crate::group::{BenchId, Group};
+use crate::interleave::{Plan, Rounds, interleave};
 use crate::measure::{Arm, Prepared};
-use crate::paired::{Plan, Rounds, interleave};
 use crate::probe::Probe;
 use crate::stats::{Estimate, paired_ratio, ratio_of_values};
 use crate::strategy::{Options, Strategies, StrategyKind, StrategyName};
 use crate::workload::Workloads;
-
-/// Bounds of the paired invariants.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PairedLimits {
-    /// countdown_weak: a compute-parallel strategy's efficiency at `w` workers divided by the
-    /// probe's, at least this. A serialised strategy on a machine that gives ≥ 1.3 cores
-    /// scores ≤ 0.77 at 2 workers; a healthy one ~1.0.
-    pub min_relative_efficiency: f64,
-    /// countdown_weak: gil at `w` workers at least this many times its 1-worker time.
-    pub min_gil_slowdown: f64,
-    /// square_sleep: measured/ideal at most this.
-    pub max_square_ratio: f64,
-}
-
-impl Default for PairedLimits {
-    fn default() -> Self {
-        PairedLimits {
-            min_relative_efficiency: 0.85,
-            min_gil_slowdown: 1.5,
-            max_square_ratio: 1.5,
-        }
-    }
-}
 
 /// What the paired invariants measure, and how long each may take.
 #[derive(Clone, Debug)]
@@ -72,8 +47,9 @@ pub struct PairedConfig {
     pub square_workers: usize,
     /// Sampling plan of each check (its budget is per check).
     pub plan: Plan,
-    /// The bounds.
-    pub limits: PairedLimits,
+    /// The bounds (the gate's one table; these checks read `min_relative_efficiency`,
+    /// `min_gil_slowdown` and `max_square_ratio`).
+    pub limits: Limits,
     /// Pool options (worker program, ...).
     pub options: Options,
     /// The strategies checked: the built-ins, or whatever suite the binary was built with.
@@ -101,25 +77,30 @@ pub fn run(cfg: &PairedConfig, progress: &mut dyn FnMut(&str)) -> Result<Vec<Che
     for kind in entries.iter().filter(|e| e.name.computes_in_parallel()) {
         let kind = kind.name;
         let name = format!("countdown_weak/{kind} efficiency at {w} workers / probe's");
-        let bound = format!(">= {:.2}", cfg.limits.min_relative_efficiency);
+        let bound = Bound::AtLeast(cfg.limits.min_relative_efficiency);
         if cores < w {
-            checks.push(needs_cores(name, bound));
+            checks.push(needs_cores(name, bound.to_string()));
             continue;
         }
         progress(&name);
         let (mut one, mut many) = countdown_arms(cfg, kind)?;
         checks.push(relative_efficiency(
-            cfg, &mut one, &mut many, name, bound, &mut rng,
+            cfg,
+            &mut one,
+            &mut many,
+            name,
+            bound.to_string(),
+            &mut rng,
         )?);
     }
     if cfg.strategies.get(StrategyKind::Gil.into()).is_some() {
         let name = format!("countdown_weak/gil {w}-worker time / 1-worker time");
-        let bound = format!(">= {:.2}", cfg.limits.min_gil_slowdown);
+        let bound = Bound::AtLeast(cfg.limits.min_gil_slowdown);
         if cores < w {
-            checks.push(needs_cores(name, bound));
+            checks.push(needs_cores(name, bound.to_string()));
         } else {
             progress(&name);
-            checks.push(gil_serialises(cfg, name, bound, &mut rng)?);
+            checks.push(gil_serialises(cfg, name, bound.to_string(), &mut rng)?);
         }
     }
     progress(&format!(
@@ -167,15 +148,12 @@ fn has_capacity(probe: Option<Estimate>, workers: usize, cores: f64) -> bool {
     probe.is_some_and(|p| p.point * workers as f64 > cores)
 }
 
-/// pass / fail / undecided for an estimate against a lower bound `min`.
+/// The gate's judge on an estimate against a lower bound `min`, where a pass also needs the
+/// machine to have shown spare capacity (without it a serialised strategy would pass too).
 fn at_least(e: Option<Estimate>, min: f64, capacity: bool) -> Option<CheckVerdict> {
-    let e = e?;
-    if e.upper < min {
-        Some(CheckVerdict::Fail)
-    } else if e.lower >= min && capacity {
-        Some(CheckVerdict::Pass)
-    } else {
-        None
+    match Bound::AtLeast(min).judge(e?) {
+        Some(CheckVerdict::Pass) if !capacity => None,
+        v => v,
     }
 }
 
@@ -228,7 +206,7 @@ fn describe(rounds: &Rounds, probe: Option<Estimate>, workers: usize, extra: &st
         "{extra}{probe}; {} rounds in {:.1} s{}",
         rounds.samples.len(),
         rounds.elapsed.as_secs_f64(),
-        if rounds.stop == crate::paired::Stop::Decided {
+        if rounds.stop == crate::interleave::Stop::Decided {
             ""
         } else {
             ", budget spent"
@@ -324,16 +302,7 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
         let ideal = ideals[i]?;
         ratio_of_values(&s.iter().map(|r| r[i] / ideal).collect::<Vec<_>>())
     };
-    let judge = |e: Option<Estimate>| -> Option<CheckVerdict> {
-        let e = e?;
-        if e.lower > max {
-            Some(CheckVerdict::Fail)
-        } else if e.upper <= max {
-            Some(CheckVerdict::Pass)
-        } else {
-            None
-        }
-    };
+    let judge = |e: Option<Estimate>| Bound::AtMost(max).judge(e?);
     let n = prepared.len();
     let rounds = {
         let mut arms: Vec<&mut dyn Arm> = prepared.iter_mut().map(|p| p as &mut dyn Arm).collect();
@@ -356,7 +325,7 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
             };
             finish(
                 format!("square_sleep/{kind} measured/ideal at {w} workers"),
-                format!("<= {max:.2}"),
+                Bound::AtMost(max).to_string(),
                 e,
                 verdict,
                 format!(

@@ -1,5 +1,7 @@
-//! The gate's vocabulary: thresholds, the verdict of a compared benchmark ([`Row`]) and of an
-//! invariant ([`Check`]).
+//! The gate's vocabulary and its one judge: thresholds and limits, the verdict of a compared
+//! benchmark ([`Row`], decided by [`change_verdict`]) and of an invariant ([`Check`], decided by
+//! [`Bound::judge`]). Every mode (Criterion baselines, `--against`, `--ab`, the invariants, the
+//! paired invariants) reaches its verdicts through these two functions.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +9,87 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::group::{BenchId, Group};
+use crate::stats::Estimate;
+
+/// A change's verdict from its interval `[lower, upper]` (of new/old − 1) against `±threshold`:
+/// regressed or improved when the whole interval lies beyond, ok when it lies within, `None` while
+/// it straddles a threshold (the A/B gate samples on, then says inconclusive; two Criterion runs
+/// minutes apart, which cannot sample on, call that ok).
+pub fn change_verdict(lower: f64, upper: f64, threshold: f64) -> Option<Verdict> {
+    if lower > threshold {
+        Some(Verdict::Regressed)
+    } else if upper < -threshold {
+        Some(Verdict::Improved)
+    } else if lower >= -threshold && upper <= threshold {
+        Some(Verdict::Ok)
+    } else {
+        None
+    }
+}
+
+/// The bound an invariant holds its estimate to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bound {
+    /// At least this.
+    AtLeast(f64),
+    /// At most this.
+    AtMost(f64),
+}
+
+impl Bound {
+    /// Pass when the whole interval keeps the bound, fail when the whole interval breaks it,
+    /// `None` while it straddles the bound. A value without an interval is its own interval.
+    pub fn judge(self, e: Estimate) -> Option<CheckVerdict> {
+        let (keeps, breaks) = match self {
+            Bound::AtLeast(min) => (e.lower >= min, e.upper < min),
+            Bound::AtMost(max) => (e.upper <= max, e.lower > max),
+        };
+        if breaks {
+            Some(CheckVerdict::Fail)
+        } else if keeps {
+            Some(CheckVerdict::Pass)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::AtLeast(v) => write!(f, ">= {v:.2}"),
+            Bound::AtMost(v) => write!(f, "<= {v:.2}"),
+        }
+    }
+}
+
+/// Every invariant's limit, in one table: the Criterion-data invariants (`--invariants`) and the
+/// live paired ones (`--paired-invariants`) read the same values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    /// square_sleep: measured/ideal at most this.
+    pub max_square_ratio: f64,
+    /// countdown_weak (`--invariants`): a compute-parallel strategy's efficiency at 2 workers at
+    /// least this (checked only on machines with 2+ cores).
+    pub min_weak_efficiency: f64,
+    /// countdown_weak (`--paired-invariants`): a compute-parallel strategy's efficiency at `w`
+    /// workers divided by the probe's, at least this. A serialised strategy on a machine that
+    /// gives ≥ 1.3 cores scores ≤ 0.77 at 2 workers; a healthy one ~1.0.
+    pub min_relative_efficiency: f64,
+    /// countdown_weak: gil at 2 workers at least this many times its 1-worker time.
+    pub min_gil_slowdown: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_square_ratio: 1.5,
+            min_weak_efficiency: 0.70,
+            min_relative_efficiency: 0.85,
+            min_gil_slowdown: 1.5,
+        }
+    }
+}
 
 /// Parses a percentage: `10%`, `10` (percent) or `0.1%`; returns a fraction (0.10).
 pub fn parse_percent(s: &str) -> Result<f64> {
@@ -185,6 +268,39 @@ pub struct Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn est(lower: f64, upper: f64) -> Estimate {
+        Estimate {
+            point: (lower + upper) / 2.0,
+            lower,
+            upper,
+        }
+    }
+
+    #[test]
+    fn a_change_is_judged_by_where_its_whole_interval_lies() {
+        assert_eq!(change_verdict(0.11, 0.20, 0.10), Some(Verdict::Regressed));
+        assert_eq!(change_verdict(-0.20, -0.11, 0.10), Some(Verdict::Improved));
+        assert_eq!(change_verdict(-0.10, 0.10, 0.10), Some(Verdict::Ok));
+        assert_eq!(change_verdict(0.05, 0.15, 0.10), None);
+        assert_eq!(change_verdict(-0.15, 0.0, 0.10), None);
+    }
+
+    #[test]
+    fn a_bound_passes_fails_or_waits_on_the_whole_interval() {
+        let min = Bound::AtLeast(0.85);
+        assert_eq!(min.judge(est(0.86, 1.1)), Some(CheckVerdict::Pass));
+        assert_eq!(min.judge(est(0.5, 0.84)), Some(CheckVerdict::Fail));
+        assert_eq!(min.judge(est(0.8, 0.9)), None);
+        let max = Bound::AtMost(1.5);
+        assert_eq!(max.judge(est(1.0, 1.5)), Some(CheckVerdict::Pass));
+        assert_eq!(max.judge(est(1.6, 2.0)), Some(CheckVerdict::Fail));
+        assert_eq!(max.judge(est(1.4, 1.6)), None);
+        // A single value is its own interval: always decided.
+        assert_eq!(max.judge(est(1.5, 1.5)), Some(CheckVerdict::Pass));
+        assert_eq!(min.to_string(), ">= 0.85");
+        assert_eq!(max.to_string(), "<= 1.50");
+    }
 
     #[test]
     fn a_noisy_group_keeps_its_floor_unless_told() {
