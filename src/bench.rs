@@ -468,7 +468,7 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
 /// println!("not a sampling side");
 /// ```
 pub fn serve(strategies: &Strategies) -> Option<i32> {
-    crate::hidden::serve(strategies)
+    crate::child::serve_hidden(strategies)
 }
 
 /// Whether the countdown's loop is pinned in `program`, a binary that calls [`serve`] or

@@ -38,6 +38,7 @@
 mod analysis;
 #[cfg(feature = "bench")]
 pub mod bench;
+mod child;
 mod cli;
 mod cpu;
 mod data;
@@ -47,7 +48,6 @@ mod fsutil;
 mod gate;
 mod gil;
 mod group;
-mod hidden;
 mod instrument;
 mod interleave;
 mod interrupt;

@@ -18,11 +18,12 @@
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::child::Process;
 use crate::error::{Error, Result};
 use crate::measure::Arm;
 use crate::stats::{Estimate, ratio_of_values};
@@ -44,7 +45,7 @@ pub fn answer_timeout(n: u64) -> Duration {
 }
 
 struct ProbeProcess {
-    child: Child,
+    child: Process,
     pid: u32,
     stdin: ChildStdin,
     stdout: ChildStdout,
@@ -108,7 +109,7 @@ impl Probe {
                 });
             };
             probe.procs.push(ProbeProcess {
-                child,
+                child: Process::Spawned(child),
                 pid,
                 stdin,
                 stdout,
@@ -245,23 +246,20 @@ impl Arm for Probe {
 
 impl Drop for Probe {
     fn drop(&mut self) {
-        // Idle probes block on stdin: kill and reap them all.
+        // Idle probes block on stdin and hold nothing: no grace; kill and reap them all.
         for p in &mut self.procs {
-            let _ = p.child.kill();
-        }
-        for p in &mut self.procs {
-            let _ = p.child.wait();
+            p.child.stop(Duration::ZERO);
         }
     }
 }
 
 /// The probe process's loop (what `poolscale __probe` runs); returns the exit code.
 pub fn serve() -> i32 {
-    if let Err(code) = crate::strategy::processes::worker::exit_with_parent("probe") {
+    if let Err(code) = crate::child::exit_with_parent("probe") {
         return code;
     }
     crate::sys::ignore_interrupts();
-    let (mut input, mut output) = match crate::strategy::processes::worker::raw_stdio() {
+    let (mut input, mut output) = match crate::child::raw_stdio() {
         Ok(io) => io,
         Err(e) => {
             eprintln!("poolscale probe: cannot open stdin/stdout: {e}");

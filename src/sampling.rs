@@ -29,12 +29,14 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
+
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::child::Process;
 use crate::error::{Error, Result};
 use crate::group::BenchId;
 use crate::measure::{Arm, Prepared};
@@ -134,7 +136,7 @@ pub enum Reply {
 /// input, measuring the strategies of `suite` (a binary of yours serves its own through
 /// `poolscale::bench::serve` or `poolscale::main_with`). Returns the exit code.
 pub fn serve(suite: &crate::strategy::Strategies) -> i32 {
-    if let Err(code) = crate::strategy::processes::worker::exit_with_parent("sampling side") {
+    if let Err(code) = crate::child::exit_with_parent("sampling side") {
         return code;
     }
     crate::sys::ignore_interrupts();
@@ -234,7 +236,7 @@ enum Line {
 pub struct Side {
     name: &'static str,
     program: PathBuf,
-    child: Child,
+    child: Process,
     pid: u32,
     stdin: Option<ChildStdin>,
     lines: Receiver<Line>,
@@ -299,7 +301,7 @@ impl Side {
         let mut side = Side {
             name,
             program: program.to_path_buf(),
-            child,
+            child: Process::Spawned(child),
             pid,
             stdin: Some(stdin),
             lines,
@@ -356,8 +358,7 @@ impl Side {
         if let Ok(pgid) = i32::try_from(self.pid) {
             crate::sys::kill_group(pgid);
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.stop(Duration::ZERO);
     }
 
     fn error(&self, detail: String) -> Error {
@@ -483,24 +484,14 @@ impl Side {
 
 impl Drop for Side {
     fn drop(&mut self) {
-        // End of input: the side stops its pool, reaps its workers and exits. Kill it if it does
-        // not within a grace period.
+        // End of input: the side stops its pool, reaps its workers and exits; it is killed if
+        // it does not within a grace period. Anything it started and left in its process group
+        // goes with it.
         self.stdin = None;
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) | Err(_) => {
-                    // Anything the side started and left in its group goes with it.
-                    if let Ok(pgid) = i32::try_from(self.pid) {
-                        crate::sys::kill_group(pgid);
-                    }
-                    return;
-                }
-                Ok(None) if Instant::now() >= deadline => break,
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            }
+        self.child.stop(Duration::from_secs(2));
+        if let Ok(pgid) = i32::try_from(self.pid) {
+            crate::sys::kill_group(pgid);
         }
-        self.kill();
     }
 }
 

@@ -49,7 +49,7 @@ const SERVER_TIMEOUT: Duration = Duration::from_secs(10);
 /// A started fork server.
 #[derive(Debug)]
 struct Server {
-    process: super::Process,
+    process: crate::child::Process,
     pid: u32,
     socket: UnixStream,
 }
@@ -76,7 +76,7 @@ impl Server {
             .map_err(spawn_err)?;
         let mut server = Server {
             pid: child.id(),
-            process: super::Process::Spawned(child),
+            process: crate::child::Process::Spawned(child),
             socket: ours,
         };
         let mut hello = [0u8; 16];
@@ -130,7 +130,7 @@ impl Server {
     /// lingers.
     fn stop(mut self) {
         let _ = self.socket.shutdown(std::net::Shutdown::Both);
-        self.process.stop(self.pid, Duration::from_secs(1));
+        self.process.stop(Duration::from_secs(1));
     }
 }
 

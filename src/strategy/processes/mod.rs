@@ -23,11 +23,12 @@ use std::io::{PipeReader, PipeWriter};
 use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use self::protocol::{JOB_LEN, PROTOCOL_VERSION, REPLY_LEN, Reply, decode_reply, encode_job};
 use super::{Observer, Options, Outcome, Started, Strategy, StrategyKind, elapsed_ns};
+use crate::child::Process;
 use crate::error::{Error, Result};
 use crate::sys::Interest;
 use crate::workload::Job;
@@ -102,76 +103,6 @@ impl std::str::FromStr for StartMethod {
                 "expected spawn or forkserver",
             )),
         }
-    }
-}
-
-/// A worker process: a `Child` of `exec`, or a pid the fork server made our child (reaped here
-/// with `waitpid`, like any child).
-#[derive(Debug)]
-enum Process {
-    Spawned(Child),
-    Forked(u32),
-}
-
-impl Process {
-    fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
-        match self {
-            Process::Spawned(c) => c.try_wait(),
-            Process::Forked(pid) => crate::sys::waitpid(*pid, true),
-        }
-    }
-
-    /// SIGKILL. Called only before the process is reaped, so its pid cannot have been reused.
-    fn kill(&mut self) -> std::io::Result<()> {
-        match self {
-            Process::Spawned(c) => c.kill(),
-            Process::Forked(pid) => crate::sys::kill(*pid, libc::SIGKILL),
-        }
-    }
-
-    fn wait(&mut self) -> std::io::Result<ExitStatus> {
-        match self {
-            Process::Spawned(c) => c.wait(),
-            Process::Forked(pid) => crate::sys::waitpid(*pid, false)?
-                .ok_or_else(|| std::io::Error::other("waitpid returned early")),
-        }
-    }
-
-    /// Waits up to `grace` for process `pid` (this one) to exit and reaps it; its status if it
-    /// did. It sleeps on the process's pidfd, so it returns as soon as the process has ended.
-    fn wait_timeout(&mut self, pid: u32, grace: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + grace;
-        let pidfd = crate::sys::pidfd_open(pid).ok();
-        loop {
-            match self.try_wait() {
-                Ok(Some(s)) => return Some(s),
-                Ok(None) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return None;
-                    }
-                    match &pidfd {
-                        Some(fd) => {
-                            let interest = [Interest {
-                                fd: fd.as_fd(),
-                                write: false,
-                            }];
-                            let _ = crate::sys::poll(&interest, left);
-                        }
-                        None => std::thread::sleep(Duration::from_micros(200).min(left)),
-                    }
-                }
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// Gives process `pid` (this one) `grace` to exit, then kills it; reaps it either way.
-    fn stop(&mut self, pid: u32, grace: Duration) -> Option<ExitStatus> {
-        self.wait_timeout(pid, grace).or_else(|| {
-            let _ = self.kill();
-            self.wait().ok()
-        })
     }
 }
 
@@ -488,7 +419,7 @@ impl ProcessPool {
         let deadline = Instant::now() + grace;
         for w in self.workers.iter_mut().filter(|w| w.reaped.is_none()) {
             let left = deadline.saturating_duration_since(Instant::now());
-            w.reaped = w.process.stop(w.pid, left);
+            w.reaped = w.process.stop(left);
         }
     }
 
@@ -566,7 +497,7 @@ impl ProcessPool {
 /// Waits up to `grace` for a worker to exit; returns its status if it did.
 fn reap(w: &mut Worker, grace: Duration) -> Option<ExitStatus> {
     if w.reaped.is_none() {
-        w.reaped = w.process.wait_timeout(w.pid, grace);
+        w.reaped = w.process.wait_timeout(grace);
     }
     w.reaped
 }

@@ -20,8 +20,6 @@ use crate::workload::Job;
 
 /// The environment variable that injects a fault (see the module docs).
 pub const FAULT_ENV: &str = "POOLSCALE_WORKER_FAULT";
-/// Debug builds: makes every child's watchdog thread fail to start, as under a process limit.
-pub const WATCHDOG_FAULT_ENV: &str = "POOLSCALE_WATCHDOG_FAULT";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fault {
@@ -49,49 +47,9 @@ fn parse_fault(spec: &str) -> Option<(Fault, u64)> {
     Some((fault, job.parse().ok()?))
 }
 
-/// Starts a watchdog thread that exits this process (status 4) within 50 ms of its parent's
-/// death, so that a child of poolscale (worker, probe, sampling side) can never be orphaned.
-/// When the thread cannot be created (a process limit: `ulimit -u`, a cgroup's `pids.max`), says
-/// so in one line on stderr naming `role`, and returns the exit code the child must exit with
-/// (2): a child that could outlive its parent must not run.
-pub fn exit_with_parent(role: &str) -> Result<(), i32> {
-    let parent = std::os::unix::process::parent_id();
-    // The fault tests' hook (debug builds only): act as if the process limit were reached, which
-    // a test running as root cannot provoke with `ulimit -u`.
-    if cfg!(debug_assertions) && std::env::var_os(WATCHDOG_FAULT_ENV).is_some() {
-        eprintln!(
-            "poolscale {role}: cannot start its parent-death watchdog thread (Resource temporarily \
-             unavailable, simulated by {WATCHDOG_FAULT_ENV}); the process or thread limit is reached \
-             (ulimit -u, a cgroup's pids.max)"
-        );
-        return Err(2);
-    }
-    let started = std::thread::Builder::new()
-        .name("parent-watchdog".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(Duration::from_millis(50));
-                if std::os::unix::process::parent_id() != parent {
-                    // Our parent is gone: exit rather than become an orphan.
-                    std::process::exit(4);
-                }
-            }
-        });
-    match started {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            eprintln!(
-                "poolscale {role}: cannot start its parent-death watchdog thread ({e}); \
-                 the process or thread limit is reached (ulimit -u, a cgroup's pids.max)"
-            );
-            Err(2)
-        }
-    }
-}
-
 /// Runs the worker loop on stdin/stdout; returns the process exit code.
 pub fn serve() -> i32 {
-    if let Err(code) = exit_with_parent("worker") {
+    if let Err(code) = crate::child::exit_with_parent("worker") {
         return code;
     }
     crate::sys::ignore_interrupts();
@@ -103,7 +61,7 @@ pub fn serve() -> i32 {
     };
     // Raw, unbuffered handles: a buffered stdin would read ahead and steal jobs that belong to
     // sibling workers sharing the pipe, and every reply must reach the parent at once.
-    let (mut input, mut output) = match raw_stdio() {
+    let (mut input, mut output) = match crate::child::raw_stdio() {
         Ok(io) => io,
         Err(e) => {
             eprintln!("poolscale worker: cannot open stdin/stdout: {e}");
@@ -256,13 +214,6 @@ fn nonblocking_stdin() -> Option<std::fs::File> {
         .custom_flags(libc::O_NONBLOCK)
         .open("/proc/self/fd/0")
         .ok()
-}
-
-pub(crate) fn raw_stdio() -> std::io::Result<(std::fs::File, std::fs::File)> {
-    use std::os::fd::AsFd;
-    let input = std::io::stdin().as_fd().try_clone_to_owned()?;
-    let output = std::io::stdout().as_fd().try_clone_to_owned()?;
-    Ok((input.into(), output.into()))
 }
 
 /// Reads exactly `buf.len()` bytes (a job record, a fork server's request); `Ok(false)` at a

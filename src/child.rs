@@ -1,0 +1,166 @@
+//! Child processes, from both ends. Every process poolscale starts (pool workers, the fork
+//! server, capacity probes, A/B sides) is one of these binaries in a hidden mode chosen by its
+//! first argument ([`serve_hidden`], the one dispatcher the CLI and `bench::serve` call); each
+//! starts the parent-death watchdog ([`exit_with_parent`]), so it never outlives its parent. The
+//! parent holds each as a [`Process`] and ends it the one way: a grace period, then SIGKILL, then
+//! reaping ([`Process::stop`]).
+
+use std::os::fd::AsFd;
+use std::process::{Child, ExitStatus};
+use std::time::{Duration, Instant};
+
+use crate::strategy::Strategies;
+use crate::strategy::processes::{self, forkserver};
+use crate::sys::Interest;
+
+/// Set (debug builds only) to make [`exit_with_parent`] act as if no thread could be started.
+pub const WATCHDOG_FAULT_ENV: &str = "POOLSCALE_WATCHDOG_FAULT";
+
+/// Runs the hidden mode named by this process's first argument, serving `strategies` as a
+/// sampling side, and returns its exit code; `None` when the first argument names no hidden mode.
+pub fn serve_hidden(strategies: &Strategies) -> Option<i32> {
+    let arg = std::env::args_os().nth(1)?;
+    if arg == processes::WORKER_ARG {
+        Some(processes::worker::serve())
+    } else if arg == forkserver::FORKSERVER_ARG {
+        Some(forkserver::serve())
+    } else if arg == crate::probe::PROBE_ARG {
+        Some(crate::probe::serve())
+    } else if arg == crate::sampling::SAMPLE_ARG {
+        let code = crate::sampling::serve(strategies);
+        forkserver::stop_all();
+        Some(code)
+    } else {
+        None
+    }
+}
+
+/// Starts a watchdog thread that exits this process (status 4) within 50 ms of its parent's
+/// death, so that a child of poolscale (worker, probe, sampling side) can never be orphaned.
+/// When the thread cannot be created (a process limit: `ulimit -u`, a cgroup's `pids.max`), says
+/// so in one line on stderr naming `role`, and returns the exit code the child must exit with
+/// (2): a child that could outlive its parent must not run.
+pub fn exit_with_parent(role: &str) -> Result<(), i32> {
+    let parent = std::os::unix::process::parent_id();
+    // The fault tests' hook (debug builds only): act as if the process limit were reached, which
+    // a test running as root cannot provoke with `ulimit -u`.
+    if cfg!(debug_assertions) && std::env::var_os(WATCHDOG_FAULT_ENV).is_some() {
+        eprintln!(
+            "poolscale {role}: cannot start its parent-death watchdog thread (Resource temporarily \
+             unavailable, simulated by {WATCHDOG_FAULT_ENV}); the process or thread limit is reached \
+             (ulimit -u, a cgroup's pids.max)"
+        );
+        return Err(2);
+    }
+    let started = std::thread::Builder::new()
+        .name("parent-watchdog".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(50));
+                if std::os::unix::process::parent_id() != parent {
+                    // Our parent is gone: exit rather than become an orphan.
+                    std::process::exit(4);
+                }
+            }
+        });
+    match started {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            eprintln!(
+                "poolscale {role}: cannot start its parent-death watchdog thread ({e}); \
+                 the process or thread limit is reached (ulimit -u, a cgroup's pids.max)"
+            );
+            Err(2)
+        }
+    }
+}
+
+/// This process's stdin and stdout as files (unbuffered, for the binary protocols).
+pub(crate) fn raw_stdio() -> std::io::Result<(std::fs::File, std::fs::File)> {
+    use std::os::fd::AsFd;
+    let input = std::io::stdin().as_fd().try_clone_to_owned()?;
+    let output = std::io::stdout().as_fd().try_clone_to_owned()?;
+    Ok((input.into(), output.into()))
+}
+
+/// A child process: a `Child` of `exec`, or a pid a fork server made our child (reaped here with
+/// `waitpid`, like any child). Reaped exactly once, so a pid it signals is never a reused one.
+#[derive(Debug)]
+pub(crate) enum Process {
+    Spawned(Child),
+    Forked(u32),
+}
+
+impl Process {
+    /// Its exit status if it has ended (reaping it), `None` if it runs.
+    pub(crate) fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
+        match self {
+            Process::Spawned(c) => c.try_wait(),
+            Process::Forked(pid) => crate::sys::waitpid(*pid, true),
+        }
+    }
+
+    /// SIGKILL. Called only before the process is reaped, so its pid cannot have been reused.
+    pub(crate) fn kill(&mut self) -> std::io::Result<()> {
+        match self {
+            Process::Spawned(c) => c.kill(),
+            Process::Forked(pid) => crate::sys::kill(*pid, libc::SIGKILL),
+        }
+    }
+
+    /// Waits for it to end and reaps it.
+    pub(crate) fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        match self {
+            Process::Spawned(c) => c.wait(),
+            Process::Forked(pid) => crate::sys::waitpid(*pid, false)?
+                .ok_or_else(|| std::io::Error::other("waitpid returned early")),
+        }
+    }
+
+    /// Its pid.
+    pub(crate) fn pid(&self) -> u32 {
+        match self {
+            Process::Spawned(c) => c.id(),
+            Process::Forked(pid) => *pid,
+        }
+    }
+
+    /// Waits up to `grace` for it to exit and reaps it; its status if it did. It sleeps on the
+    /// process's pidfd, so it returns as soon as the process has ended.
+    pub(crate) fn wait_timeout(&mut self, grace: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + grace;
+        let pidfd = crate::sys::pidfd_open(self.pid()).ok();
+        loop {
+            match self.try_wait() {
+                Ok(Some(s)) => return Some(s),
+                Ok(None) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    match &pidfd {
+                        Some(fd) => {
+                            let interest = [Interest {
+                                fd: fd.as_fd(),
+                                write: false,
+                            }];
+                            let _ = crate::sys::poll(&interest, left);
+                        }
+                        None => std::thread::sleep(Duration::from_micros(200).min(left)),
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Gives it `grace` to exit, then kills it; reaps it either way. Every child poolscale
+    /// starts ends here: pool workers (after their job pipe closes), A/B sides (after their
+    /// input closes), capacity probes (at once: they hold nothing).
+    pub(crate) fn stop(&mut self, grace: Duration) -> Option<ExitStatus> {
+        self.wait_timeout(grace).or_else(|| {
+            let _ = self.kill();
+            self.wait().ok()
+        })
+    }
+}
