@@ -46,7 +46,6 @@ mod error;
 mod fit;
 mod fsutil;
 mod gate;
-mod gil;
 mod group;
 mod instrument;
 mod interleave;

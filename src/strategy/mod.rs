@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::gil::DEFAULT_SWITCH_INTERVAL;
+use gil::DEFAULT_SWITCH_INTERVAL;
 use crate::limits;
 use crate::workload::Job;
 

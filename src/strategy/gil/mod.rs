@@ -1,5 +1,5 @@
 //! `gil`: `w` scoped threads that must hold one emulated CPython interpreter lock
-//! ([`crate::gil::Gil`]) to compute, like Python threads. Countdown checks the lock's drop request
+//! ([`lock::Gil`], in `lock.rs` beside this file) to compute, like Python threads. Countdown checks the lock's drop request
 //! every [`crate::workload::SLICE`] decrements; a square job holds the lock except while it sleeps.
 //! Expected: countdown at 2 workers takes twice its 1-worker time; square scales like `threads`.
 
@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use super::{Hold, Observer, Outcome, Started, Strategy, StrategyKind, elapsed_ns, scoped_pull};
 use crate::error::Result;
-use crate::gil::{Gil, GilGuard, GilStats};
+mod lock;
+
+pub(crate) use lock::DEFAULT_SWITCH_INTERVAL;
+use lock::{Gil, GilGuard, GilStats};
 use crate::workload::{Job, countdown_with, square};
 
 /// `w` threads and one interpreter lock, kept across maps so its counters accumulate.
