@@ -468,7 +468,7 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
 /// println!("not a sampling side");
 /// ```
 pub fn serve(strategies: &Strategies) -> Option<i32> {
-    crate::child::serve_hidden(strategies)
+    crate::hidden::serve(strategies)
 }
 
 /// Whether the countdown's loop is pinned in `program`, a binary that calls [`serve`] or

@@ -1,39 +1,19 @@
 //! Child processes, from both ends. Every process poolscale starts (pool workers, the fork
-//! server, capacity probes, A/B sides) is one of these binaries in a hidden mode chosen by its
-//! first argument ([`serve_hidden`], the one dispatcher the CLI and `bench::serve` call); each
-//! starts the parent-death watchdog ([`exit_with_parent`]), so it never outlives its parent. The
-//! parent holds each as a [`Process`] and ends it the one way: a grace period, then SIGKILL, then
-//! reaping ([`Process::stop`]).
+//! server, capacity probes, A/B sides) is one of its binaries in a hidden mode (chosen by
+//! [`crate::hidden`], the one dispatcher); each starts the parent-death watchdog
+//! ([`exit_with_parent`]), so it never outlives its parent. The parent holds each as a
+//! [`Process`] and ends it the one way: a grace period, then SIGKILL, then reaping
+//! ([`Process::stop`]). This module depends on nothing but the system calls, so every module
+//! that starts or is a child can use it.
 
 use std::os::fd::AsFd;
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
-use crate::strategy::Strategies;
-use crate::strategy::processes::{self, forkserver};
 use crate::sys::Interest;
 
 /// Set (debug builds only) to make [`exit_with_parent`] act as if no thread could be started.
 pub const WATCHDOG_FAULT_ENV: &str = "POOLSCALE_WATCHDOG_FAULT";
-
-/// Runs the hidden mode named by this process's first argument, serving `strategies` as a
-/// sampling side, and returns its exit code; `None` when the first argument names no hidden mode.
-pub fn serve_hidden(strategies: &Strategies) -> Option<i32> {
-    let arg = std::env::args_os().nth(1)?;
-    if arg == processes::WORKER_ARG {
-        Some(processes::worker::serve())
-    } else if arg == forkserver::FORKSERVER_ARG {
-        Some(forkserver::serve())
-    } else if arg == crate::probe::PROBE_ARG {
-        Some(crate::probe::serve())
-    } else if arg == crate::sampling::SAMPLE_ARG {
-        let code = crate::sampling::serve(strategies);
-        forkserver::stop_all();
-        Some(code)
-    } else {
-        None
-    }
-}
 
 /// Starts a watchdog thread that exits this process (status 4) within 50 ms of its parent's
 /// death, so that a child of poolscale (worker, probe, sampling side) can never be orphaned.

@@ -47,6 +47,7 @@ mod fit;
 mod fsutil;
 mod gate;
 mod group;
+mod hidden;
 mod instrument;
 mod interleave;
 mod interrupt;

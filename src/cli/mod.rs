@@ -100,7 +100,7 @@ fn error_chain(e: &anyhow::Error) -> String {
 /// }
 /// ```
 pub fn main_with(strategies: &Strategies) -> ExitCode {
-    if let Some(code) = crate::child::serve_hidden(strategies) {
+    if let Some(code) = crate::hidden::serve(strategies) {
         return ExitCode::from(u8::try_from(code).unwrap_or(2));
     }
     crate::interrupt::install();

@@ -7,7 +7,7 @@ use std::time::Instant;
 use crossbeam::channel;
 
 use super::{
-    Observer, Outcome, Strategy, StrategyKind, in_order, join_all, run_here, spawn_workers,
+    InProcess, Observer, Outcome, StrategyKind, in_order, join_all, run_here, spawn_workers,
 };
 use crate::error::Result;
 use crate::workload::Job;
@@ -25,26 +25,13 @@ impl Crossbeam {
     }
 }
 
-impl Strategy for Crossbeam {
-    fn name(&self) -> &str {
-        StrategyKind::Crossbeam.as_str()
-    }
+impl InProcess for Crossbeam {
+    const KIND: StrategyKind = StrategyKind::Crossbeam;
 
-    fn workers(&self) -> usize {
+    fn worker_count(&self) -> usize {
         self.workers
     }
 
-    fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
-        self.run(jobs, Some(on_start))
-    }
-
-    fn map_untimed(&mut self, jobs: &[Job]) -> Result<Vec<Outcome>> {
-        self.run(jobs, None)
-    }
-}
-
-impl Crossbeam {
-    /// One map; `on_start`: time and announce each job (see `run_here`).
     fn run(&mut self, jobs: &[Job], on_start: Option<Observer<'_>>) -> Result<Vec<Outcome>> {
         let t0 = Instant::now();
         // A bounded (array) channel holding every index: one allocation per map, none per task.

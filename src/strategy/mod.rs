@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use gil::DEFAULT_SWITCH_INTERVAL;
 use crate::limits;
 use crate::workload::Job;
+use gil::DEFAULT_SWITCH_INTERVAL;
 
 pub use name::StrategyName;
 pub(crate) use name::with_facts;
@@ -379,6 +379,35 @@ pub(crate) fn this_pid() -> u32 {
 }
 
 /// Nanoseconds since `t0`, saturating.
+/// A strategy that maps in this process: its kind, its worker count and one map, `on_start`
+/// timing and announcing each job when given (see [`run_here`]). Its [`Strategy`] follows.
+pub(crate) trait InProcess: Send {
+    /// Which built-in it is.
+    const KIND: StrategyKind;
+    /// Its worker count.
+    fn worker_count(&self) -> usize;
+    /// One map.
+    fn run(&mut self, jobs: &[Job], on_start: Option<Observer<'_>>) -> Result<Vec<Outcome>>;
+}
+
+impl<T: InProcess> Strategy for T {
+    fn name(&self) -> &str {
+        T::KIND.as_str()
+    }
+
+    fn workers(&self) -> usize {
+        self.worker_count()
+    }
+
+    fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
+        self.run(jobs, Some(on_start))
+    }
+
+    fn map_untimed(&mut self, jobs: &[Job]) -> Result<Vec<Outcome>> {
+        self.run(jobs, None)
+    }
+}
+
 pub(crate) fn elapsed_ns(t0: Instant) -> u64 {
     u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{Observer, Outcome, Strategy, StrategyKind, run_here};
+use super::{InProcess, Observer, Outcome, StrategyKind, run_here};
 use crate::error::{Error, Result};
 use crate::workload::Job;
 
@@ -28,26 +28,13 @@ impl Rayon {
     }
 }
 
-impl Strategy for Rayon {
-    fn name(&self) -> &str {
-        StrategyKind::Rayon.as_str()
-    }
+impl InProcess for Rayon {
+    const KIND: StrategyKind = StrategyKind::Rayon;
 
-    fn workers(&self) -> usize {
+    fn worker_count(&self) -> usize {
         self.workers
     }
 
-    fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
-        self.run(jobs, Some(on_start))
-    }
-
-    fn map_untimed(&mut self, jobs: &[Job]) -> Result<Vec<Outcome>> {
-        self.run(jobs, None)
-    }
-}
-
-impl Rayon {
-    /// One map; `on_start`: time and announce each job (see `run_here`).
     fn run(&mut self, jobs: &[Job], on_start: Option<Observer<'_>>) -> Result<Vec<Outcome>> {
         let t0 = Instant::now();
         let out = self.pool.install(|| {

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{Observer, Outcome, Strategy, StrategyKind, run_here};
+use super::{InProcess, Observer, Outcome, StrategyKind, run_here};
 use crate::error::Result;
 use crate::workload::Job;
 
@@ -20,26 +20,13 @@ impl Sequential {
     }
 }
 
-impl Strategy for Sequential {
-    fn name(&self) -> &str {
-        StrategyKind::Sequential.as_str()
-    }
+impl InProcess for Sequential {
+    const KIND: StrategyKind = StrategyKind::Sequential;
 
-    fn workers(&self) -> usize {
+    fn worker_count(&self) -> usize {
         self.workers
     }
 
-    fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
-        self.run(jobs, Some(on_start))
-    }
-
-    fn map_untimed(&mut self, jobs: &[Job]) -> Result<Vec<Outcome>> {
-        self.run(jobs, None)
-    }
-}
-
-impl Sequential {
-    /// One map; `on_start`: time and announce each job (see `run_here`).
     fn run(&mut self, jobs: &[Job], on_start: Option<Observer<'_>>) -> Result<Vec<Outcome>> {
         let t0 = Instant::now();
         Ok(jobs

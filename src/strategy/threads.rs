@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::{Observer, Outcome, Strategy, StrategyKind, run_here, scoped_pull};
+use super::{InProcess, Observer, Outcome, StrategyKind, run_here, scoped_pull};
 use crate::error::Result;
 use crate::workload::Job;
 
@@ -21,26 +21,13 @@ impl Threads {
     }
 }
 
-impl Strategy for Threads {
-    fn name(&self) -> &str {
-        StrategyKind::Threads.as_str()
-    }
+impl InProcess for Threads {
+    const KIND: StrategyKind = StrategyKind::Threads;
 
-    fn workers(&self) -> usize {
+    fn worker_count(&self) -> usize {
         self.workers
     }
 
-    fn map_observed(&mut self, jobs: &[Job], on_start: Observer<'_>) -> Result<Vec<Outcome>> {
-        self.run(jobs, Some(on_start))
-    }
-
-    fn map_untimed(&mut self, jobs: &[Job]) -> Result<Vec<Outcome>> {
-        self.run(jobs, None)
-    }
-}
-
-impl Threads {
-    /// One map; `on_start`: time and announce each job (see `run_here`).
     fn run(&mut self, jobs: &[Job], on_start: Option<Observer<'_>>) -> Result<Vec<Outcome>> {
         let t0 = Instant::now();
         scoped_pull(self.workers, jobs.len(), "threads", |worker, i| {

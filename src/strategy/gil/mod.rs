@@ -9,9 +9,9 @@ use super::{Hold, Observer, Outcome, Started, Strategy, StrategyKind, elapsed_ns
 use crate::error::Result;
 mod lock;
 
+use crate::workload::{Job, countdown_with, square};
 pub(crate) use lock::DEFAULT_SWITCH_INTERVAL;
 use lock::{Gil, GilGuard, GilStats};
-use crate::workload::{Job, countdown_with, square};
 
 /// `w` threads and one interpreter lock, kept across maps so its counters accumulate.
 #[derive(Debug)]
