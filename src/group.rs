@@ -37,9 +37,15 @@ pub const WAKEUP_IDLE: std::time::Duration = std::time::Duration::from_millis(1)
 
 /// `dispatch_bulk`'s task count: twenty times `dispatch`'s, at most
 /// [`crate::limits::MAX_TASKS`] (or twice `dispatch`'s, if that is more).
-pub fn bulk_tasks(dispatch_tasks: usize) -> usize {
-    let cap = crate::limits::MAX_TASKS.max(dispatch_tasks.saturating_mul(2));
-    dispatch_tasks.saturating_mul(20).min(cap)
+pub const fn bulk_tasks(dispatch_tasks: usize) -> usize {
+    let twice = dispatch_tasks.saturating_mul(2);
+    let cap = if crate::limits::MAX_TASKS > twice {
+        crate::limits::MAX_TASKS
+    } else {
+        twice
+    };
+    let bulk = dispatch_tasks.saturating_mul(20);
+    if bulk < cap { bulk } else { cap }
 }
 
 /// How the ideal time of a group depends on the worker count.
@@ -67,29 +73,183 @@ pub struct PerUnit {
     pub note: &'static str,
 }
 
+/// What one map of a group runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Jobs {
+    /// `w` countdowns of the full count each (weak scaling).
+    CountdownEach,
+    /// One count split evenly over `w` countdowns (strong scaling).
+    CountdownSplit,
+    /// `tasks` squares, each after the nap.
+    NappingSquares,
+    /// Zero-nap squares: this many for the knobs and `w`.
+    Squares(fn(&Workloads, usize) -> usize),
+}
+
+/// What a group's measurement times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timed {
+    /// One map of a started pool.
+    Map,
+    /// Starting a pool, one map, stopping it.
+    StartMapStop,
+    /// The wait until one job starts on a pool left idle for [`WAKEUP_IDLE`].
+    WakeUp,
+}
+
+/// A group's facts: one row of [`Group::spec`]'s table. Modelling reads `model`, the bench
+/// reads `jobs` and `timed`, the report reads `per_unit`; the gate's policy, the report's prose
+/// and the bench's scheduling live with them, not here.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupSpec {
+    /// The group.
+    pub group: Group,
+    /// The stable snake_case name (the first part of a bench id).
+    pub name: &'static str,
+    /// What one map runs.
+    pub jobs: Jobs,
+    /// What is timed.
+    pub timed: Timed,
+    /// How the ideal time depends on the worker count.
+    pub model: Model,
+    /// Whether it needs a pool of workers (`sequential` has none to start or wake).
+    pub needs_pool: bool,
+    /// How it is reported per unit, for a [`Model::PerUnit`] group.
+    pub per_unit: Option<PerUnit>,
+}
+
+const fn squares_dispatch(s: &Workloads, _: usize) -> usize {
+    s.dispatch_tasks
+}
+
+const fn squares_bulk(s: &Workloads, _: usize) -> usize {
+    bulk_tasks(s.dispatch_tasks)
+}
+
+const fn squares_one(_: &Workloads, _: usize) -> usize {
+    1
+}
+
+const fn squares_per_worker(_: &Workloads, workers: usize) -> usize {
+    workers
+}
+
+const PER_TASK: PerUnit = PerUnit {
+    noun: "task",
+    axis: "time per task (µs)",
+    note: "Per task: the median divided by the task count (fixed costs included; \
+           see the dispatch costs below for the marginal cost).",
+};
+
+/// Every group's facts, in report order: adding a group is a variant and a row here (and its
+/// heading sentence in the report).
+const SPECS: [GroupSpec; 7] = [
+    GroupSpec {
+        group: Group::CountdownWeak,
+        name: "countdown_weak",
+        jobs: Jobs::CountdownEach,
+        timed: Timed::Map,
+        model: Model::Weak,
+        needs_pool: false,
+        per_unit: None,
+    },
+    GroupSpec {
+        group: Group::CountdownStrong,
+        name: "countdown_strong",
+        jobs: Jobs::CountdownSplit,
+        timed: Timed::Map,
+        model: Model::Strong,
+        needs_pool: false,
+        per_unit: None,
+    },
+    GroupSpec {
+        group: Group::SquareSleep,
+        name: "square_sleep",
+        jobs: Jobs::NappingSquares,
+        timed: Timed::Map,
+        model: Model::Rounds,
+        needs_pool: false,
+        per_unit: None,
+    },
+    GroupSpec {
+        group: Group::Dispatch,
+        name: "dispatch",
+        jobs: Jobs::Squares(squares_dispatch),
+        timed: Timed::Map,
+        model: Model::PerUnit,
+        needs_pool: false,
+        per_unit: Some(PER_TASK),
+    },
+    GroupSpec {
+        group: Group::DispatchBulk,
+        name: "dispatch_bulk",
+        jobs: Jobs::Squares(squares_bulk),
+        timed: Timed::Map,
+        model: Model::PerUnit,
+        needs_pool: false,
+        per_unit: Some(PER_TASK),
+    },
+    GroupSpec {
+        group: Group::Wakeup,
+        name: "wakeup",
+        jobs: Jobs::Squares(squares_one),
+        timed: Timed::WakeUp,
+        model: Model::PerUnit,
+        needs_pool: true,
+        per_unit: Some(PerUnit {
+            noun: "wake-up",
+            axis: "wake-up latency (µs)",
+            note: "Per wake-up: from the map's call until its one job starts (for `processes`, \
+                   until the parent reads the worker's notice).",
+        }),
+    },
+    GroupSpec {
+        group: Group::Startup,
+        name: "startup",
+        jobs: Jobs::Squares(squares_per_worker),
+        timed: Timed::StartMapStop,
+        model: Model::PerUnit,
+        needs_pool: true,
+        per_unit: Some(PerUnit {
+            noun: "worker",
+            axis: "start-up per worker (µs)",
+            note: "Per worker: the median divided by w. `processes` forks its workers from a \
+                   fork server started once per process (`multiprocessing`'s forkserver); \
+                   each exec'd instead (`spawn`, `poolscale run --start spawn`) costs about \
+                   2 to 3 times as much here (`cargo run --release --example start_methods`).",
+        }),
+    },
+];
+
+// The table is in `Group` order, so a group finds its row by its index; checked when compiling.
+const _: () = {
+    let mut i = 0;
+    while i < SPECS.len() {
+        assert!(SPECS[i].group as usize == i);
+        i += 1;
+    }
+};
+
 impl Group {
     /// Every group, in report order.
-    pub const ALL: [Group; 7] = [
-        Group::CountdownWeak,
-        Group::CountdownStrong,
-        Group::SquareSleep,
-        Group::Dispatch,
-        Group::DispatchBulk,
-        Group::Wakeup,
-        Group::Startup,
-    ];
+    pub const ALL: [Group; 7] = {
+        let mut all = [Group::CountdownWeak; 7];
+        let mut i = 0;
+        while i < SPECS.len() {
+            all[i] = SPECS[i].group;
+            i += 1;
+        }
+        all
+    };
+
+    /// The group's facts.
+    pub fn spec(self) -> &'static GroupSpec {
+        &SPECS[self as usize]
+    }
 
     /// The stable snake_case name (the first part of a bench id).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Group::CountdownWeak => "countdown_weak",
-            Group::CountdownStrong => "countdown_strong",
-            Group::SquareSleep => "square_sleep",
-            Group::Dispatch => "dispatch",
-            Group::DispatchBulk => "dispatch_bulk",
-            Group::Wakeup => "wakeup",
-            Group::Startup => "startup",
-        }
+        self.spec().name
     }
 
     /// The built-in strategies measured in this group.
@@ -103,7 +263,7 @@ impl Group {
     /// Whether this group measures a strategy with these facts (`startup` and `wakeup` need a
     /// pool of workers: not `sequential`).
     pub fn measures(self, info: &crate::strategy::StrategyInfo) -> bool {
-        !matches!(self, Group::Startup | Group::Wakeup) || info.parallel
+        !self.spec().needs_pool || info.parallel
     }
 
     /// Every bench id of this group for `strategies` at `workers`.
@@ -117,49 +277,34 @@ impl Group {
 
     /// The jobs one measured map runs with `workers` workers.
     pub fn jobs(self, s: &Workloads, workers: usize) -> Vec<Job> {
-        let nap = std::time::Duration::from_nanos(s.nap_ns);
-        match self {
-            Group::CountdownWeak => countdown_jobs(s.count, workers, false),
-            Group::CountdownStrong => countdown_jobs(s.count, workers, true),
-            Group::SquareSleep => square_jobs(s.tasks, nap),
-            Group::Dispatch => square_jobs(s.dispatch_tasks, std::time::Duration::ZERO),
-            Group::DispatchBulk => {
-                square_jobs(bulk_tasks(s.dispatch_tasks), std::time::Duration::ZERO)
-            }
-            Group::Wakeup => square_jobs(1, std::time::Duration::ZERO),
-            Group::Startup => square_jobs(workers, std::time::Duration::ZERO),
+        match self.spec().jobs {
+            Jobs::CountdownEach => countdown_jobs(s.count, workers, false),
+            Jobs::CountdownSplit => countdown_jobs(s.count, workers, true),
+            Jobs::NappingSquares => square_jobs(s.tasks, std::time::Duration::from_nanos(s.nap_ns)),
+            Jobs::Squares(n) => square_jobs(n(s, workers), std::time::Duration::ZERO),
         }
     }
 
     /// Whether starting the pool is part of what is timed.
     pub fn times_startup(self) -> bool {
-        self == Group::Startup
+        self.spec().timed == Timed::StartMapStop
     }
 
     /// Whether what is timed is the wait until a job starts on an idle pool (after
     /// [`WAKEUP_IDLE`] of rest), not a whole map.
     pub fn times_wakeup(self) -> bool {
-        self == Group::Wakeup
+        self.spec().timed == Timed::WakeUp
     }
 
-    /// Whether one routine is long (tens of milliseconds or more): flat sampling.
+    /// Whether one routine is long (tens of milliseconds or more): flat sampling. The groups
+    /// judged against a model are; those reported per unit are not.
     pub fn is_long(self) -> bool {
-        matches!(
-            self,
-            Group::CountdownWeak | Group::CountdownStrong | Group::SquareSleep
-        )
+        self.model() != Model::PerUnit
     }
 
     /// The group's scaling model.
     pub fn model(self) -> Model {
-        match self {
-            Group::CountdownWeak => Model::Weak,
-            Group::CountdownStrong => Model::Strong,
-            Group::SquareSleep => Model::Rounds,
-            Group::Dispatch | Group::DispatchBulk | Group::Wakeup | Group::Startup => {
-                Model::PerUnit
-            }
-        }
+        self.spec().model
     }
 
     /// How the scaling laws of [`crate::fit`] read this group's curve, or why they do not apply.
@@ -176,39 +321,15 @@ impl Group {
 
     /// How the group is reported per unit, if it is ([`Model::PerUnit`] groups).
     pub fn per_unit(self) -> Option<PerUnit> {
-        match self {
-            Group::Dispatch | Group::DispatchBulk => Some(PerUnit {
-                noun: "task",
-                axis: "time per task (µs)",
-                note: "Per task: the median divided by the task count (fixed costs included; \
-                       see the dispatch costs below for the marginal cost).",
-            }),
-            Group::Wakeup => Some(PerUnit {
-                noun: "wake-up",
-                axis: "wake-up latency (µs)",
-                note: "Per wake-up: from the map's call until its one job starts (for `processes`, \
-                       until the parent reads the worker's notice).",
-            }),
-            Group::Startup => Some(PerUnit {
-                noun: "worker",
-                axis: "start-up per worker (µs)",
-                note: "Per worker: the median divided by w. `processes` forks its workers from a \
-                       fork server started once per process (`multiprocessing`'s forkserver); \
-                       each exec'd instead (`spawn`, `poolscale run --start spawn`) costs about \
-                       2 to 3 times as much here (`cargo run --release --example start_methods`).",
-            }),
-            _ => None,
-        }
+        self.spec().per_unit
     }
 
-    /// How many units one iteration of this group has at `workers` workers (see
-    /// [`Group::per_unit`]); `None` for groups judged against a model.
+    /// How many units one iteration of this group has at `workers` workers (its jobs: tasks,
+    /// the one woken job, one per worker; see [`Group::per_unit`]); `None` for groups judged
+    /// against a model.
     pub fn units(self, s: &Workloads, workers: usize) -> Option<f64> {
-        match self {
-            Group::Dispatch => Some(s.dispatch_tasks as f64),
-            Group::DispatchBulk => Some(bulk_tasks(s.dispatch_tasks) as f64),
-            Group::Wakeup => Some(1.0),
-            Group::Startup => Some(workers as f64),
+        match (self.spec().per_unit, self.spec().jobs) {
+            (Some(_), Jobs::Squares(n)) => Some(n(s, workers) as f64),
             _ => None,
         }
     }
@@ -308,5 +429,39 @@ impl FromStr for Group {
                 let names: Vec<&str> = Group::ALL.iter().map(|g| g.as_str()).collect();
                 Error::invalid("group", s, format!("expected one of {}", names.join(", ")))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_group_has_its_row_and_its_per_unit_count_is_its_job_count() {
+        let s = crate::settings::Settings::defaults().workloads();
+        for g in Group::ALL {
+            assert_eq!(g.spec().group, g);
+            assert_eq!(g.as_str().parse::<Group>().unwrap(), g);
+            for w in [1, 3, 8] {
+                let jobs = g.jobs(&s, w).len() as f64;
+                assert_eq!(g.units(&s, w), g.per_unit().map(|_| jobs), "{g} at {w}");
+            }
+        }
+        assert_eq!(Group::Startup.jobs(&s, 5).len(), 5);
+        assert_eq!(Group::Wakeup.jobs(&s, 5).len(), 1);
+        assert_eq!(
+            Group::DispatchBulk.jobs(&s, 2).len(),
+            20 * Group::Dispatch.jobs(&s, 2).len()
+        );
+        assert!(Group::Wakeup.times_wakeup() && Group::Startup.times_startup());
+        let long: Vec<Group> = Group::ALL.into_iter().filter(|g| g.is_long()).collect();
+        assert_eq!(
+            long,
+            [
+                Group::CountdownWeak,
+                Group::CountdownStrong,
+                Group::SquareSleep
+            ]
+        );
     }
 }
