@@ -280,7 +280,7 @@ impl Group {
         match self.spec().jobs {
             Jobs::CountdownEach => countdown_jobs(s.count, workers, false),
             Jobs::CountdownSplit => countdown_jobs(s.count, workers, true),
-            Jobs::NappingSquares => square_jobs(s.tasks, std::time::Duration::from_nanos(s.nap_ns)),
+            Jobs::NappingSquares => square_jobs(s.tasks, s.nap()),
             Jobs::Squares(n) => square_jobs(n(s, workers), std::time::Duration::ZERO),
         }
     }

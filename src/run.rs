@@ -12,10 +12,10 @@ use crate::strategy::{Entry, Options, Outcome, StrategyName};
 use crate::units::fmt_ns;
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
-/// The seed's two workloads.
+/// Which of the seed's two kinds of job `run` maps (`--workload`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Workload {
+pub enum JobKind {
     /// Program 1: count down from N in each job (CPU-bound).
     Countdown,
     /// Program 2: sleep a nap, then square the job's value (latency-bound).
@@ -26,7 +26,7 @@ pub enum Workload {
 #[derive(Clone, Debug)]
 pub struct RunConfig {
     /// The workload.
-    pub workload: Workload,
+    pub workload: JobKind,
     /// The strategy.
     pub strategy: Entry,
     /// Worker count.
@@ -52,7 +52,7 @@ pub struct RunConfig {
 #[derive(Debug, Serialize)]
 pub struct RunRecord {
     /// `countdown` or `square`.
-    pub workload: Workload,
+    pub workload: JobKind,
     /// The strategy's name.
     pub strategy: StrategyName,
     /// Worker count.
@@ -82,8 +82,8 @@ pub struct RunRecord {
 /// Starts the pool (timed separately), runs one map, checks its results.
 pub fn execute(cfg: &RunConfig) -> Result<RunRecord> {
     let jobs: Vec<Job> = match cfg.workload {
-        Workload::Countdown => countdown_jobs(cfg.count, cfg.workers, cfg.split),
-        Workload::Square => square_jobs(cfg.tasks, cfg.nap),
+        JobKind::Countdown => countdown_jobs(cfg.count, cfg.workers, cfg.split),
+        JobKind::Square => square_jobs(cfg.tasks, cfg.nap),
     };
     let t = Instant::now();
     let mut pool = cfg.strategy.start(cfg.workers, &cfg.options)?;
@@ -104,9 +104,9 @@ pub fn execute(cfg: &RunConfig) -> Result<RunRecord> {
         strategy: cfg.strategy.name,
         workers: cfg.workers,
         jobs: jobs.len(),
-        count: (cfg.workload == Workload::Countdown).then_some(cfg.count),
+        count: (cfg.workload == JobKind::Countdown).then_some(cfg.count),
         split: cfg.split,
-        nap_ns: (cfg.workload == Workload::Square).then_some(ns(cfg.nap)),
+        nap_ns: (cfg.workload == JobKind::Square).then_some(ns(cfg.nap)),
         startup_ns: ns(startup),
         wall_ns: ns(wall),
         results: outcomes.iter().map(|o| o.value).collect(),
@@ -119,13 +119,13 @@ impl RunRecord {
     /// The human form: what ran, the results, start-up and wall time.
     pub fn to_text(&self) -> String {
         let what = match self.workload {
-            Workload::Countdown => format!(
+            JobKind::Countdown => format!(
                 "countdown of {} {} over {} jobs",
                 self.count.unwrap_or(0),
                 if self.split { "split" } else { "each" },
                 self.jobs
             ),
-            Workload::Square => format!(
+            JobKind::Square => format!(
                 "square of {} tasks after a {} nap",
                 self.jobs,
                 humantime::format_duration(Duration::from_nanos(self.nap_ns.unwrap_or(0)))

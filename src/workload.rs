@@ -311,6 +311,11 @@ pub struct Workloads {
 }
 
 impl Workloads {
+    /// square_sleep's nap (kept in nanoseconds in files and on the wire).
+    pub fn nap(&self) -> Duration {
+        Duration::from_nanos(self.nap_ns)
+    }
+
     /// Checks every knob against the bounds of [`crate::limits`] (for values read from a file or a
     /// pipe rather than parsed from text).
     pub fn validate(&self) -> crate::error::Result<Workloads> {

@@ -213,7 +213,7 @@ fn banner(cfg: &GateConfig) {
         format!(
             "countdown {}, nap {}, {} tasks, {} dispatch tasks",
             w.count,
-            humantime::format_duration(Duration::from_nanos(w.nap_ns)),
+            humantime::format_duration(w.nap()),
             w.tasks,
             w.dispatch_tasks
         )

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{cli_options, outln};
 use crate::limits;
-use crate::run::{RunConfig, Workload, execute};
+use crate::run::{RunConfig, JobKind, execute};
 use crate::strategy::processes::StartMethod;
 use crate::strategy::{Strategies, StrategyName};
 
@@ -16,7 +16,7 @@ use crate::strategy::{Strategies, StrategyName};
 pub(super) struct RunArgs {
     /// Which workload.
     #[arg(long, value_enum)]
-    workload: Workload,
+    workload: JobKind,
     /// Which strategy: sequential, threads, rayon, crossbeam, processes, gil, or one the binary
     /// was built with (an unknown name is refused with the list of known ones).
     #[arg(long)]

@@ -56,7 +56,7 @@ pub(super) fn run(d: &DataChecks, result: &mut GateResult) -> Result<()> {
     }
     // Stale results are left out and counted: with --strict they fail the gate (exit 1), like
     // a missing benchmark, rather than stopping it as an error.
-    let current = crate::report::load(&d.criterion_dir, "new", false)?;
+    let current = crate::analysis::load(&d.criterion_dir, "new", false)?;
     result.warnings.extend(current.warnings);
     let current = current.report;
     result.stale += current.stale.len();
@@ -64,7 +64,7 @@ pub(super) fn run(d: &DataChecks, result: &mut GateResult) -> Result<()> {
     let after = points(&current, d.normalize);
     let mut befores = Vec::new();
     if let Some(b) = &d.baseline {
-        let before = crate::report::load(&d.criterion_dir, b, false)?;
+        let before = crate::analysis::load(&d.criterion_dir, b, false)?;
         result.warnings.extend(before.warnings);
         result.stale += before.report.stale.len();
         befores.push((format!("baseline `{b}`"), before.report));

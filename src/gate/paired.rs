@@ -287,7 +287,7 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
         )?);
         // `ideal_ns` needs no 1-worker time or core count for the rounds model.
         ideals.push(
-            crate::report::ideal_ns(
+            crate::analysis::ideal_ns(
                 Group::SquareSleep,
                 &kind.name.info(),
                 w,

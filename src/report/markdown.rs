@@ -875,7 +875,7 @@ fn describe(g: Group, s: &crate::workload::Workloads) -> String {
         Group::SquareSleep => format!(
             "{} tasks, each a {} nap then a square (the seed's program 2)",
             s.tasks,
-            humantime::format_duration(std::time::Duration::from_nanos(s.nap_ns))
+            humantime::format_duration(s.nap())
         ),
         Group::Dispatch => format!(
             "{} zero-nap squares: the strategy's own cost per map and per task",
