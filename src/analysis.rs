@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::group::Workloads;
 use crate::group::{BenchId, Group, Model};
 use crate::observe::Observations;
 use crate::settings::Settings;
 use crate::stats::Estimate;
 use crate::strategy::{StrategyInfo, StrategyName};
-use crate::workload::Workloads;
 
 /// One measured benchmark and what follows from it: the single source of every output format.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -180,7 +180,7 @@ fn schema_v1() -> u32 {
 /// A whole report: where the numbers came from, and one record per benchmark.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
-    /// Layout version of this file (see [`REPORT_SCHEMA`]).
+    /// Layout version of this file (see `REPORT_SCHEMA`).
     #[serde(default = "schema_v1")]
     pub schema_version: u32,
     /// The poolscale version that wrote it (empty before 0.2).
@@ -206,7 +206,7 @@ pub struct Report {
     #[serde(default)]
     pub stale: Vec<BenchId>,
     /// One map of each benchmark the report draws as a timeline (see
-    /// [`crate::observe::draws_timeline`]), in bench id order.
+    /// `crate::observe::draws_timeline`), in bench id order.
     #[serde(default)]
     pub timelines: Vec<crate::timeline::Timeline>,
     /// Amdahl and USL fits per group and parallel strategy, where the group has a speedup curve.
@@ -216,7 +216,7 @@ pub struct Report {
     #[serde(default)]
     pub dispatch: Vec<DispatchCost>,
     /// Where Criterion's own pages are, relative to the directory the report is written into
-    /// (set by [`crate::report::write_all`] when both lie in one `target` directory; a committed
+    /// (set by `crate::report::write_all` when both lie in one `target` directory; a committed
     /// report links to none, since `target/` is not committed).
     #[serde(skip)]
     pub criterion_link: Option<String>,

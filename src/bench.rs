@@ -47,18 +47,18 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, SamplingMode};
 
 use crate::analysis::ideal_with_cores;
+use crate::group::Workloads;
 use crate::group::{BenchId, Group};
 use crate::measure::{Arm, Prepared};
 use crate::observe::{Observations, Observed, draws_timeline};
 use crate::settings::Settings;
 use crate::store::criterion_home;
 use crate::strategy::{Options, Strategies};
-use crate::workload::Workloads;
 
 /// Samples per benchmark: enough for a median and its interval, few enough for minutes.
-pub const SAMPLES: usize = 10;
+pub(crate) const SAMPLES: usize = 10;
 /// Default measurement window (a long benchmark's is widened so that its samples fit).
-pub const MEASUREMENT_TIME: Duration = Duration::from_millis(1000);
+pub(crate) const MEASUREMENT_TIME: Duration = Duration::from_millis(1000);
 /// What share of a benchmark's usual time Criterion's `--quick` takes (it stops sampling once
 /// the estimate settles), for the duration estimate.
 const QUICK_SHARE: f64 = 0.21;
@@ -495,7 +495,7 @@ pub fn placement_of(program: &std::path::Path) -> crate::Result<crate::workload:
 
 /// The baseline a Criterion command line saves, in any form Criterion accepts:
 /// `--save-baseline NAME`, `--save-baseline=NAME`, `-s NAME`, `-sNAME`.
-pub fn saved_baseline(args: &[String]) -> Option<String> {
+pub(crate) fn saved_baseline(args: &[String]) -> Option<String> {
     let mut it = args.iter();
     let mut found = None;
     while let Some(a) = it.next() {
@@ -541,7 +541,7 @@ const CRITERION_VALUE_FLAGS: [&str; 19] = [
 
 /// The filter of a Criterion command line (its first positional argument) and whether `--exact`
 /// was given; `None` when it runs everything.
-pub fn criterion_filter(args: &[String]) -> Option<(String, bool)> {
+pub(crate) fn criterion_filter(args: &[String]) -> Option<(String, bool)> {
     let exact = args.iter().any(|a| a == "--exact");
     let mut it = args.iter().skip(1);
     while let Some(a) = it.next() {
@@ -555,7 +555,7 @@ pub fn criterion_filter(args: &[String]) -> Option<(String, bool)> {
 }
 
 /// Whether a Criterion command line gives `flag` (as `flag VALUE` or `flag=VALUE`).
-pub fn has_flag(args: &[String], flag: &str) -> bool {
+pub(crate) fn has_flag(args: &[String], flag: &str) -> bool {
     args.iter()
         .any(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
 }

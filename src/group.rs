@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::strategy::{StrategyKind, StrategyName};
-use crate::workload::Workloads;
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
 /// A bench group: one workload shape swept over strategies and worker counts.
@@ -29,6 +28,49 @@ pub enum Group {
     Wakeup,
     /// Start a pool of `w` workers, run one trivial job per worker, stop it.
     Startup,
+}
+
+/// The knobs that shape the jobs of every group: what one measured map runs. Sent to a sampling
+/// side as is (see `crate::sampling`), recorded in the settings file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workloads {
+    /// countdown decrements per job (countdown_weak) or in all (countdown_strong).
+    pub count: u64,
+    /// square_sleep's nap, in nanoseconds.
+    pub nap_ns: u64,
+    /// square_sleep's task count.
+    pub tasks: usize,
+    /// dispatch's task count.
+    pub dispatch_tasks: usize,
+}
+
+impl Workloads {
+    /// square_sleep's nap (kept in nanoseconds in files and on the wire).
+    pub fn nap(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.nap_ns)
+    }
+
+    /// Checks every knob against the bounds of [`crate::limits`] (for values read from a file or a
+    /// pipe rather than parsed from text).
+    pub fn validate(&self) -> crate::error::Result<Workloads> {
+        if self.count > crate::limits::MAX_COUNT {
+            return Err(crate::error::Error::invalid(
+                "count",
+                self.count,
+                format!("must be at most {}", crate::limits::MAX_COUNT),
+            ));
+        }
+        if self.nap_ns > crate::limits::MAX_NAP.as_nanos() as u64 {
+            return Err(crate::error::Error::invalid(
+                "nap",
+                self.nap_ns,
+                "must be at most 1h",
+            ));
+        }
+        crate::limits::tasks(self.tasks)?;
+        crate::limits::tasks(self.dispatch_tasks)?;
+        Ok(*self)
+    }
 }
 
 /// How long a pool rests before each `wakeup` job: long enough for rayon's threads to stop

@@ -1,11 +1,12 @@
 //! poolscale: how does each way of running work in parallel scale with the number of workers,
 //! and why?
 //!
-//! The seed's two workloads ([`workload`]) run under six strategies ([`strategy::StrategyKind`]);
-//! Criterion measures them (`benches/scaling.rs`, one call of [`bench::suite`]); [`report`] turns
-//! Criterion's results into tables, charts and exports; [`gate`] fails CI on scaling regressions;
-//! [`seed`] re-enacts the original Python programs. The countdown every strategy runs is pinned
-//! machine code ([`workload::placement`]), and every measuring run checks it ([`instrument`]).
+//! The seed's two workloads ([`workload`]) run under six strategies ([`strategy::StrategyKind`])
+//! or yours ([`strategy::Strategies`]); Criterion measures them (`benches/scaling.rs`, one call
+//! of [`bench::suite`]). The `poolscale` command line ([`main_with`]) turns Criterion's results
+//! into tables, charts and exports (`report`), fails CI on scaling regressions (`gate`) and
+//! re-enacts the original Python programs (`seed`). The countdown every strategy runs is pinned
+//! machine code ([`workload::placement`]), and every measuring run checks it (`calibrate`).
 //!
 //! # What is stable
 //!
@@ -84,6 +85,7 @@ pub mod internal {
     pub use crate::gate::ab::RESTART_EVERY;
     pub use crate::gate::paired::{PairedConfig, relative_efficiency};
     pub use crate::gate::{CheckVerdict, Limits};
+    pub use crate::group::Workloads;
     pub use crate::interleave::Plan;
     pub use crate::measure::Prepared;
     pub use crate::observe::{Observations, Observed};
@@ -94,7 +96,6 @@ pub mod internal {
     pub use crate::strategy::processes::worker::FAULT_ENV;
     pub use crate::strategy::processes::{ProcessPool, forkserver};
     pub use crate::timeline::Timeline;
-    pub use crate::workload::Workloads;
 
     /// The estimators, for the examples that measure by hand.
     pub mod stats {

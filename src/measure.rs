@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::group::BenchId;
+use crate::group::Workloads;
 use crate::strategy::{Observer, Options, Strategies, Strategy, verify};
 use crate::timeline::Timeline;
 use crate::workload::Job;
-use crate::workload::Workloads;
 
 /// Something that can be timed on demand: `sample(iters)` runs `iters` iterations and returns
 /// their total wall time.

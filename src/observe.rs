@@ -21,7 +21,7 @@ pub const OBSERVATIONS_SCHEMA: u32 = 1;
 /// What one bench run observed, per bench id.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Observations {
-    /// Layout version (see [`OBSERVATIONS_SCHEMA`]).
+    /// Layout version (see `OBSERVATIONS_SCHEMA`).
     pub schema_version: u32,
     /// The run id of the settings record of the run that observed these.
     pub run_id: Option<String>,
@@ -34,7 +34,7 @@ pub struct Observations {
 pub struct Observed {
     /// Wall and CPU time over its measuring windows.
     pub usage: Usage,
-    /// One map drawn as a timeline, for the benchmarks a report shows ([`draws_timeline`]).
+    /// One map drawn as a timeline, for the benchmarks a report shows (`draws_timeline`).
     pub timeline: Option<Timeline>,
     /// The run that measured it (absent before poolscale 0.4: the file's run).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -314,8 +314,8 @@ pub struct Capacity {
     pub given: Estimate,
 }
 
-/// Samples what the machine gives now: [`CAPACITY_ROUNDS`] rounds of one probe process counting
-/// [`CAPACITY_COUNT`] alone, then `cores` of them at once (the order alternating round by round);
+/// Samples what the machine gives now: `CAPACITY_ROUNDS` rounds of one probe process counting
+/// `CAPACITY_COUNT` alone, then `cores` of them at once (the order alternating round by round);
 /// `given = cores × t(1) / t(cores)` per round. Costs ~0.1-0.3 s.
 pub fn capacity(cores: usize, at: &str, options: &Options) -> Result<Capacity> {
     let cores = cores.clamp(1, crate::limits::MAX_WORKERS);

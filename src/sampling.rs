@@ -39,10 +39,10 @@ use serde::{Deserialize, Serialize};
 use crate::child::Process;
 use crate::error::{Error, Result};
 use crate::group::BenchId;
+use crate::group::Workloads;
 use crate::measure::{Arm, Prepared};
 use crate::strategy::Options;
 use crate::strategy::processes::describe_exit;
-use crate::workload::Workloads;
 
 /// The hidden subcommand that turns `poolscale` into a sampling side.
 pub const SAMPLE_ARG: &str = "__sample";

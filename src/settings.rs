@@ -16,10 +16,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::group::Workloads;
 use crate::limits;
 use crate::machine::Machine;
 use crate::store::{Kept, LATEST, Versioned};
-pub use crate::workload::Workloads;
 
 /// The version of the settings file's layout this build writes. Version 1 (poolscale 0.1) had
 /// no `schema_version`, `tool_version`, `run_id` or `started_unix_ms`; version 2 no `instrument`
@@ -33,7 +33,7 @@ fn schema_v1() -> u32 {
 /// What one `cargo bench` run measured with, and where.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
-    /// Layout version of this record (see [`SETTINGS_SCHEMA`]).
+    /// Layout version of this record (see `SETTINGS_SCHEMA`).
     #[serde(default = "schema_v1")]
     pub schema_version: u32,
     /// The poolscale version that wrote it (empty before 0.2).
@@ -63,7 +63,7 @@ pub struct Settings {
     #[serde(default = "builtin_strategies", with = "crate::strategy::with_facts")]
     pub strategies: Vec<crate::strategy::StrategyName>,
     /// The instrument check: each binary's cost per countdown decrement at the start and end of
-    /// the run ([`crate::instrument`]); empty before poolscale 0.4 or when not measured.
+    /// the run (`crate::instrument`); empty before poolscale 0.4 or when not measured.
     #[serde(default)]
     pub instrument: Vec<crate::instrument::Calibration>,
     /// What the machine gave during the run, sampled at its start, after each group and at its

@@ -1,8 +1,8 @@
 //! The seed's two workloads, as plain data so a job can cross a process boundary.
 //!
-//! - [`countdown`] is program 1 of the seed (`docs/seed.md`): `while n > 0: n -= 1`. It is pure CPU work, so it
+//! - `countdown` is program 1 of the seed (`docs/seed.md`): `while n > 0: n -= 1`. It is pure CPU work, so it
 //!   scales with cores for every strategy except `sequential` and `gil`.
-//! - [`square_after_sleep`] is program 2's `f`: sleep a nap, then return `x * x`. It is pure
+//! - `square_after_sleep` is program 2's `f`: sleep a nap, then return `x * x`. It is pure
 //!   latency, so it scales with workers whatever the core count (`gil` included: sleeping releases
 //!   the lock).
 
@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// One unit of work handed to a strategy. Plain data: it is encoded into a fixed-size record to
-/// reach a worker process (see [`crate::strategy::processes`]).
+/// reach a worker process (see `crate::strategy::processes`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Job {
     /// Count `n` down to zero, one decrement at a time; the result is `n` (decrements done).
@@ -93,7 +93,7 @@ pub fn register(id: u16, w: Workload) -> crate::error::Result<()> {
 }
 
 /// The workload registered under `id` in this process.
-pub fn registered(id: u16) -> Option<Workload> {
+pub(crate) fn registered(id: u16) -> Option<Workload> {
     workloads()
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -164,12 +164,12 @@ const fn planted(x: u64, permille: u64) -> u64 {
 
 /// Decrements between two calls of the `check` hook in [`countdown_with`] (~0.3-1 µs of work):
 /// the `gil` strategy checks its lock's drop request there.
-pub const SLICE: u64 = 1024;
+pub(crate) const SLICE: u64 = 1024;
 
 /// Decrements a counter from `n` to zero, `n` real decrements (the loop is machine code the
 /// optimiser cannot see through; see [`placement`]). Returns `n`, the number of decrements
 /// performed.
-pub fn countdown(n: u64) -> u64 {
+pub(crate) fn countdown(n: u64) -> u64 {
     countdown_with(n, || ())
 }
 
@@ -178,7 +178,7 @@ pub fn countdown(n: u64) -> u64 {
 /// ([`placement`]), so their times differ only by how they run it, not by where the linker put
 /// it.
 #[inline]
-pub fn countdown_with(n: u64, mut check: impl FnMut()) -> u64 {
+pub(crate) fn countdown_with(n: u64, mut check: impl FnMut()) -> u64 {
     if PLANTED_CPU_PERMILLE != 0 {
         planted_countdown(planted(n, PLANTED_CPU_PERMILLE) - n, &mut check);
     }
@@ -204,7 +204,7 @@ fn planted_countdown(extra: u64, check: &mut dyn FnMut()) {
 /// there is one ([`crate::sys::countdown_pinned`]), else in a Rust loop whose speed depends on
 /// code layout.
 #[inline(never)]
-pub fn countdown_steps(left: &mut u64, steps: u64) {
+pub(crate) fn countdown_steps(left: &mut u64, steps: u64) {
     let todo = steps.min(*left);
     let rest = match crate::sys::countdown_pinned(todo) {
         Some(rest) => rest,
@@ -256,12 +256,12 @@ pub fn placement() -> Placement {
 }
 
 /// `x * x`, wrapping on overflow so that every `u64` is a valid input.
-pub fn square(x: u64) -> u64 {
+pub(crate) fn square(x: u64) -> u64 {
     x.wrapping_mul(x)
 }
 
 /// Program 2's `f`: sleeps `nap`, then returns `x * x`.
-pub fn square_after_sleep(x: u64, nap: Duration) -> u64 {
+pub(crate) fn square_after_sleep(x: u64, nap: Duration) -> u64 {
     if !nap.is_zero() {
         let ns = u64::try_from(nap.as_nanos()).unwrap_or(u64::MAX);
         std::thread::sleep(Duration::from_nanos(planted(ns, PLANTED_NAP_PERMILLE)));
@@ -294,49 +294,6 @@ pub fn square_jobs(tasks: usize, nap: Duration) -> Vec<Job> {
     (0..tasks as u64)
         .map(|x| Job::Square { x, nap_ns })
         .collect()
-}
-
-/// The knobs that shape the jobs of every group: what one measured map runs. Sent to a sampling
-/// side as is (see `crate::sampling`), recorded in the settings file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Workloads {
-    /// countdown decrements per job (countdown_weak) or in all (countdown_strong).
-    pub count: u64,
-    /// square_sleep's nap, in nanoseconds.
-    pub nap_ns: u64,
-    /// square_sleep's task count.
-    pub tasks: usize,
-    /// dispatch's task count.
-    pub dispatch_tasks: usize,
-}
-
-impl Workloads {
-    /// square_sleep's nap (kept in nanoseconds in files and on the wire).
-    pub fn nap(&self) -> Duration {
-        Duration::from_nanos(self.nap_ns)
-    }
-
-    /// Checks every knob against the bounds of [`crate::limits`] (for values read from a file or a
-    /// pipe rather than parsed from text).
-    pub fn validate(&self) -> crate::error::Result<Workloads> {
-        if self.count > crate::limits::MAX_COUNT {
-            return Err(crate::error::Error::invalid(
-                "count",
-                self.count,
-                format!("must be at most {}", crate::limits::MAX_COUNT),
-            ));
-        }
-        if self.nap_ns > crate::limits::MAX_NAP.as_nanos() as u64 {
-            return Err(crate::error::Error::invalid(
-                "nap",
-                self.nap_ns,
-                "must be at most 1h",
-            ));
-        }
-        crate::limits::tasks(self.tasks)?;
-        crate::limits::tasks(self.dispatch_tasks)?;
-        Ok(*self)
-    }
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ fn config(a: &GateArgs, suite: &Strategies) -> anyhow::Result<GateConfig> {
 
 /// One line on stderr saying what a live gate is about to measure.
 fn banner(cfg: &GateConfig) {
-    let knobs = |w: &crate::workload::Workloads| {
+    let knobs = |w: &crate::group::Workloads| {
         format!(
             "countdown {}, nap {}, {} tasks, {} dispatch tasks",
             w.count,

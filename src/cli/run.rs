@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{cli_options, outln};
 use crate::limits;
-use crate::run::{RunConfig, JobKind, execute};
+use crate::run::{JobKind, RunConfig, execute};
 use crate::strategy::processes::StartMethod;
 use crate::strategy::{Strategies, StrategyName};
 

@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use super::{Row, Thresholds, Verdict};
 use crate::error::{Error, Result};
+use crate::group::Workloads;
 use crate::group::{BenchId, Group};
 use crate::instrument::{Burst, Calibration};
 use crate::interleave::{Plan, interleave};
@@ -31,13 +32,12 @@ use crate::measure::Arm;
 use crate::sampling::{RemoteArm, RemoteBurst, Side};
 use crate::stats::{Estimate, median, paired_ratio};
 use crate::strategy::StrategyName;
-use crate::workload::Workloads;
 
 /// Default time per benchmark: with the default selection a run stays within about 3 minutes on
 /// 2 cores even when every benchmark spends its budget.
 pub const DEFAULT_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 
-/// Each side starts the benchmark afresh every this many samples (see [`RemoteArm`]): pools are
+/// Each side starts the benchmark afresh every this many samples (see `RemoteArm`): pools are
 /// re-placed by the scheduler every few pairs.
 pub const RESTART_EVERY: u64 = 4;
 

@@ -28,13 +28,13 @@ use std::time::Duration;
 
 use super::{Bound, Check, CheckVerdict, Limits};
 use crate::error::Result;
+use crate::group::Workloads;
 use crate::group::{BenchId, Group};
 use crate::interleave::{Plan, Rounds, interleave};
 use crate::measure::{Arm, Prepared};
 use crate::probe::Probe;
 use crate::stats::{Estimate, paired_ratio, ratio_of_values};
 use crate::strategy::{Options, Strategies, StrategyKind, StrategyName};
-use crate::workload::Workloads;
 
 /// What the paired invariants measure, and how long each may take.
 #[derive(Clone, Debug)]

@@ -860,7 +860,7 @@ impl Exporter for Markdown {
 }
 
 /// One sentence for a group's heading.
-fn describe(g: Group, s: &crate::workload::Workloads) -> String {
+fn describe(g: Group, s: &crate::group::Workloads) -> String {
     match g {
         Group::CountdownWeak => format!(
             "each of w workers counts down {} (the seed's program 1; weak scaling)",

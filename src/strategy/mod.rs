@@ -105,7 +105,7 @@ pub trait Strategy: Send {
     }
 
     /// The pids of the pool's live worker processes, whose CPU time counts as the pool's
-    /// (see [`crate::cpu`]). Default: none, the workers are threads of this process.
+    /// (see `crate::cpu`). Default: none, the workers are threads of this process.
     fn worker_pids(&self) -> Vec<u32> {
         Vec::new()
     }
@@ -271,7 +271,7 @@ pub struct Options {
     /// The `gil` strategy's switch interval (CPython's default: 5 ms).
     pub switch_interval: Duration,
     /// The program that `processes` runs as a worker (`poolscale __worker`). `None`: find the
-    /// `poolscale` binary (see [`processes::default_worker_program`]).
+    /// `poolscale` binary (see `processes::default_worker_program`).
     pub worker_program: Option<PathBuf>,
     /// `processes`: a worker that holds one job (or leaves one unannounced) longer than this is
     /// killed and the map fails (`None`: a generous timeout derived from each job, see
@@ -279,7 +279,7 @@ pub struct Options {
     pub job_timeout: Option<Duration>,
     /// `processes`: how many jobs a worker takes from the shared pipe at once (`multiprocessing`'s
     /// `chunksize`). `None`: about four chunks per worker per map, at most one `PIPE_BUF` of
-    /// records (see [`processes::protocol::chunk_size`]).
+    /// records (see `processes::protocol::chunk_size`).
     pub chunk: Option<usize>,
     /// `processes`: extra environment for the workers (used by the fault-injection tests).
     pub worker_env: Vec<(String, String)>,

@@ -29,7 +29,7 @@ impl std::fmt::Debug for Entry {
 }
 
 impl Entry {
-    /// Starts a pool of `workers` workers (1 to [`crate::limits::MAX_WORKERS`]); the pool must
+    /// Starts a pool of `workers` workers (1 to `crate::limits::MAX_WORKERS`); the pool must
     /// name itself as the entry does and have the worker count asked for.
     pub fn start(&self, workers: usize, options: &Options) -> Result<Box<dyn Strategy>> {
         let w = crate::limits::workers(workers)?;

@@ -241,7 +241,7 @@ pub fn server_pid(program: &Path) -> Option<u32> {
 }
 
 /// The pids of this process's running fork servers (whose CPU time, the forks, counts with the
-/// pools': see [`crate::cpu::Snapshot`]).
+/// pools': see `crate::cpu::Snapshot`).
 pub fn server_pids() -> Vec<u32> {
     let servers = SERVERS.lock().unwrap_or_else(|p| p.into_inner());
     servers
