@@ -17,6 +17,21 @@ fn blocks(text: &str) -> Vec<String> {
 }
 
 #[test]
+fn ci_runs_every_readme_block_verbatim() {
+    let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
+    let blocks = blocks(&readme());
+    assert!(blocks.len() >= 4, "{blocks:?}");
+    for block in blocks {
+        for line in block.lines().filter(|l| !l.trim().is_empty()) {
+            assert!(
+                ci.lines().any(|c| c == line),
+                ".ci/run lacks the README line `{line}`"
+            );
+        }
+    }
+}
+
+#[test]
 fn ci_runs_the_readme_gate_recipe_verbatim() {
     let readme = readme();
     let recipe = blocks(&readme)
