@@ -312,3 +312,48 @@ pub fn render_all(report: &Report) -> Result<Vec<(String, String)>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::{StrategyInfo, StrategyName};
+
+    #[test]
+    fn a_declared_strategys_colour_reaches_its_timeline_in_the_report() {
+        let mut report = crate::analysis::fixture::report(&[(
+            Group::SquareSleep,
+            StrategyKind::Threads,
+            3,
+            40e6,
+        )]);
+        let info = StrategyInfo {
+            colour: (23, 190, 207),
+            ..*StrategyKind::Threads.info()
+        };
+        // The benches record the suite's strategies with their facts in the settings.
+        report
+            .settings
+            .strategies
+            .push(StrategyName::declared("teal_pool", info).unwrap());
+        report.timelines.push(crate::timeline::Timeline::new(
+            "square_sleep/teal_pool/3",
+            "teal_pool",
+            3,
+            std::time::Duration::from_millis(40),
+            vec![crate::strategy::Outcome {
+                value: 0,
+                worker: 0,
+                pid: 1,
+                started_ns: 0,
+                finished_ns: 10_000_000,
+            }],
+            Vec::new(),
+        ));
+        let charts = render_all(&report).unwrap();
+        let (_, svg) = charts
+            .iter()
+            .find(|(name, _)| name == "timeline-square_sleep-teal_pool-3.svg")
+            .expect("the timeline is drawn");
+        assert!(svg.contains("rgb(23,190,207)"), "declared colour not used");
+    }
+}
