@@ -486,11 +486,19 @@ pub fn placement_of(program: &std::path::Path) -> crate::Result<crate::workload:
         worker_program: Some(program.to_path_buf()),
         ..Options::default()
     };
-    let mut probe = crate::probe::Probe::start(1, 100_000, &options)?;
-    let answers = probe.round()?;
-    answers.first().map(|a| a.placement).ok_or_else(|| {
-        crate::Error::PoolBroken(format!("{} answered no countdown", program.display()))
-    })
+    let named = |e: crate::Error| {
+        crate::Error::invalid(
+            "probe program",
+            program.display(),
+            format!("it cannot serve as a capacity probe: {e}"),
+        )
+    };
+    let mut probe = crate::probe::Probe::start(1, 100_000, &options).map_err(named)?;
+    let answers = probe.round().map_err(named)?;
+    answers
+        .first()
+        .map(|a| a.placement)
+        .ok_or_else(|| named(crate::Error::PoolBroken("no answer".into())))
 }
 
 /// The baseline a Criterion command line saves, in any form Criterion accepts:
