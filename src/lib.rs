@@ -15,9 +15,9 @@
 //!
 //! - [`Strategy`], [`Outcome`], [`strategy::Started`], [`strategy::Observer`],
 //!   [`strategy::verify`]: implementing a pool and checking it against `sequential`;
-//! - [`strategy::Strategies`], [`strategy::StrategyInfo`] (it may gain fields: build it with
-//!   `..*StrategyKind::Threads.info()`), [`StrategyKind`], [`strategy::StrategyName`]: naming and
-//!   declaring strategies;
+//! - [`strategy::Strategies`] and its [`strategy::Entry`], [`strategy::StrategyInfo`] (it may
+//!   gain fields: build it with `..*StrategyKind::Threads.info()`), [`StrategyKind`],
+//!   [`strategy::StrategyName`] (a name with its facts): naming and declaring strategies;
 //! - [`Options`] (build it with `..Options::default()`), its [`strategy::StartMethod`] and its
 //!   [`Cancel`] token;
 //! - [`Job`], [`workload::register`], [`workload::Workload`], [`workload::square_jobs`],
@@ -32,8 +32,9 @@
 //!   codes, and the files with a `schema_version` (`results.json`, the settings and observations
 //!   files).
 //!
-//! Nothing else is public. The `poolscale` binary and the integration tests reach the rest
-//! through one hidden module, `internal`, which may change in any release.
+//! Nothing else is public (the `poolscale` binary itself is one call of [`main_with`]). The
+//! integration tests and the examples reach the rest through one hidden module, `internal`,
+//! which may change in any release.
 #![deny(unsafe_code)]
 
 mod analysis;
@@ -77,8 +78,8 @@ pub use interrupt::Cancel;
 pub use strategy::{Options, Outcome, Strategy, StrategyKind};
 pub use workload::Job;
 
-/// What the `poolscale` binary and the integration tests use beyond the stable API above. Not
-/// part of it: it may change in any release.
+/// What the integration tests and the examples use beyond the stable API above. Not part of it:
+/// it may change in any release.
 #[doc(hidden)]
 pub mod internal {
     pub use crate::cpu::{CpuTime, Usage};
