@@ -7,13 +7,83 @@
 //! that starts or is a child can use it.
 
 use std::os::fd::AsFd;
-use std::process::{Child, ExitStatus};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::sys::Interest;
 
 /// Set (debug builds only) to make [`exit_with_parent`] act as if no thread could be started.
 pub const WATCHDOG_FAULT_ENV: &str = "POOLSCALE_WATCHDOG_FAULT";
+
+/// A child just started: the process and the pipes asked for.
+pub(crate) struct Spawned {
+    /// The process, to be stopped with [`Process::stop`].
+    pub(crate) process: Process,
+    /// Its pid.
+    pub(crate) pid: u32,
+    /// The write end of its stdin, when `stdin` was `None` (a pipe).
+    stdin: Option<ChildStdin>,
+    /// The read end of its stdout, when `piped_stdout`.
+    stdout: Option<ChildStdout>,
+}
+
+impl Spawned {
+    /// The process with both its pipes (`spawn(…, None, true, …)`).
+    pub(crate) fn piped(mut self) -> std::io::Result<(Process, u32, ChildStdin, ChildStdout)> {
+        match (self.stdin.take(), self.stdout.take()) {
+            (Some(i), Some(o)) => Ok((self.process, self.pid, i, o)),
+            _ => Err(self.without_pipes()),
+        }
+    }
+
+    /// The process with its stdout pipe (`spawn(…, true, …)`).
+    pub(crate) fn with_stdout(mut self) -> std::io::Result<(Process, u32, ChildStdout)> {
+        match self.stdout.take() {
+            Some(o) => Ok((self.process, self.pid, o)),
+            None => Err(self.without_pipes()),
+        }
+    }
+
+    /// Stops a child that came up without the pipes asked for; the error to return.
+    fn without_pipes(mut self) -> std::io::Error {
+        self.process.stop(Duration::ZERO);
+        std::io::Error::other(format!("process {} started without its pipes", self.pid))
+    }
+}
+
+/// Starts `program` in hidden mode `mode` (its first argument), the way every child of poolscale
+/// starts: stdin a pipe (or `stdin` when given), stdout a pipe (or `/dev/null`), stderr shared
+/// with ours, and whatever `configure` adds (environment, process group). [`Spawned::piped`] and
+/// [`Spawned::with_stdout`] hand out the pipes (a child without them is stopped, and an error).
+pub(crate) fn spawn(
+    program: &Path,
+    mode: &str,
+    stdin: Option<Stdio>,
+    piped_stdout: bool,
+    configure: impl FnOnce(&mut Command),
+) -> std::io::Result<Spawned> {
+    let mut command = Command::new(program);
+    command
+        .arg(mode)
+        .stdin(stdin.unwrap_or_else(Stdio::piped))
+        .stdout(if piped_stdout {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stderr(Stdio::inherit());
+    configure(&mut command);
+    let mut child = command.spawn()?;
+    let pid = child.id();
+    let (stdin, stdout) = (child.stdin.take(), child.stdout.take());
+    Ok(Spawned {
+        process: Process::Spawned(child),
+        pid,
+        stdin,
+        stdout,
+    })
+}
 
 /// Starts a watchdog thread that exits this process (status 4) within 50 ms of its parent's
 /// death, so that a child of poolscale (worker, probe, sampling side) can never be orphaned.

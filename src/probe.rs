@@ -18,7 +18,7 @@
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
-use std::process::{ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{ChildStdin, ChildStdout};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -87,29 +87,16 @@ impl Probe {
             _interrupt: crate::interrupt::PoolGuard::new(),
         };
         for worker in 0..workers {
-            let mut child = Command::new(&program)
-                .arg(PROBE_ARG)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .map_err(|source| Error::Spawn {
-                    worker,
-                    program: program.clone(),
-                    source,
-                })?;
-            let pid = child.id();
-            let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(Error::Probe {
-                    worker,
-                    pid,
-                    detail: "started without pipes".into(),
-                });
-            };
+            let (child, pid, stdin, stdout) =
+                crate::child::spawn(&program, PROBE_ARG, None, true, |_| {})
+                    .and_then(crate::child::Spawned::piped)
+                    .map_err(|source| Error::Spawn {
+                        worker,
+                        program: program.clone(),
+                        source,
+                    })?;
             probe.procs.push(ProbeProcess {
-                child: Process::Spawned(child),
+                child,
                 pid,
                 stdin,
                 stdout,

@@ -29,7 +29,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::ChildStdin;
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -258,20 +258,12 @@ impl Side {
         };
         use std::os::unix::process::CommandExt;
         // Its own process group: helpers a side starts die with it (see `Drop`).
-        let mut child = Command::new(program)
-            .arg(SAMPLE_ARG)
-            .process_group(0)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
+        let (child, pid, stdin, stdout) =
+            crate::child::spawn(program, SAMPLE_ARG, None, true, |c| {
+                c.process_group(0);
+            })
+            .and_then(crate::child::Spawned::piped)
             .map_err(|e| fail(None, format!("cannot be started: {e}")))?;
-        let pid = child.id();
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(fail(Some(pid), "started without pipes".into()));
-        };
         // Bounded: at most LINES_AHEAD lines of at most 1 MiB wait; a side that floods its output
         // blocks on its pipe (and is killed as soon as a line breaks the protocol) instead of
         // growing the driver.
@@ -301,7 +293,7 @@ impl Side {
         let mut side = Side {
             name,
             program: program.to_path_buf(),
-            child: Process::Spawned(child),
+            child,
             pid,
             stdin: Some(stdin),
             lines,

@@ -25,7 +25,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -67,16 +67,17 @@ impl Server {
             source,
         };
         let (ours, theirs) = UnixStream::pair().map_err(spawn_err)?;
-        let child = Command::new(program)
-            .arg(FORKSERVER_ARG)
-            .stdin(Stdio::from(OwnedFd::from(theirs)))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(spawn_err)?;
+        let started = crate::child::spawn(
+            program,
+            FORKSERVER_ARG,
+            Some(Stdio::from(OwnedFd::from(theirs))),
+            false,
+            |_| {},
+        )
+        .map_err(spawn_err)?;
         let mut server = Server {
-            pid: child.id(),
-            process: crate::child::Process::Spawned(child),
+            pid: started.pid,
+            process: started.process,
             socket: ours,
         };
         let mut hello = [0u8; 16];

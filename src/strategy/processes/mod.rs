@@ -23,7 +23,7 @@ use std::io::{PipeReader, PipeWriter};
 use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use self::protocol::{JOB_LEN, PROTOCOL_VERSION, REPLY_LEN, Reply, decode_reply, encode_job};
@@ -241,23 +241,14 @@ impl ProcessPool {
             source,
         };
         let stdin = self.jobs_rx.try_clone().map_err(spawn_err)?;
-        let mut child = Command::new(program)
-            .arg(WORKER_ARG)
-            .envs(options.worker_env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::from(stdin))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
+        let started =
+            crate::child::spawn(program, WORKER_ARG, Some(Stdio::from(stdin)), true, |c| {
+                c.envs(options.worker_env.iter().map(|(k, v)| (k, v)));
+            })
+            .and_then(crate::child::Spawned::with_stdout)
             .map_err(spawn_err)?;
-        let pid = child.id();
-        let Some(stdout) = child.stdout.take() else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(spawn_err(std::io::Error::other(
-                "the child has no stdout pipe",
-            )));
-        };
-        self.add_worker(Process::Spawned(child), pid, stdout.into())
+        let (process, pid, stdout) = started;
+        self.add_worker(process, pid, stdout.into())
             .map_err(spawn_err)
     }
 
