@@ -328,8 +328,20 @@ pub fn run(cfg: &AbConfig, progress: &mut dyn FnMut(usize, usize, BenchId)) -> R
         rows.push(row.measured(&rounds, est));
         details.push(AbDetail::of(id, &rounds, iters, confirmed));
     }
+    finish(&mut old, &mut new, start, rows, details)
+}
+
+/// The comparison's outcome: its rows and details, and the instrument check timed again at the
+/// end when it was at the start.
+fn finish(
+    old: &mut Side,
+    new: &mut Side,
+    start: Option<Vec<Calibration>>,
+    rows: Vec<Row>,
+    details: Vec<AbDetail>,
+) -> Result<AbOutcome> {
     let end = match start {
-        Some(_) => instrument(&mut old, &mut new, "end")?,
+        Some(_) => instrument(old, new, "end")?,
         None => None,
     };
     Ok(AbOutcome {
@@ -478,16 +490,7 @@ fn run_layouts(
         rows.push(row.measured(&rounds, est));
         details.push(AbDetail::of(id, &rounds, iters, None));
     }
-    let end = match start {
-        Some(_) => instrument(&mut olds[0], &mut news[0], "end")?,
-        None => None,
-    };
-    Ok(AbOutcome {
-        rows,
-        details,
-        instrument_measured: start.is_some(),
-        instrument: start.into_iter().chain(end).flatten().collect(),
-    })
+    finish(&mut olds[0], &mut news[0], start, rows, details)
 }
 
 #[cfg(test)]
