@@ -10,7 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    bin, fake_criterion, fake_settings, healthy, no_panic, poolscale, processes_mentioning, script,
+    bin, fake_criterion, fake_settings, healthy, no_panic, poolscale, processes_mentioning,
+    refused, script,
 };
 
 /// Waits for `child` at most `limit` (a bound on a hang); kills it and fails past that.
@@ -136,12 +137,7 @@ yes 'not a protocol message'"#,
         &[],
     );
     let (code, out, err) = finish_within(child, Duration::from_secs(60));
-    no_panic(code, &out, &err);
-    assert_eq!(code, 2, "{out}\n{err}");
-    assert!(
-        err.contains("not a protocol message") && err.contains("killed"),
-        "{err}"
-    );
+    refused("", code, &out, &err, &["not a protocol message", "killed"]);
     // The side and the helper it started in its process group are gone.
     std::thread::sleep(Duration::from_millis(200));
     let left: Vec<u32> = processes_mentioning(&marker)
@@ -187,12 +183,7 @@ done"#
             "--budget",
             "2s",
         ]);
-        no_panic(code, &out, &err);
-        assert_eq!(code, 2, "{name}: {out}\n{err}");
-        assert!(
-            err.contains("impossible time") && err.contains("side old"),
-            "{err}"
-        );
+        refused(name, code, &out, &err, &["impossible time", "side old"]);
     }
     let many: Vec<serde_json::Value> = (0..1000)
         .map(|k| {
@@ -208,9 +199,7 @@ done"#
         &format!("echo '{hello}'\ncat >/dev/null"),
     );
     let (code, out, err) = poolscale(&["gate", "--ab", side.to_str().unwrap()]);
-    no_panic(code, &out, &err);
-    assert_eq!(code, 2, "{out}\n{err}");
-    assert!(err.contains("strategies"), "{err}");
+    refused("", code, &out, &err, &["strategies"]);
 }
 
 #[test]
@@ -255,9 +244,7 @@ fn report_refuses_timelines_and_machines_that_cannot_be() {
             "--out",
             out.path().to_str().unwrap(),
         ]);
-        no_panic(code, &stdout, &err);
-        assert_eq!(code, 2, "{what}: {stdout}\n{err}");
-        assert!(err.contains("timeline"), "{what}: {err}");
+        refused(what, code, &stdout, &err, &["timeline"]);
     }
     // A settings file claiming more cores than any machine has.
     let dir = tempfile::tempdir().unwrap();
@@ -273,9 +260,7 @@ fn report_refuses_timelines_and_machines_that_cannot_be() {
     assert_ne!(huge, text);
     std::fs::write(&p, huge).unwrap();
     let (code, out, err) = poolscale(&["report", "--criterion-dir", dir.path().to_str().unwrap()]);
-    no_panic(code, &out, &err);
-    assert_eq!(code, 2, "{out}\n{err}");
-    assert!(err.contains("logical cores"), "{err}");
+    refused("", code, &out, &err, &["logical cores"]);
 }
 
 #[test]
@@ -297,11 +282,12 @@ fn report_refuses_an_implausibly_tiny_median_instead_of_looping() {
         &[],
     );
     let (code, stdout, err) = finish_within(child, Duration::from_secs(60));
-    no_panic(code, &stdout, &err);
-    assert_eq!(code, 2, "{stdout}\n{err}");
-    assert!(
-        err.contains("dispatch/rayon/1") && err.contains("outside the times"),
-        "{err}"
+    refused(
+        "",
+        code,
+        &stdout,
+        &err,
+        &["dispatch/rayon/1", "outside the times"],
     );
 }
 
@@ -333,9 +319,7 @@ fn seed_markdown_refuses_a_fifo_and_dev_zero_at_once() {
             &[],
         );
         let (code, out, err) = finish_within(child, Duration::from_secs(60));
-        no_panic(code, &out, &err);
-        assert_eq!(code, 2, "{target}: {out}\n{err}");
-        assert!(err.contains("not a regular file"), "{err}");
+        refused(target, code, &out, &err, &["not a regular file"]);
     }
 }
 

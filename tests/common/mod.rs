@@ -224,6 +224,15 @@ pub fn no_panic(code: i32, out: &str, err: &str) {
     );
 }
 
+/// A refusal: no panic, exit 2, and stderr naming every one of `needles`; `what` labels the case.
+pub fn refused(what: &str, code: i32, out: &str, err: &str, needles: &[&str]) {
+    no_panic(code, out, err);
+    assert_eq!(code, 2, "{what}: {out}\n{err}");
+    for n in needles {
+        assert!(err.contains(n), "{what}: stderr lacks `{n}`: {err}");
+    }
+}
+
 /// An executable shell script `dir/name` running `body`.
 pub fn script(dir: &std::path::Path, name: &str, body: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
