@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::strategy::{StrategyKind, StrategyName};
+use crate::strategy::StrategyName;
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
 /// A bench group: one workload shape swept over strategies and worker counts.
@@ -294,9 +294,10 @@ impl Group {
         self.spec().name
     }
 
-    /// The built-in strategies measured in this group.
-    pub fn strategies(self) -> Vec<StrategyKind> {
-        StrategyKind::ALL
+    /// The built-in strategies measured in this group (the tests' sweeps).
+    #[cfg(test)]
+    pub fn strategies(self) -> Vec<crate::strategy::StrategyKind> {
+        crate::strategy::StrategyKind::ALL
             .into_iter()
             .filter(|k| self.measures(k.info()))
             .collect()

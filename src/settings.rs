@@ -335,7 +335,7 @@ impl Settings {
 
     /// square_sleep's nap.
     pub fn nap(&self) -> Duration {
-        Duration::from_nanos(self.nap_ns)
+        self.workloads().nap()
     }
 
     /// Writes the settings into a Criterion directory (as the latest run's, and for `baseline`
