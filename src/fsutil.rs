@@ -18,6 +18,12 @@ use crate::error::{Error, Result};
 /// naming it (never a hang or an unbounded read). The file is opened without blocking and checked
 /// on the open handle, so a FIFO put in its place between a check and the open cannot hang it.
 pub fn read_small_file(path: &Path, max: u64) -> Result<String> {
+    String::from_utf8(read_small_bytes(path, max)?)
+        .map_err(|_| Error::invalid("file", path.display(), "not UTF-8 text"))
+}
+
+/// Like [`read_small_file`], the bytes as they are.
+pub fn read_small_bytes(path: &Path, max: u64) -> Result<Vec<u8>> {
     use std::os::unix::fs::OpenOptionsExt;
     let fail = |e: std::io::Error| Error::io(format!("cannot read `{}`", path.display()), e);
     let file = std::fs::File::options()
@@ -49,7 +55,16 @@ pub fn read_small_file(path: &Path, max: u64) -> Result<String> {
             format!("more than the {max} bytes expected"),
         ));
     }
-    String::from_utf8(bytes).map_err(|_| Error::invalid("file", path.display(), "not UTF-8 text"))
+    Ok(bytes)
+}
+
+/// The SHA-256 of `bytes`, in hex: how poolscale recognises a file it wrote or recorded.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Like [`read_small_file`], `Ok(None)` when nothing is at `path`.
@@ -142,25 +157,35 @@ impl DirLock {
             .create(true)
             .truncate(false)
             .write(true)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&path)
             .map_err(|e| Error::io(format!("cannot open the lock `{}`", path.display()), e))?;
+        // Opened without blocking and checked on the handle: a FIFO or device planted under the
+        // lock's name is an error naming it, never a hang.
+        let regular = file
+            .metadata()
+            .map_err(|e| Error::io(format!("cannot open the lock `{}`", path.display()), e))?
+            .is_file();
+        if !regular {
+            return Err(Error::invalid(
+                "lock file",
+                path.display(),
+                "not a regular file (a FIFO, socket or device); remove it",
+            ));
+        }
         let deadline = Instant::now() + wait;
         loop {
+            crate::interrupt::check()?;
             match file.try_lock() {
                 Ok(()) => return Ok(DirLock { _file: file }),
                 Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(Error::invalid(
-                        "output directory",
-                        dir.display(),
-                        format!(
-                            "another poolscale is writing into it (waited {}); wait for it or choose another --out",
-                            humantime::format_duration(wait)
-                        ),
-                    ));
+                    return Err(Error::Busy {
+                        dir: dir.to_path_buf(),
+                        waited: wait,
+                    });
                 }
                 Err(std::fs::TryLockError::Error(e)) => {
                     return Err(Error::io(format!("cannot lock `{}`", path.display()), e));

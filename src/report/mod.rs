@@ -14,7 +14,7 @@ pub mod json;
 pub mod markdown;
 pub mod svg;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -66,23 +66,53 @@ impl Format {
     }
 }
 
-/// Name of the manifest listing the files `report` wrote into an output directory. Only files
-/// listed there (or absent ones) are ever replaced, so a user's own files are never overwritten.
+/// Name of the manifest listing the files `report` wrote into an output directory, each with
+/// the SHA-256 of what it wrote. The manifest is a hint that is checked, never an instruction:
+/// a file is replaced or removed only when its name is one `report` gives
+/// ([`is_report_file_name`]: a plain name, no path) and its contents still hash to what the
+/// manifest recorded, so an edited, planted or foreign manifest can neither reach outside the
+/// directory nor make `report` overwrite or delete a user's file.
 pub const MANIFEST: &str = ".poolscale-report";
 
+/// The manifest's first line (lines after it: `sha256-hex  name`).
+const MANIFEST_HEADER: &str = "# poolscale report manifest v2: sha256  file";
+
+/// Whether `name` is a file name `report` writes: one of the formats' files, or a chart
+/// (`group-plot.svg`, `timeline-group-strategy-workers.svg`): a plain name of ASCII letters,
+/// digits, `_` and `-`, never a path, never hidden.
+pub fn is_report_file_name(name: &str) -> bool {
+    if Format::ALL.iter().any(|f| f.exporter().file_name() == name) {
+        return true;
+    }
+    name.strip_suffix(".svg").is_some_and(|stem| {
+        !stem.is_empty()
+            && !stem.starts_with('-')
+            && stem
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}
+
+use crate::fsutil::sha256_hex as digest;
+
 /// Guards an output directory: creates it, locks it against a concurrent `report`, and refuses
-/// to replace files `report` did not write. The manifest names a file *before* the file is put in
-/// place, so an interrupted run leaves only files a later run may replace.
+/// to replace files `report` did not write. The manifest names a file with the digest of its new
+/// contents *before* the file is put in place, so an interrupted run leaves only files a later
+/// run may replace (the old contents or the new, each recorded).
 pub struct OutDir {
     dir: PathBuf,
-    ours: BTreeSet<String>,
+    /// Each name `report` wrote here, with the digests its contents may have.
+    ours: BTreeMap<String, BTreeSet<String>>,
     written: Vec<String>,
+    /// Manifest entries refused (not a name `report` gives), for a warning.
+    refused: Vec<String>,
     force: bool,
     _lock: crate::fsutil::DirLock,
 }
 
 impl OutDir {
-    /// Opens (creating) `dir`. With `force`, any file may be replaced.
+    /// Opens (creating) `dir`. With `force`, any file may be replaced (but only files named as
+    /// `report` names them, inside `dir`, are ever removed).
     pub fn open(dir: &Path, force: bool) -> Result<OutDir> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
@@ -90,50 +120,90 @@ impl OutDir {
         // Under the lock no other report is writing here: temporary files are an interrupted
         // run's leftovers.
         crate::fsutil::remove_leftover_temps(dir);
-        let manifest = dir.join(MANIFEST);
-        let ours = if manifest.exists() {
-            crate::fsutil::read_small_file(&manifest, 1 << 20)?
-                .lines()
-                .map(str::to_string)
-                .collect()
-        } else {
-            BTreeSet::new()
-        };
+        let text = crate::fsutil::read_small_file_if_any(&dir.join(MANIFEST), 1 << 20)?
+            .unwrap_or_default();
+        let mut ours: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut refused = Vec::new();
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            // A line of an older manifest (a bare name) vouches for nothing: no digest.
+            match line.split_once("  ") {
+                Some((hash, name))
+                    if is_report_file_name(name)
+                        && hash.len() == 64
+                        && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+                {
+                    ours.entry(name.to_string())
+                        .or_default()
+                        .insert(hash.to_ascii_lowercase());
+                }
+                Some((_, name)) if is_report_file_name(name) => {}
+                None if is_report_file_name(line) => {}
+                _ => refused.push(line.to_string()),
+            }
+        }
         Ok(OutDir {
             dir: dir.to_path_buf(),
             ours,
             written: Vec::new(),
+            refused,
             force,
             _lock: lock,
         })
     }
 
-    /// Writes `name` (a plain file name) atomically, unless that would replace a file this tool
-    /// did not write.
+    /// Whether the file `name` holds what `report` recorded writing: a regular file (never a
+    /// link) whose digest the manifest lists.
+    fn holds_ours(&self, name: &str) -> bool {
+        let Some(hashes) = self.ours.get(name) else {
+            return false;
+        };
+        let path = self.dir.join(name);
+        let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+        regular
+            && crate::fsutil::read_small_bytes(&path, MAX_REPORT_FILE)
+                .is_ok_and(|bytes| hashes.contains(&digest(&bytes)))
+    }
+
+    /// Writes `name` (a name [`is_report_file_name`] accepts) atomically, unless that would
+    /// replace a file this tool did not write.
     pub fn write(&mut self, name: &str, contents: &[u8]) -> Result<PathBuf> {
         let path = self.dir.join(name);
-        if present(&path) && !self.force && !self.ours.contains(name) {
-            return Err(Error::WouldOverwrite {
-                path,
-                reason:
-                    "it was not written by `poolscale report`; choose another --out or pass --force"
-                        .into(),
-            });
+        if !is_report_file_name(name) {
+            return Err(Error::invalid(
+                "report file name",
+                name,
+                "not a name `poolscale report` gives (letters, digits, `_`, `-`, a known extension)",
+            ));
         }
-        if self.ours.insert(name.to_string()) {
-            self.save_manifest()?;
+        if !self.may_write(name) {
+            return Err(refusal(path));
         }
+        self.ours
+            .entry(name.to_string())
+            .or_default()
+            .insert(digest(contents));
+        self.save_manifest()?;
         crate::fsutil::atomic_write(&path, contents)?;
+        // From now on only the new contents are this name's.
+        self.ours.insert(
+            name.to_string(),
+            std::iter::once(digest(contents)).collect(),
+        );
         self.written.push(name.to_string());
         Ok(path)
     }
 
     fn save_manifest(&self) -> Result<()> {
-        let list: Vec<&str> = self.ours.iter().map(String::as_str).collect();
-        crate::fsutil::atomic_write(
-            &self.dir.join(MANIFEST),
-            (list.join("\n") + "\n").as_bytes(),
-        )
+        let mut text = format!("{MANIFEST_HEADER}\n");
+        for (name, hashes) in &self.ours {
+            for h in hashes {
+                text.push_str(&format!("{h}  {name}\n"));
+            }
+        }
+        crate::fsutil::atomic_write(&self.dir.join(MANIFEST), text.as_bytes())
     }
 
     /// The path a file would have.
@@ -141,39 +211,60 @@ impl OutDir {
         self.dir.join(name)
     }
 
-    /// Whether `name` may be written.
+    /// Whether `name` may be written: nothing is there, or what is there is what `report` wrote
+    /// (or `force`).
     pub fn may_write(&self, name: &str) -> bool {
-        self.force || self.ours.contains(name) || !present(&self.dir.join(name))
+        self.force || !present(&self.dir.join(name)) || self.holds_ours(name)
+    }
+
+    /// Manifest entries that were not names `report` gives, ignored (a warning's matter).
+    pub fn refused(&self) -> &[String] {
+        &self.refused
     }
 
     /// Ends the run: files this tool wrote on an earlier run but not on this one (charts of a
-    /// group no longer measured, say) are removed, so the directory holds one report, not a mix;
-    /// returns the files written (the manifest lists exactly them).
+    /// group no longer measured, say) are removed when they still hold what it wrote, so the
+    /// directory holds one report, not a mix; a file edited since is left alone and forgotten.
+    /// Returns the files written (the manifest lists exactly them).
     pub fn finish(mut self) -> Result<Vec<String>> {
         let stale: Vec<String> = self
             .ours
-            .iter()
+            .keys()
             .filter(|n| !self.written.contains(n))
             .cloned()
             .collect();
         for name in &stale {
-            let path = self.dir.join(name);
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(Error::io(
-                        format!("cannot remove the stale `{}`", path.display()),
-                        e,
-                    ));
+            if self.holds_ours(name) {
+                let path = self.dir.join(name);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(Error::io(
+                            format!("cannot remove the stale `{}`", path.display()),
+                            e,
+                        ));
+                    }
                 }
             }
             self.ours.remove(name);
         }
-        if !stale.is_empty() {
-            self.save_manifest()?;
-        }
+        self.save_manifest()?;
         Ok(self.written)
+    }
+}
+
+/// The largest file `report` writes and reads back to check its digest (bytes).
+const MAX_REPORT_FILE: u64 = 64 << 20;
+
+/// The error for a file `report` may not replace.
+fn refusal(path: PathBuf) -> Error {
+    Error::WouldOverwrite {
+        path,
+        reason:
+            "it is not what `poolscale report` wrote there (its manifest does not vouch for it); \
+                 choose another --out or pass --force"
+                .into(),
     }
 }
 
@@ -201,11 +292,21 @@ pub fn criterion_link(out: &Path, criterion: &Path) -> Option<String> {
         rel.push("..");
     }
     rel.push(down);
-    Some(rel.to_string_lossy().into_owned())
+    Some(crate::escape::url_path(&rel.to_string_lossy()))
 }
 
-/// Writes every format and chart for `report` into `out`; returns the files written.
-pub fn write_all(report: &Report, out: &Path, force: bool) -> Result<Vec<PathBuf>> {
+/// What [`write_all`] did.
+#[derive(Debug)]
+pub struct Written {
+    /// The files written, charts first.
+    pub paths: Vec<PathBuf>,
+    /// What the reader should know: manifest entries that were ignored.
+    pub warnings: Vec<String>,
+}
+
+/// Writes every format and chart for `report` into `out`. Everything is rendered before the
+/// first file is replaced, so a failure leaves the directory as it was.
+pub fn write_all(report: &Report, out: &Path, force: bool) -> Result<Written> {
     let mut dir = OutDir::open(out, force)?;
     let linked;
     let report = match criterion_link(out, &report.criterion_dir) {
@@ -218,30 +319,32 @@ pub fn write_all(report: &Report, out: &Path, force: bool) -> Result<Vec<PathBuf
         }
         None => report,
     };
-    // Check every target first, so a refusal leaves the directory untouched.
-    let mut names: Vec<String> = Format::ALL
-        .iter()
-        .map(|f| f.exporter().file_name().to_string())
-        .collect();
-    names.extend(svg::chart_names(report));
-    if let Some(n) = names.iter().find(|n| !dir.may_write(n)) {
-        return Err(Error::WouldOverwrite {
-            path: dir.path(n),
-            reason:
-                "it was not written by `poolscale report`; choose another --out or pass --force"
-                    .into(),
-        });
-    }
-    let mut paths = Vec::new();
-    for (name, svg) in svg::render_all(report)? {
-        paths.push(dir.write(&name, svg.as_bytes())?);
-    }
+    let mut files = svg::render_all(report)?;
     for f in Format::ALL {
         let e = f.exporter();
-        paths.push(dir.write(e.file_name(), e.render(report)?.as_bytes())?);
+        files.push((e.file_name().to_string(), e.render(report)?));
+    }
+    // Check every target first, so a refusal leaves the directory untouched.
+    if let Some((n, _)) = files.iter().find(|(n, _)| !dir.may_write(n)) {
+        return Err(refusal(dir.path(n)));
+    }
+    let warnings = dir
+        .refused()
+        .iter()
+        .map(|e| {
+            format!(
+                "ignored the entry `{}` of `{}`: not a file `poolscale report` writes",
+                e,
+                dir.path(MANIFEST).display()
+            )
+        })
+        .collect();
+    let mut paths = Vec::new();
+    for (name, contents) in &files {
+        paths.push(dir.write(name, contents.as_bytes())?);
     }
     dir.finish()?;
-    Ok(paths)
+    Ok(Written { paths, warnings })
 }
 
 #[cfg(test)]

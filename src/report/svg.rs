@@ -62,19 +62,18 @@ pub fn chart_name(group: Group, plot: &str) -> String {
 
 /// The file name of a timeline in the report.
 pub fn timeline_name(t: &crate::timeline::Timeline) -> String {
-    format!("timeline-{}.svg", t.title.replace('/', "-"))
-}
-
-/// The chart file names the report will contain.
-pub fn chart_names(report: &Report) -> Vec<String> {
-    let mut names = Vec::new();
-    for g in report.groups() {
-        for p in plots(report, g) {
-            names.push(chart_name(g, p.name()));
-        }
-    }
-    names.extend(report.timelines.iter().map(timeline_name));
-    names
+    let safe: String = t
+        .title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("timeline-{safe}.svg")
 }
 
 /// What a group's time chart plots per record, and its axis label.
