@@ -45,6 +45,7 @@ mod cli;
 mod cpu;
 mod data;
 mod error;
+mod escape;
 mod fit;
 mod fsutil;
 mod gate;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::escape::xml;
 use crate::strategy::{Hold, Outcome};
 
 /// One recorded map.
@@ -167,7 +168,7 @@ impl Timeline {
         let _ = writeln!(
             s,
             r##"<rect width="100%" height="100%" fill="white"/><text x="{LEFT}" y="22" font-size="16">{}</text><text x="{LEFT}" y="40" font-size="11" fill="#555">{} jobs on {} workers in {}{}</text>"##,
-            escape(&self.title),
+            xml(&self.title),
             self.jobs.len(),
             self.workers,
             crate::units::fmt_ns(self.wall_ns as f64),
@@ -185,7 +186,7 @@ impl Timeline {
                 if w % 2 == 0 { "#f4f4f4" } else { "#fbfbfb" },
                 LEFT - 8.0,
                 y + LANE / 2.0 + 4.0,
-                escape(label)
+                xml(label)
             );
         }
         for (i, o) in self.jobs.iter().enumerate() {
@@ -285,13 +286,6 @@ fn ticks(span: f64) -> Vec<f64> {
         .map(|i| i as f64 * step)
         .take_while(|t| *t <= span * 1.0001)
         .collect()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

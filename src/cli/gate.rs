@@ -221,8 +221,8 @@ fn banner(cfg: &GateConfig) {
     match &cfg.mode {
         GateMode::Ab(c) => eprintln!(
             "A/B: old `{}` against new `{}`: {} benchmarks, up to {} each ({})",
-            c.old.display(),
-            c.new.display(),
+            crate::escape::terminal_line(&c.old.display().to_string()),
+            crate::escape::terminal_line(&c.new.display().to_string()),
             c.selection.len(),
             humantime::format_duration(c.plan.budget),
             knobs(&c.workloads)
@@ -264,12 +264,14 @@ fn judge(a: &GateArgs, suite: &Strategies) -> anyhow::Result<ExitCode> {
     let cfg = config(a, suite)?;
     banner(&cfg);
     let t0 = std::time::Instant::now();
-    let result = gate::run(&cfg, &mut |line| eprintln!("{line}"))?;
+    let result = gate::run(&cfg, &mut |line| {
+        eprintln!("{}", crate::escape::terminal(line));
+    })?;
     if !matches!(cfg.mode, GateMode::Data(_)) {
         eprintln!("measured in {:.0} s", t0.elapsed().as_secs_f64());
     }
     for w in &result.warnings {
-        eprintln!("warning: {w}");
+        super::warn(w);
     }
     match a.format {
         GateFormat::Table => emit(&result.to_table())?,

@@ -42,12 +42,20 @@ enum Command {
 
 /// Writes to stdout. A closed pipe (`poolscale gate | head -1`) means the reader has seen enough:
 /// the output stops quietly and the command still exits with its own code.
+/// Every string is escaped for the terminal ([`crate::escape::terminal`]): what a file, a side or
+/// a program said cannot drive the terminal or fake a line of the CI log.
 fn emit(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
+    let text = crate::escape::terminal(text);
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
+}
+
+/// A warning on stderr, escaped for the terminal.
+fn warn(text: &str) {
+    eprintln!("warning: {}", crate::escape::terminal(text));
 }
 
 /// `println!` through [`emit`].
@@ -124,7 +132,8 @@ pub fn main_with(strategies: &Strategies) -> ExitCode {
                 eprintln!("poolscale: interrupted");
                 return ExitCode::from(130);
             }
-            eprintln!("error: {}", error_chain(&e));
+            // One line, whatever a side or a file put in the message.
+            eprintln!("error: {}", crate::escape::terminal_line(&error_chain(&e)));
             ExitCode::from(2)
         }
     }

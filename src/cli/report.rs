@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
-use super::outln;
+use super::{outln, warn};
 use crate::report;
 use crate::store::{criterion_home, default_report_dir};
 
@@ -49,18 +49,21 @@ pub(super) fn command(a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let loaded = report::load(&dir, baseline, a.strict)
         .with_context(|| format!("cannot read benchmark results from `{}`", dir.display()))?;
     for w in &loaded.warnings {
-        eprintln!("warning: {w}");
+        warn(w);
     }
     let out = a.out.clone().unwrap_or_else(default_report_dir);
-    let paths = report::write_all(&loaded.report, &out, a.force)
+    let written = report::write_all(&loaded.report, &out, a.force)
         .with_context(|| format!("cannot write the report into `{}`", out.display()))?;
+    for w in &written.warnings {
+        warn(w);
+    }
     let r = &loaded.report;
     outln!(
         "read {} benchmarks from `{}` (baseline `{baseline}`)",
         r.records.len(),
         dir.display()
     )?;
-    for p in paths {
+    for p in &written.paths {
         outln!("wrote {}", p.display())?;
     }
     if !r.missing.is_empty() {

@@ -4,6 +4,8 @@
 //! never disagree, with every chart and timeline inlined (the page needs no other file) and a
 //! stylesheet of its own. Links into Criterion's per-benchmark pages are the Markdown's.
 
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
 use super::{Exporter, Report};
 use crate::error::Result;
 
@@ -28,24 +30,13 @@ impl Exporter for Html {
 
     fn render(&self, report: &Report) -> Result<String> {
         let markdown = super::markdown::Markdown.render(report)?;
+        let markdown = markdown
+            .strip_prefix(super::markdown::MARKER)
+            .unwrap_or(&markdown);
         let charts: std::collections::BTreeMap<String, String> =
             super::svg::render_all(report)?.into_iter().collect();
-        let parser =
-            pulldown_cmark::Parser::new_ext(&markdown, pulldown_cmark::Options::ENABLE_TABLES);
-        // Images of charts this report draws become the charts themselves.
-        let events = parser.map(|e| match &e {
-            pulldown_cmark::Event::Start(pulldown_cmark::Tag::Image { dest_url, .. }) => {
-                match charts.get(dest_url.as_ref()) {
-                    Some(svg) => pulldown_cmark::Event::Html(
-                        format!("<span class=\"chart\">{}</span>", strip_prolog(svg)).into(),
-                    ),
-                    None => e,
-                }
-            }
-            _ => e,
-        });
         let mut body = String::new();
-        pulldown_cmark::html::push_html(&mut body, drop_image_alts(events, &charts));
+        pulldown_cmark::html::push_html(&mut body, safe_events(markdown, &charts));
         Ok(format!(
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -54,27 +45,53 @@ impl Exporter for Html {
     }
 }
 
-/// An inlined image's alt text and end tag are dropped: the chart replaced the whole image.
-fn drop_image_alts<'a>(
-    events: impl Iterator<Item = pulldown_cmark::Event<'a>>,
-    charts: &std::collections::BTreeMap<String, String>,
-) -> impl Iterator<Item = pulldown_cmark::Event<'a>> {
-    let mut inside = 0usize;
-    let inlined = |e: &pulldown_cmark::Event<'_>| matches!(e, pulldown_cmark::Event::Html(h) if h.starts_with("<span class=\"chart\">"));
-    let _ = charts;
-    events.filter(move |e| {
-        if inlined(e) {
-            inside += 1;
-            return true;
+/// The Markdown's events, made safe for a page: raw HTML is shown as text (the report writes
+/// none; any there came from an input), a link is kept only to a relative path, an anchor or
+/// http(s), and an image only when it is a chart this report draws, which is inlined.
+fn safe_events<'a>(
+    markdown: &'a str,
+    charts: &'a std::collections::BTreeMap<String, String>,
+) -> impl Iterator<Item = Event<'a>> {
+    let mut dropped_link = false;
+    let mut in_image = 0usize;
+    Parser::new_ext(markdown, Options::ENABLE_TABLES).filter_map(move |e| match e {
+        Event::Html(h) | Event::InlineHtml(h) => Some(Event::Text(h)),
+        Event::Start(Tag::Link { ref dest_url, .. }) if !safe_url(dest_url) => {
+            dropped_link = true;
+            None
         }
-        if inside > 0 {
-            if matches!(e, pulldown_cmark::Event::End(pulldown_cmark::TagEnd::Image)) {
-                inside -= 1;
-            }
-            return false;
+        Event::End(TagEnd::Link) if dropped_link => {
+            dropped_link = false;
+            None
         }
-        true
+        Event::Start(Tag::Image { ref dest_url, .. }) => {
+            in_image += 1;
+            charts.get(dest_url.as_ref()).map(|svg| {
+                Event::Html(format!("<span class=\"chart\">{}</span>", strip_prolog(svg)).into())
+            })
+        }
+        Event::End(TagEnd::Image) => {
+            in_image = in_image.saturating_sub(1);
+            None
+        }
+        // An image's alt text: the chart replaced the whole image.
+        _ if in_image > 0 => None,
+        e => Some(e),
     })
+}
+
+/// Whether a link may go on the page: a relative path or anchor (no scheme), or http(s).
+fn safe_url(url: &str) -> bool {
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return false;
+    }
+    match url.find([':', '/', '?', '#']) {
+        Some(i) if url[i..].starts_with(':') => {
+            let scheme = url[..i].to_ascii_lowercase();
+            scheme == "http" || scheme == "https"
+        }
+        _ => true,
+    }
 }
 
 /// An SVG document without its XML declaration, to sit inside HTML.

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::{Exporter, Report};
 use crate::error::Result;
+use crate::escape::{markdown_code as code, markdown_text as text};
 use crate::group::{Group, Model};
 use crate::strategy::StrategyKind;
 use crate::units::{fmt_ns, fmt_pct, fmt_ratio};
@@ -50,19 +51,19 @@ fn header(report: &Report, out: &mut String) {
             if v.unpinned.is_empty() {
                 String::new()
             } else {
-                format!("; loop not pinned in {}", v.unpinned.join(", "))
+                format!("; loop not pinned in {}", text_list(&v.unpinned))
             }
         );
     }
     if !report.settings_recorded {
         let _ = writeln!(
             out,
-            "> **Note:** the benches recorded no settings in `{}`; the defaults below are assumed.\n",
-            report.criterion_dir.display()
+            "> **Note:** the benches recorded no settings in {}; the defaults below are assumed.\n",
+            code(&report.criterion_dir.display().to_string())
         );
     }
     let rows = vec![
-        vec!["CPU".into(), m.cpu.clone()],
+        vec!["CPU".into(), text(&m.cpu)],
         vec![
             "cores".into(),
             format!("{} logical, {} physical", m.logical_cores, m.physical_cores),
@@ -71,16 +72,16 @@ fn header(report: &Report, out: &mut String) {
             "memory".into(),
             format!("{:.1} GiB", m.memory_bytes as f64 / (1u64 << 30) as f64),
         ],
-        vec!["OS".into(), m.os.clone()],
-        vec!["rustc".into(), m.rustc.clone()],
-        vec!["commit".into(), format!("`{}`", m.commit)],
-        vec!["date".into(), m.date.clone()],
+        vec!["OS".into(), text(&m.os)],
+        vec!["rustc".into(), text(&m.rustc)],
+        vec!["commit".into(), code(&m.commit)],
+        vec!["date".into(), text(&m.date)],
         vec![
             "results".into(),
             format!(
-                "`{}` (baseline `{}`)",
-                report.criterion_dir.display(),
-                report.baseline
+                "{} (baseline {})",
+                code(&report.criterion_dir.display().to_string()),
+                code(&report.baseline)
             ),
         ],
         vec![
@@ -126,7 +127,7 @@ fn header(report: &Report, out: &mut String) {
                         .to_string()
                     })
                     .unwrap_or_else(|| "?".into());
-                format!("`{}` (started {started}, {n} rows)", short_run(id))
+                format!("{} (started {started}, {n} rows)", code(short_run(id)))
             })
             .collect();
         rows.push(vec![
@@ -204,9 +205,14 @@ fn runs_of(report: &Report) -> Vec<(String, usize)> {
     runs
 }
 
-/// A run id as tables show it.
+/// A run id as tables show it: its first 8 characters.
 fn short_run(id: &str) -> &str {
-    &id[..id.len().min(8)]
+    id.char_indices().nth(8).map_or(id, |(at, _)| &id[..at])
+}
+
+/// Strings from the inputs, escaped for a list in Markdown.
+fn text_list(items: &[String]) -> String {
+    items.iter().map(|s| text(s)).collect::<Vec<_>>().join(", ")
 }
 
 /// The instrument check in one cell: each binary's cost per decrement at the start and end.
@@ -216,8 +222,8 @@ fn instrument_summary(c: &[crate::instrument::Calibration]) -> String {
         .map(|c| {
             format!(
                 "{} ({}) {:.3} ns/decrement [{:.3}, {:.3}]",
-                c.role,
-                c.phase,
+                text(&c.role),
+                text(&c.phase),
                 c.ns_per_decrement.point,
                 c.ns_per_decrement.lower,
                 c.ns_per_decrement.upper
@@ -230,7 +236,7 @@ fn instrument_summary(c: &[crate::instrument::Calibration]) -> String {
             if v.unpinned.is_empty() {
                 "pinned in every binary".to_string()
             } else {
-                format!("not pinned in {}", v.unpinned.join(", "))
+                format!("not pinned in {}", text_list(&v.unpinned))
             },
             if v.differ {
                 "differ by more than 5%"
@@ -547,7 +553,11 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
                 row.push(cores_busy(r));
             }
             if several_runs {
-                row.push(r.run_id.as_deref().map_or("–", short_run).to_string());
+                row.push(
+                    r.run_id
+                        .as_deref()
+                        .map_or("–".into(), |id| code(short_run(id))),
+                );
             }
             if g.model() == Model::PerUnit {
                 row.push(fmt_ns(r.per_unit_ns.unwrap_or(f64::NAN)));
@@ -814,7 +824,12 @@ fn timelines(report: &Report, out: &mut String) {
     }
     out.push_str("\n\n");
     for t in &report.timelines {
-        let _ = writeln!(out, "![{}]({})\n", t.title, super::svg::timeline_name(t));
+        let _ = writeln!(
+            out,
+            "![{}]({})\n",
+            text(&t.title),
+            super::svg::timeline_name(t)
+        );
     }
 }
 
