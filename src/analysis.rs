@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Freshness};
 use crate::error::{Error, Result};
 use crate::group::Workloads;
 use crate::group::{BenchId, Group, Model};
@@ -436,7 +436,13 @@ impl Report {
                     per_unit: per_unit.map(String::from),
                     ideal_given_ns: ideal_given,
                     measured_over_ideal_given: ideal_given.filter(|i| *i > 0.0).map(|i| t / i),
-                    run_id: m.written.and_then(|w| settings.run_of(w)),
+                    // The run the benches recorded for it; for older data, the run that had
+                    // started when its file was written.
+                    run_id: observations
+                        .and_then(|o| o.benches.get(&m.id()))
+                        .filter(|b| b.estimates.is_some())
+                        .and_then(|b| b.run_id.clone())
+                        .or_else(|| m.written.and_then(|w| settings.run_of(w))),
                 }
             })
             .collect();
@@ -597,11 +603,27 @@ pub struct Loaded {
 /// `strict` refused ([`Error::Stale`]).
 pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
     let own = Settings::load_exact(dir, baseline)?;
-    // Results of earlier runs with the same settings are kept (a run of one group after a full
-    // run); only those older than the whole series are stale.
-    let since = own.as_ref().and_then(Settings::series_start);
-    let mut data = Dataset::load(dir, baseline, since)?;
     let mut warnings = Vec::new();
+    // Another run's observations (two `cargo bench` runs at once) are left out, and said so.
+    let observations = match Observations::load(
+        dir,
+        baseline,
+        own.as_ref().and_then(|s| s.run_id.as_deref()),
+    )? {
+        Ok(o) => o,
+        Err(why) => {
+            warnings.push(why);
+            None
+        }
+    };
+    // Results of earlier runs with the same settings are kept (a run of one group after a full
+    // run); what is latest is what the series recorded (the digest of each result it wrote), or
+    // for data recorded before digests, what was written since the series started.
+    let fresh = match observations.as_ref().map(Observations::digests) {
+        Some(d) if !d.is_empty() => Freshness::Recorded(d),
+        _ => Freshness::WrittenSince(own.as_ref().and_then(Settings::series_start)),
+    };
+    let mut data = Dataset::load(dir, baseline, &fresh)?;
     if !data.stale.is_empty() {
         if strict {
             return Err(Error::Stale {
@@ -615,18 +637,6 @@ pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
             crate::units::comma_list(&data.stale)
         ));
     }
-    // Another run's observations (two `cargo bench` runs at once) are left out, and said so.
-    let observations = match Observations::load(
-        dir,
-        baseline,
-        own.as_ref().and_then(|s| s.run_id.as_deref()),
-    )? {
-        Ok(o) => o,
-        Err(why) => {
-            warnings.push(why);
-            None
-        }
-    };
     let settings = match own {
         Some(s) => Some(s),
         None => Settings::load(dir, Some(baseline).filter(|b| *b != "new"))?,

@@ -274,7 +274,7 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
         }
         match crate::fsutil::DirLock::acquire(&home, Duration::ZERO) {
             Ok(lock) => lock,
-            Err(crate::Error::Invalid { .. }) => {
+            Err(crate::Error::Busy { .. }) => {
                 eprintln!(
                     "poolscale bench: another `cargo bench` is measuring into `{}`; wait for it to finish, or set CRITERION_HOME to measure elsewhere",
                     home.display()
@@ -416,6 +416,8 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
                         usage: p.usage(),
                         timeline,
                         run_id: settings.run_id.clone(),
+                        // Criterion has written this benchmark's estimates by now.
+                        estimates: crate::data::estimates_digest(&criterion_home(), id),
                     },
                 );
                 if let Err(e) = observed.save(&criterion_home(), baseline.as_deref()) {

@@ -55,6 +55,34 @@ impl Measurement {
     }
 }
 
+/// How [`Dataset::load`] tells the results of the run being read from older ones left in place.
+#[derive(Clone, Debug)]
+pub enum Freshness {
+    /// What the benches recorded: the SHA-256 of each `estimates.json` their run (or the series
+    /// it continues) wrote, by bench id. A result whose file does not hash to its record, or
+    /// that has none, is stale, wherever its file's time says it came from (a copy, a restore).
+    Recorded(std::collections::BTreeMap<BenchId, String>),
+    /// Data written before the benches recorded digests: results whose file is older than this
+    /// (the series' start) are stale.
+    WrittenSince(Option<SystemTime>),
+}
+
+/// Where Criterion keeps the estimates of `id` for `baseline` (`new`: the latest run).
+pub fn estimates_path(dir: &Path, id: BenchId, baseline: &str) -> PathBuf {
+    dir.join(id.group.as_str())
+        .join(id.strategy.as_str())
+        .join(id.workers.to_string())
+        .join(baseline)
+        .join("estimates.json")
+}
+
+/// The SHA-256 of the estimates Criterion wrote for `id` in `dir`'s latest run, if readable.
+pub fn estimates_digest(dir: &Path, id: BenchId) -> Option<String> {
+    crate::fsutil::read_small_bytes(&estimates_path(dir, id, "new"), MAX_ESTIMATES_BYTES)
+        .ok()
+        .map(|b| crate::fsutil::sha256_hex(&b))
+}
+
 /// Largest `estimates.json` read (Criterion's are ~1 KiB).
 pub const MAX_ESTIMATES_BYTES: u64 = 1 << 20;
 
@@ -114,13 +142,17 @@ fn subdirs(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-/// Reads one `estimates.json`.
-pub fn read_estimates(path: &Path) -> Result<(Estimate, Estimate)> {
-    let text = crate::fsutil::read_small_file(path, MAX_ESTIMATES_BYTES)?;
-    let raw: RawEstimates = serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
-        path: path.to_path_buf(),
-        source,
-    })?;
+/// Most benchmarks one Criterion directory may hold for poolscale (groups × strategies × worker
+/// counts of the largest sweep, with room to spare).
+pub const MAX_BENCHMARKS: usize = 20_000;
+
+/// Parses one `estimates.json` read from `path`.
+fn parse_estimates(path: &Path, bytes: &[u8]) -> Result<(Estimate, Estimate)> {
+    let raw: RawEstimates =
+        serde_json::from_slice(bytes).map_err(|source| Error::MalformedJson {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let median = Estimate::from(raw.median);
     let mean = Estimate::from(raw.mean);
     for (what, e) in [("median", median), ("mean", mean)] {
@@ -156,7 +188,7 @@ impl Dataset {
     /// Reads every `group/strategy/workers/<baseline>/estimates.json` under `dir`.
     /// `baseline` is `new` for the latest run or a name given to `--save-baseline`. Results
     /// written before `since` (the run's recorded start) are left out and listed as stale.
-    pub fn load(dir: &Path, baseline: &str, since: Option<SystemTime>) -> Result<Dataset> {
+    pub fn load(dir: &Path, baseline: &str, fresh: &Freshness) -> Result<Dataset> {
         if dir.is_file() {
             return Err(Error::NoResults {
                 dir: dir.to_path_buf(),
@@ -193,11 +225,26 @@ impl Dataset {
                     if !file.exists() {
                         continue;
                     }
-                    let (median, mean) = read_estimates(&file)?;
+                    if measurements.len() + stale.len() >= MAX_BENCHMARKS {
+                        return Err(Error::invalid(
+                            "Criterion directory",
+                            dir.display(),
+                            format!("more than {MAX_BENCHMARKS} poolscale benchmarks"),
+                        ));
+                    }
+                    let bytes = crate::fsutil::read_small_bytes(&file, MAX_ESTIMATES_BYTES)?;
+                    let (median, mean) = parse_estimates(&file, &bytes)?;
                     let written = std::fs::metadata(&file).and_then(|m| m.modified()).ok();
-                    if let (Some(since), Some(written)) = (since, written)
-                        && written < since
-                    {
+                    let id = BenchId::new(group, strategy, workers);
+                    let is_stale = match fresh {
+                        Freshness::Recorded(digests) => digests
+                            .get(&id)
+                            .is_none_or(|d| *d != crate::fsutil::sha256_hex(&bytes)),
+                        Freshness::WrittenSince(since) => {
+                            matches!((since, written), (Some(since), Some(w)) if w < *since)
+                        }
+                    };
+                    if is_stale {
                         stale.push(BenchId::new(group, strategy, workers));
                         continue;
                     }
@@ -284,6 +331,15 @@ impl Dataset {
         let set: BTreeSet<usize> = self.measurements.iter().map(|m| m.workers).collect();
         set.into_iter().collect()
     }
+}
+
+/// Reads one `estimates.json` (the tests' way in).
+#[cfg(test)]
+fn read_estimates(path: &Path) -> Result<(Estimate, Estimate)> {
+    parse_estimates(
+        path,
+        &crate::fsutil::read_small_bytes(path, MAX_ESTIMATES_BYTES)?,
+    )
 }
 
 #[cfg(test)]

@@ -39,6 +39,11 @@ pub struct Observed {
     /// The run that measured it (absent before poolscale 0.4: the file's run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// The SHA-256 of the `estimates.json` Criterion wrote for it in that run (absent before
+    /// poolscale 0.6): how `report` knows the result in place is this run's, whatever its
+    /// file's time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimates: Option<String>,
 }
 
 /// Whether the report draws a timeline of this benchmark: `square_sleep` at 3 workers (the seed's
@@ -58,6 +63,14 @@ impl Observations {
             run_id,
             benches: BTreeMap::new(),
         }
+    }
+
+    /// The recorded digest of each benchmark's estimates, by id.
+    pub fn digests(&self) -> BTreeMap<BenchId, String> {
+        self.benches
+            .iter()
+            .filter_map(|(id, b)| Some((*id, b.estimates.clone()?)))
+            .collect()
     }
 
     /// Writes the record (atomically) as the latest run's, and for `baseline` when one is saved.

@@ -165,21 +165,20 @@ impl Settings {
     /// The defaults overridden by the `POOLSCALE_*` environment variables.
     pub fn from_env() -> Result<Settings> {
         let mut s = Settings::defaults();
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        if let Some(v) = var("POOLSCALE_WORKERS") {
+        if let Some(v) = env_text("POOLSCALE_WORKERS")? {
             s.workers = limits::parse_worker_list(&v).map_err(|e| named("POOLSCALE_WORKERS", e))?;
         }
-        if let Some(v) = var("POOLSCALE_COUNT") {
+        if let Some(v) = env_text("POOLSCALE_COUNT")? {
             s.count = limits::parse_count(&v).map_err(|e| named("POOLSCALE_COUNT", e))?;
         }
-        if let Some(v) = var("POOLSCALE_NAP") {
+        if let Some(v) = env_text("POOLSCALE_NAP")? {
             let nap = limits::parse_duration(&v).map_err(|e| named("POOLSCALE_NAP", e))?;
             s.nap_ns = nap.as_nanos() as u64;
         }
-        if let Some(v) = var("POOLSCALE_TASKS") {
+        if let Some(v) = env_text("POOLSCALE_TASKS")? {
             s.tasks = limits::parse_tasks(&v).map_err(|e| named("POOLSCALE_TASKS", e))?;
         }
-        if let Some(v) = var("POOLSCALE_DISPATCH_TASKS") {
+        if let Some(v) = env_text("POOLSCALE_DISPATCH_TASKS")? {
             s.dispatch_tasks =
                 limits::parse_tasks(&v).map_err(|e| named("POOLSCALE_DISPATCH_TASKS", e))?;
         }
@@ -214,8 +213,53 @@ impl Settings {
         if self.workers.is_empty() {
             return Err(named(Error::invalid("worker list", "[]", "is empty")));
         }
+        limits::count_of("worker list", self.workers.len(), limits::MAX_SWEEP).map_err(named)?;
         for &w in &self.workers {
             limits::workers(w).map_err(named)?;
+        }
+        if self.workers.windows(2).any(|p| p[0] >= p[1]) {
+            return Err(named(Error::invalid(
+                "worker list",
+                format!("{:?}", self.workers),
+                "must be distinct counts in increasing order",
+            )));
+        }
+        limits::count_of(
+            "strategy list",
+            self.strategies.len(),
+            limits::MAX_STRATEGIES,
+        )
+        .map_err(named)?;
+        limits::count_of("capacity samples", self.capacity.len(), limits::MAX_RECORDS)
+            .map_err(named)?;
+        limits::count_of(
+            "instrument calibrations",
+            self.instrument.len(),
+            limits::MAX_RECORDS,
+        )
+        .map_err(named)?;
+        for (what, s) in [
+            ("run id", self.run_id.as_deref().unwrap_or_default()),
+            ("tool version", &self.tool_version),
+        ]
+        .into_iter()
+        .chain(
+            self.earlier_runs
+                .iter()
+                .map(|r| ("earlier run id", r.run_id.as_str())),
+        )
+        .chain(
+            self.capacity
+                .iter()
+                .map(|c| ("capacity sample", c.at.as_str())),
+        )
+        .chain(self.instrument.iter().flat_map(|c| {
+            [
+                ("instrument role", c.role.as_str()),
+                ("instrument phase", c.phase.as_str()),
+            ]
+        })) {
+            limits::text(what, s).map_err(named)?;
         }
         self.workloads().validate().map_err(named)?;
         self.machine.validate().map_err(named)?;
@@ -255,7 +299,8 @@ impl Settings {
     }
 
     /// Whether results measured under `earlier` can stand beside this run's in one report: the
-    /// same knobs, worker counts, strategies, Criterion mode, poolscale version and machine.
+    /// same knobs, worker counts, strategies, Criterion mode, poolscale version, commit,
+    /// toolchain and machine (rows measured at another commit never stand under this one's).
     pub fn continues(&self, earlier: &Settings) -> bool {
         let names = |s: &Settings| s.strategies.clone();
         earlier.run_id.is_some()
@@ -265,6 +310,8 @@ impl Settings {
             && names(self) == names(earlier)
             && self.quick == earlier.quick
             && self.tool_version == earlier.tool_version
+            && self.machine.commit == earlier.machine.commit
+            && self.machine.rustc == earlier.machine.rustc
             && self.machine.cpu == earlier.machine.cpu
             && self.machine.logical_cores == earlier.machine.logical_cores
     }
@@ -378,6 +425,19 @@ impl Settings {
     }
 }
 
+/// A knob's value from the environment: `None` when unset or blank; text that is not UTF-8 is
+/// refused by name like any invalid value, never replaced by the default.
+fn env_text(name: &str) -> Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(Some(v)),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(raw)) => Err(named(
+            name,
+            Error::invalid("value", raw.to_string_lossy(), "is not valid UTF-8 text"),
+        )),
+    }
+}
+
 fn named(var: &str, e: Error) -> Error {
     match e {
         Error::Invalid {
@@ -477,5 +537,14 @@ mod tests {
             !d.continues(&b),
             "a --quick run does not continue a full one"
         );
+        // Rows measured at another commit or with another toolchain never stand under this one.
+        let mut e = b.clone();
+        e.machine.commit = "0123456789ab".into();
+        e.start_run();
+        assert!(!e.carry_from(&b), "another commit starts a new series");
+        let mut f = b.clone();
+        f.machine.rustc = "rustc 9.0.0".into();
+        f.start_run();
+        assert!(!f.carry_from(&b), "another toolchain starts a new series");
     }
 }
