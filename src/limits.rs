@@ -8,6 +8,39 @@ use crate::error::{Error, Result};
 
 /// Most workers any strategy accepts (the process pool starts one OS process each).
 pub const MAX_WORKERS: usize = 256;
+/// Most worker counts in one sweep (`POOLSCALE_WORKERS`, a settings file): a report's size grows
+/// with it.
+pub const MAX_SWEEP: usize = 32;
+/// Most strategies one suite or settings file may name.
+pub const MAX_STRATEGIES: usize = 64;
+/// Longest text field read from a file another program wrote (a CPU model, a run id), in bytes.
+pub const MAX_TEXT: usize = 512;
+/// Most entries of a recorded list (capacity samples, instrument calibrations) in one file.
+pub const MAX_RECORDS: usize = 1024;
+
+/// Checks a text field read from a file: at most [`MAX_TEXT`] bytes.
+pub fn text<'a>(what: &'static str, s: &'a str) -> Result<&'a str> {
+    if s.len() > MAX_TEXT {
+        return Err(Error::invalid(
+            what,
+            format!("{}…", s.chars().take(40).collect::<String>()),
+            format!("{} bytes, more than the {MAX_TEXT} allowed", s.len()),
+        ));
+    }
+    Ok(s)
+}
+
+/// Checks the length of a recorded list: at most `max` entries.
+pub fn count_of(what: &'static str, n: usize, max: usize) -> Result<()> {
+    if n > max {
+        return Err(Error::invalid(
+            what,
+            n,
+            format!("more than the {max} entries allowed"),
+        ));
+    }
+    Ok(())
+}
 /// Largest countdown per job: about a minute of work at ~2 ns a decrement.
 pub const MAX_COUNT: u64 = 100_000_000_000;
 /// Most jobs in one map.
@@ -66,6 +99,7 @@ pub fn parse_worker_list(s: &str) -> Result<Vec<usize>> {
     }
     list.sort_unstable();
     list.dedup();
+    count_of("worker list", list.len(), MAX_SWEEP)?;
     Ok(list)
 }
 

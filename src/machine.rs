@@ -80,6 +80,15 @@ impl Machine {
                 ));
             }
         }
+        for (what, s) in [
+            ("CPU", &self.cpu),
+            ("OS", &self.os),
+            ("rustc", &self.rustc),
+            ("commit", &self.commit),
+            ("date", &self.date),
+        ] {
+            crate::limits::text(what, s)?;
+        }
         Ok(())
     }
 
