@@ -16,6 +16,9 @@ use crate::sys::Interest;
 /// Set (debug builds only) to make [`exit_with_parent`] act as if no thread could be started.
 pub const WATCHDOG_FAULT_ENV: &str = "POOLSCALE_WATCHDOG_FAULT";
 
+/// Set (debug builds only) to a thread's name to make [`thread`] act as if the OS refused it.
+pub const THREAD_FAULT_ENV: &str = "POOLSCALE_THREAD_FAULT";
+
 /// A child just started: the process and the pipes asked for.
 pub(crate) struct Spawned {
     /// The process, to be stopped with [`Process::stop`].
@@ -123,6 +126,31 @@ pub fn exit_with_parent(role: &str) -> Result<(), i32> {
             Err(2)
         }
     }
+}
+
+/// Starts a thread named `name` beside poolscale's own work (a pipe reader, a drain): a thread
+/// the OS refuses (a process or thread limit) is an error naming it, never a panic.
+pub(crate) fn thread<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> crate::Result<std::thread::JoinHandle<T>> {
+    // The fault tests' hook (debug builds only): act as if the OS refused this thread, which a
+    // test running as root cannot provoke with `ulimit -u`.
+    let refused =
+        cfg!(debug_assertions) && std::env::var_os(THREAD_FAULT_ENV).is_some_and(|v| v == name);
+    let started = if refused {
+        Err(std::io::Error::from_raw_os_error(libc::EAGAIN))
+    } else {
+        std::thread::Builder::new().name(name.to_string()).spawn(f)
+    };
+    started.map_err(|e| {
+            crate::Error::io(
+                format!(
+                    "cannot start the {name} thread (the process or thread limit is reached: ulimit -u, a cgroup's pids.max)"
+                ),
+                e,
+            )
+        })
 }
 
 /// This process's stdin and stdout as files (unbuffered, for the binary protocols).

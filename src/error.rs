@@ -19,6 +19,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// Another poolscale holds a directory's lock (a report or a bench writing into it).
+    #[error("another poolscale is writing into `{}` (waited {}); wait for it or choose another directory", dir.display(), humantime::format_duration(*waited))]
+    Busy {
+        /// The directory.
+        dir: PathBuf,
+        /// How long this one waited.
+        waited: Duration,
+    },
+
     /// The worker program could not be started.
     #[error("cannot start worker {worker} from `{}`: {source}", program.display())]
     Spawn {

@@ -17,7 +17,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
+use crate::store::Versioned;
 
 /// Most variants of one build.
 pub const MAX_LAYOUTS: u32 = 32;
@@ -29,24 +32,82 @@ pub fn variant_path(binary: &Path, seed: u32) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The `k` variants of `binary`, which must all exist (an error names the first missing one and
-/// the command that builds them).
+/// What `layouts` recorded beside a binary: the digest of the binary it built and of each
+/// variant, so that `gate --ab --layouts` samples only variants of the binary it is given.
+/// Written as `BIN.layouts.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Layout version of this file.
+    pub schema_version: u32,
+    /// The SHA-256 of the plain binary the variants were built with.
+    pub binary: String,
+    /// The SHA-256 of variant i (1-based: index 0 is `.layout-1`).
+    pub variants: Vec<String>,
+}
+
+impl Versioned for Record {
+    const WHAT: &'static str = "layouts record";
+    const SCHEMA: u32 = 1;
+    const MAX_BYTES: u64 = 64 << 10;
+    fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+}
+
+/// Where the record of `binary`'s variants lies.
+pub fn record_path(binary: &Path) -> PathBuf {
+    let mut name = binary.as_os_str().to_owned();
+    name.push(".layouts.json");
+    PathBuf::from(name)
+}
+
+/// The SHA-256 of a binary (bounded: 1 GiB).
+fn digest_of(path: &Path) -> Result<String> {
+    crate::fsutil::read_small_bytes(path, 1 << 30).map(|b| crate::fsutil::sha256_hex(&b))
+}
+
+/// The `k` variants of `binary`, which must all exist and be the ones `layouts` recorded building
+/// with this very binary (an error names the first missing or foreign one and the command that
+/// builds them).
 pub fn variants(binary: &Path, k: u32) -> Result<Vec<PathBuf>> {
+    let rebuild = format!(
+        "build the variants of `{}` with `poolscale layouts --src SOURCE --k {k} --target-dir DIR` (see docs/gate.md)",
+        binary.display()
+    );
+    let foreign = |p: &Path, why: &str| {
+        Error::invalid("layout variant", p.display(), format!("{why}; {rebuild}"))
+    };
+    let record_file = record_path(binary);
+    let record: Option<Record> = record_file
+        .is_file()
+        .then(|| crate::store::read_versioned(&record_file))
+        .transpose()?;
+    let binary_digest = digest_of(binary)?;
     (1..=k)
         .map(|seed| {
             let p = variant_path(binary, seed);
-            if p.is_file() {
-                Ok(p)
-            } else {
-                Err(Error::invalid(
-                    "layout variant",
-                    p.display(),
-                    format!(
-                        "does not exist; build the variants of `{}` with `poolscale layouts --src SOURCE --k {k} --target-dir DIR` (see docs/gate.md)",
-                        binary.display()
-                    ),
-                ))
+            if !p.is_file() {
+                return Err(foreign(&p, "does not exist"));
             }
+            let Some(r) = &record else {
+                return Err(foreign(
+                    &p,
+                    &format!(
+                        "has no record `{}` of what it was built from",
+                        record_file.display()
+                    ),
+                ));
+            };
+            if r.binary != binary_digest {
+                return Err(foreign(
+                    &p,
+                    "was built beside another build of the binary (it changed since)",
+                ));
+            }
+            if r.variants.get(seed as usize - 1) != Some(&digest_of(&p)?) {
+                return Err(foreign(&p, "is not the variant `poolscale layouts` built"));
+            }
+            Ok(p)
         })
         .collect()
 }
@@ -86,8 +147,32 @@ pub fn build(cfg: &BuildConfig) -> Result<(PathBuf, Vec<PathBuf>)> {
         ));
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let binary = cfg.target_dir.join("release").join(&cfg.bin);
+    // Variants in place that this tool did not record building are a user's: never replaced.
+    let recorded: Vec<String> =
+        match crate::fsutil::read_small_file_if_any(&record_path(&binary), 64 << 10)? {
+            Some(_) => crate::store::read_versioned::<Record>(&record_path(&binary))?.variants,
+            None => Vec::new(),
+        };
+    for i in 1..=cfg.k {
+        let to = variant_path(&binary, i);
+        if std::fs::symlink_metadata(&to).is_ok()
+            && !recorded
+                .iter()
+                .any(|d| digest_of(&to).is_ok_and(|x| x == *d))
+        {
+            return Err(Error::WouldOverwrite {
+                path: to,
+                reason: "`poolscale layouts` did not build it (no record of it); move it away or choose another --target-dir".into(),
+            });
+        }
+    }
     let run = |args: &[&str], extra: &[String]| -> Result<()> {
+        use std::os::unix::process::CommandExt;
         let mut c = Command::new(&cargo);
+        // Its own process group, which Ctrl-C or SIGTERM kills whole: cargo, rustc and the build
+        // scripts, none left writing into the target directory.
+        c.process_group(0);
         c.args(args)
             .arg("--manifest-path")
             .arg(&manifest)
@@ -97,7 +182,12 @@ pub fn build(cfg: &BuildConfig) -> Result<(PathBuf, Vec<PathBuf>)> {
         if !extra.is_empty() {
             c.arg("--").args(extra);
         }
-        let status = c.status().map_err(|e| Error::io("cannot run cargo", e))?;
+        let mut child = c.spawn().map_err(|e| Error::io("cannot run cargo", e))?;
+        let _group = crate::interrupt::GroupGuard::new(child.id());
+        let status = child
+            .wait()
+            .map_err(|e| Error::io("cannot wait for cargo", e))?;
+        crate::interrupt::check()?;
         if status.success() {
             Ok(())
         } else {
@@ -108,8 +198,8 @@ pub fn build(cfg: &BuildConfig) -> Result<(PathBuf, Vec<PathBuf>)> {
             ))
         }
     };
-    let binary = cfg.target_dir.join("release").join(&cfg.bin);
     let mut variants = Vec::new();
+    let mut digests = Vec::new();
     for i in 1..=cfg.k {
         crate::interrupt::check()?;
         let seed = u64::from(cfg.first_seed) + u64::from(i) - 1;
@@ -121,12 +211,25 @@ pub fn build(cfg: &BuildConfig) -> Result<(PathBuf, Vec<PathBuf>)> {
             ],
         )?;
         let to = variant_path(&binary, i);
-        std::fs::copy(&binary, &to)
-            .map_err(|e| Error::io(format!("cannot copy `{}`", binary.display()), e))?;
+        let bytes = crate::fsutil::read_small_bytes(&binary, 1 << 30)?;
+        // Replaced atomically, never through a link planted under the variant's name.
+        crate::fsutil::atomic_write(&to, &bytes)?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(format!("cannot make `{}` executable", to.display()), e))?;
+        digests.push(crate::fsutil::sha256_hex(&bytes));
         variants.push(to);
     }
     // Last, the plain build, so that `DIR/release/BIN` is the unshuffled binary.
     run(&["rustc"], &[])?;
+    let record = Record {
+        schema_version: <Record as Versioned>::SCHEMA,
+        binary: digest_of(&binary)?,
+        variants: digests,
+    };
+    let json = serde_json::to_string_pretty(&record)
+        .map_err(|e| Error::invalid("layouts record", "?", e.to_string()))?;
+    crate::fsutil::atomic_write(&record_path(&binary), json.as_bytes())?;
     Ok((binary, variants))
 }
 
@@ -162,13 +265,31 @@ mod tests {
         assert_eq!(p, PathBuf::from("target/base/release/poolscale.layout-3"));
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("poolscale");
-        std::fs::write(variant_path(&bin, 1), b"").unwrap();
+        std::fs::write(&bin, b"plain").unwrap();
+        std::fs::write(variant_path(&bin, 1), b"one").unwrap();
+        // Without a record, a file named like a variant is not taken for one.
+        let e = variants(&bin, 1).unwrap_err().to_string();
+        assert!(e.contains("no record"), "{e}");
+        let record = Record {
+            schema_version: 1,
+            binary: crate::fsutil::sha256_hex(b"plain"),
+            variants: vec![crate::fsutil::sha256_hex(b"one")],
+        };
+        std::fs::write(record_path(&bin), serde_json::to_string(&record).unwrap()).unwrap();
         assert_eq!(variants(&bin, 1).unwrap().len(), 1);
         let e = variants(&bin, 2).unwrap_err().to_string();
         assert!(
             e.contains("poolscale.layout-2") && e.contains("poolscale layouts"),
             "{e}"
         );
+        // Another version's binary put in a variant's place, or a rebuilt binary: refused.
+        std::fs::write(variant_path(&bin, 1), b"another version").unwrap();
+        let e = variants(&bin, 1).unwrap_err().to_string();
+        assert!(e.contains("not the variant"), "{e}");
+        std::fs::write(variant_path(&bin, 1), b"one").unwrap();
+        std::fs::write(&bin, b"rebuilt").unwrap();
+        let e = variants(&bin, 1).unwrap_err().to_string();
+        assert!(e.contains("another build"), "{e}");
     }
 
     #[test]

@@ -174,8 +174,7 @@ impl Probe {
         while got < ANSWER_LEN {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                let _ = p.child.kill();
-                let _ = p.child.wait();
+                p.child.stop(Duration::ZERO);
                 return Err(Error::Probe {
                     worker,
                     pid: p.pid,
@@ -197,9 +196,14 @@ impl Probe {
             }
             match p.stdout.read(&mut buf[got..]) {
                 Ok(0) | Err(_) => {
-                    let how = match p.child.wait() {
-                        Ok(status) => describe_exit(status),
-                        Err(e) => format!("could not be read ({e})"),
+                    // Its output closed: it has ended or is ending. One that stays alive without
+                    // its output is killed after a second, never waited for.
+                    let how = match p.child.wait_timeout(Duration::from_secs(1)) {
+                        Some(status) => describe_exit(status),
+                        None => {
+                            p.child.stop(Duration::ZERO);
+                            "closed its output but kept running (killed)".to_string()
+                        }
                     };
                     return Err(Error::Probe {
                         worker,

@@ -258,7 +258,7 @@ impl Side {
         };
         use std::os::unix::process::CommandExt;
         // Its own process group: helpers a side starts die with it (see `Drop`).
-        let (child, pid, stdin, stdout) =
+        let (mut child, pid, stdin, stdout) =
             crate::child::spawn(program, SAMPLE_ARG, None, true, |c| {
                 c.process_group(0);
             })
@@ -268,7 +268,7 @@ impl Side {
         // blocks on its pipe (and is killed as soon as a line breaks the protocol) instead of
         // growing the driver.
         let (tx, lines) = std::sync::mpsc::sync_channel(LINES_AHEAD);
-        std::thread::spawn(move || {
+        let reader = crate::child::thread("side-reader", move || {
             // Bounded lines: a side that is not poolscale may write anything.
             let mut reader = BufReader::new(stdout);
             loop {
@@ -290,6 +290,14 @@ impl Side {
                 }
             }
         });
+        if let Err(e) = reader {
+            // The side cannot be read: end it (and its group) before saying so.
+            if let Ok(pgid) = i32::try_from(pid) {
+                crate::sys::kill_group(pgid);
+            }
+            child.stop(Duration::ZERO);
+            return Err(fail(Some(pid), e.to_string()));
+        }
         let mut side = Side {
             name,
             program: program.to_path_buf(),

@@ -55,9 +55,10 @@ impl Tally {
         self.regressed + self.checks_failed + strict_extra
     }
 
-    /// Whether anything at all was judged: a row with a verdict (an inconclusive row is measured
-    /// but not judged: a gate whose every row is inconclusive has decided nothing), or an
-    /// invariant measured (inconclusive there means the machine lacked capacity, a finding).
+    /// Whether anything at all was judged: a row or an invariant with a verdict. Inconclusive
+    /// and skipped ones are measured or listed but not judged: a gate whose every row and check
+    /// is inconclusive or skipped has decided nothing, and exits 2 like one that compared
+    /// nothing.
     pub fn judged_anything(&self) -> bool {
         self.regressed
             + self.improved
@@ -65,7 +66,6 @@ impl Tally {
             + self.layout
             + self.checks_passed
             + self.checks_failed
-            + self.checks_inconclusive
             > 0
     }
 
@@ -380,4 +380,31 @@ pub fn instrument_table(calibrations: &[crate::instrument::Calibration]) -> Stri
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tally_tests {
+    use super::*;
+
+    #[test]
+    fn a_gate_that_judged_nothing_exits_2() {
+        // Every invariant inconclusive or skipped: nothing decided.
+        let t = Tally {
+            checks_inconclusive: 3,
+            checks_skipped: 2,
+            ..Tally::default()
+        };
+        assert_eq!(t.exit_code(false), 2);
+        // One decided, the rest inconclusive: judged.
+        let t = Tally {
+            checks_passed: 1,
+            ..t
+        };
+        assert_eq!(t.exit_code(false), 0);
+        let t = Tally {
+            inconclusive: 4,
+            ..Tally::default()
+        };
+        assert_eq!(t.exit_code(false), 2);
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -10,6 +11,9 @@ use crate::error::{Error, Result};
 
 /// Bytes of the interpreter's stderr kept for an error message (the end of it).
 const STDERR_TAIL: usize = 64 * 1024;
+
+/// Longest a seed program may run in CPython (the countdown at 2 threads takes ~10-20 s).
+const PYTHON_DEADLINE: Duration = Duration::from_secs(600);
 
 /// A CPython interpreter to run the seed's programs with.
 #[derive(Clone, Debug)]
@@ -64,10 +68,11 @@ impl Python {
             .spawn()
             .map_err(|e| Error::io(format!("cannot run `{}`", self.program.display()), e))?;
         let _group = crate::interrupt::GroupGuard::new(child.id());
-        // stderr is drained on its own thread while stdout is read here, so an interpreter that
-        // writes more than a pipe buffer to either never blocks; only its last 64 KiB are kept.
-        let stderr = child.stderr.take().map(|mut e| {
-            std::thread::spawn(move || {
+        let pgid = i32::try_from(child.id()).unwrap_or(0);
+        // stderr is drained on its own thread, so an interpreter that writes more than a pipe
+        // buffer never blocks; only its last 64 KiB are kept.
+        let stderr = match child.stderr.take() {
+            Some(mut e) => Some(crate::child::thread("python-stderr", move || {
                 let mut tail: Vec<u8> = Vec::new();
                 let mut buf = [0u8; 8192];
                 while let Ok(n) = std::io::Read::read(&mut e, &mut buf) {
@@ -80,32 +85,76 @@ impl Python {
                     }
                 }
                 tail
-            })
-        });
-        let mut result = None;
+            })?),
+            None => None,
+        };
+        // stdout is read line by line on another thread, so that this one waits for the
+        // interpreter itself, not for the end of its output: a process it left behind holding
+        // the pipe cannot keep poolscale waiting.
+        let (tx, lines) = std::sync::mpsc::sync_channel::<Vec<u8>>(64);
         if let Some(stdout) = child.stdout.take() {
-            use std::io::BufRead;
-            let mut reader = std::io::BufReader::new(stdout);
-            loop {
-                // Bounded lines: a runaway interpreter cannot grow this process without limit.
-                let mut buf = Vec::new();
-                let n = std::io::Read::take(&mut reader, 1 << 20)
-                    .read_until(b'\n', &mut buf)
-                    .map_err(|e| Error::io("cannot read Python's output", e))?;
-                if n == 0 {
-                    break;
+            crate::child::thread("python-stdout", move || {
+                use std::io::BufRead;
+                let mut reader = std::io::BufReader::new(stdout);
+                loop {
+                    // Bounded lines: a runaway interpreter cannot grow this process.
+                    let mut buf = Vec::new();
+                    match std::io::Read::take(&mut reader, 1 << 20).read_until(b'\n', &mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {
+                            if tx.send(buf).is_err() {
+                                return;
+                            }
+                        }
+                    }
                 }
-                let line = String::from_utf8_lossy(&buf);
-                let line = line.trim_end_matches(['\n', '\r']);
-                match line.strip_prefix("RESULT ") {
-                    Some(json) => result = Some(json.to_string()),
-                    None => say(line),
-                }
+            })?;
+        }
+        let mut result = None;
+        let mut take = |buf: Vec<u8>| {
+            let line = String::from_utf8_lossy(&buf);
+            let line = line.trim_end_matches(['\n', '\r']);
+            match line.strip_prefix("RESULT ") {
+                Some(json) => result = Some(json.to_string()),
+                None => say(line),
+            }
+        };
+        let deadline = Instant::now() + PYTHON_DEADLINE;
+        let status = loop {
+            crate::interrupt::check()?;
+            match lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(buf) => take(buf),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if let Some(status) = child
+                .try_wait()
+                .map_err(|e| Error::io("cannot wait for Python", e))?
+            {
+                break status;
+            }
+            if Instant::now() > deadline {
+                crate::sys::kill_group(pgid);
+                let _ = child.wait();
+                return Err(Error::Python {
+                    program: self.program.clone(),
+                    detail: format!(
+                        "did not finish within {}; it was killed",
+                        humantime::format_duration(PYTHON_DEADLINE)
+                    ),
+                });
+            }
+        };
+        // The interpreter has exited: what it wrote is read for one more second, then whatever
+        // it left behind in its process group is killed, and its pipes with it.
+        let drain = Instant::now() + Duration::from_secs(1);
+        while let Some(left) = drain.checked_duration_since(Instant::now()) {
+            match lines.recv_timeout(left) {
+                Ok(buf) => take(buf),
+                Err(_) => break,
             }
         }
-        let status = child
-            .wait()
-            .map_err(|e| Error::io("cannot wait for Python", e))?;
+        crate::sys::kill_group(pgid);
         let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
         if !status.success() {
             return Err(Error::Python {
