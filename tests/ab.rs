@@ -309,6 +309,29 @@ fn layouts_sample_every_variant_and_report_each_benchmarks_spread() {
             std::fs::copy(bin, dir.path().join(format!("{name}.layout-{k}"))).unwrap();
         }
     }
+    // Files named like variants, without the record `poolscale layouts` writes: not taken.
+    let (code, _, err) = gate_ab(&a);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no record"), "{err}");
+    for (bin, name) in [(&old, "poolscale-old"), (&new, "poolscale-new")] {
+        use sha2::Digest;
+        let hex = |p: &std::path::Path| -> String {
+            sha2::Sha256::digest(std::fs::read(p).unwrap())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        let variants: Vec<String> = (1..=2)
+            .map(|k| hex(&dir.path().join(format!("{name}.layout-{k}"))))
+            .collect();
+        let record =
+            serde_json::json!({"schema_version": 1, "binary": hex(bin), "variants": variants});
+        std::fs::write(
+            dir.path().join(format!("{name}.layouts.json")),
+            record.to_string(),
+        )
+        .unwrap();
+    }
     let (code, out, err) = gate_ab(&a);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let row = &v["rows"][0];

@@ -6,49 +6,13 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    bin, fake_criterion, fake_settings, healthy, no_panic, poolscale, processes_mentioning,
-    refused, script,
+    bin, fake_criterion, fake_settings, finish_within, healthy, no_panic, poolscale,
+    processes_mentioning, refused, script, spawn,
 };
-
-/// Waits for `child` at most `limit` (a bound on a hang); kills it and fails past that.
-fn finish_within(mut child: Child, limit: Duration) -> (i32, String, String) {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(_status) = child.try_wait().unwrap() {
-            let out = child.wait_with_output().unwrap();
-            return (
-                out.status.code().unwrap_or(-1),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            );
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "still running after {limit:?}: {}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
-    Command::new(bin())
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
 
 #[test]
 fn ctrl_c_ends_the_paired_invariants_even_with_a_stopped_probe() {

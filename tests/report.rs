@@ -340,6 +340,7 @@ fn cpu_time_and_timelines_of_the_same_run_are_reported_and_another_runs_are_not(
                 Vec::new(),
             )),
             run_id: None,
+            estimates: None,
         },
     );
     obs.benches.insert(
@@ -348,6 +349,7 @@ fn cpu_time_and_timelines_of_the_same_run_are_reported_and_another_runs_are_not(
             usage: usage(2),
             timeline: None,
             run_id: None,
+            estimates: None,
         },
     );
     obs.save(&crit, None).unwrap();
