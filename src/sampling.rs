@@ -380,7 +380,22 @@ impl Side {
                 .lines
                 .recv_timeout(left.min(Duration::from_millis(100)))
             {
-                Err(RecvTimeoutError::Timeout) if !left.is_zero() => crate::interrupt::check()?,
+                Err(RecvTimeoutError::Timeout) if !left.is_zero() => {
+                    crate::interrupt::check()?;
+                    // A side that has exited answers nothing more, even while a process it left
+                    // behind holds its output open: say so now, not at the deadline.
+                    if let Ok(Some(status)) = self.child.try_wait() {
+                        match self.lines.try_recv() {
+                            Ok(line) => break Ok(line),
+                            Err(_) => {
+                                self.kill();
+                                return Err(
+                                    self.error(format!("{} during {what}", describe_exit(status)))
+                                );
+                            }
+                        }
+                    }
+                }
                 other => break other,
             }
         };

@@ -170,3 +170,27 @@ echo 'RESULT {"total_s": 0.5}'"#,
         &["python-stdout"],
     );
 }
+
+#[test]
+fn a_side_that_exits_is_named_at_once_even_while_its_helper_holds_the_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    // A "side" that leaves a helper holding its output, then exits 3 without a word.
+    let side = script(dir.path(), "side", "sleep 2236.5 &\nexit 3");
+    let t = Instant::now();
+    let child = spawn(
+        &["gate", "--ab", side.to_str().unwrap(), "--budget", "1s"],
+        &[],
+    );
+    let (code, out, err) = finish_within(child, Duration::from_secs(50));
+    refused("a side that exits", code, &out, &err, &["side old", "exit"]);
+    // The start timeout is 60 s: the error came from the exit, not from the deadline.
+    assert!(t.elapsed() < Duration::from_secs(50));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !processes_mentioning("2236.5").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the side's helper was left running"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
