@@ -74,6 +74,101 @@ pub struct BenchRecord {
     /// same settings (see [`Settings::earlier_runs`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// The ratios measured paired in the same run ([`crate::scaling`]), with their 95%
+    /// intervals. When present, `speedup`, `efficiency`, `measured_over_ideal` and
+    /// `measured_over_ideal_given` above are their points, and `from_medians` keeps what
+    /// Criterion's medians (taken apart) would have said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<PairedRatios>,
+    /// The same ratios from Criterion's medians, kept beside the paired ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_medians: Option<MedianRatios>,
+}
+
+/// A benchmark's ratios measured paired: each with its 95% interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PairedRatios {
+    /// Speedup over the same strategy at 1 worker (unitless).
+    pub speedup: Option<Estimate>,
+    /// Efficiency, speedup / w.
+    pub efficiency: Option<Estimate>,
+    /// Time over the model's ideal on all the machine's cores.
+    pub measured_over_ideal: Option<Estimate>,
+    /// Time over the ideal on the cores the capacity probe was given in the same rounds.
+    pub measured_over_ideal_given: Option<Estimate>,
+    /// Cores' worth the probe was given at this worker count, in the same rounds.
+    pub cores_given: Option<Estimate>,
+    /// At 1 worker: time over `sequential`'s 1-worker time (the same work), interleaved.
+    pub vs_sequential: Option<Estimate>,
+    /// Interleaved rounds.
+    pub rounds: usize,
+}
+
+/// A benchmark's ratios from Criterion's medians (measured at different moments).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MedianRatios {
+    /// See [`BenchRecord::speedup`].
+    pub speedup: Option<f64>,
+    /// See [`BenchRecord::efficiency`].
+    pub efficiency: Option<f64>,
+    /// See [`BenchRecord::measured_over_ideal`].
+    pub measured_over_ideal: Option<f64>,
+    /// See [`BenchRecord::measured_over_ideal_given`].
+    pub measured_over_ideal_given: Option<f64>,
+}
+
+impl BenchRecord {
+    /// Takes the ratios measured paired (`p`), keeping the medians' in `from_medians`.
+    fn apply_paired(&mut self, p: &crate::observe::Paired, cores: usize, workloads: &Workloads) {
+        let w = self.workers as f64;
+        let inv = |e: Estimate| Estimate {
+            point: 1.0 / e.point,
+            lower: 1.0 / e.upper,
+            upper: 1.0 / e.lower,
+        };
+        let scale = |e: Estimate, k: f64| e.map(|x| x * k);
+        let mut r = PairedRatios {
+            cores_given: p.cores_given,
+            measured_over_ideal_given: p.over_ideal_given,
+            vs_sequential: p.vs_sequential,
+            rounds: p.rounds,
+            ..PairedRatios::default()
+        };
+        if let Some(to_one) = p.to_one.filter(Estimate::is_valid) {
+            let speedup = match self.group.model() {
+                Model::Weak => Some(scale(inv(to_one), w)),
+                Model::Strong | Model::Rounds => Some(inv(to_one)),
+                Model::PerUnit => None,
+            };
+            r.speedup = speedup;
+            r.efficiency = speedup.map(|s| scale(s, 1.0 / w));
+            r.measured_over_ideal = ideal_ns(
+                self.group,
+                &self.strategy.info(),
+                self.workers,
+                Some(1.0),
+                cores,
+                workloads,
+            )
+            .filter(|i| *i > 0.0)
+            .map(|i| scale(to_one, 1.0 / i));
+        }
+        self.from_medians = Some(MedianRatios {
+            speedup: self.speedup,
+            efficiency: self.efficiency,
+            measured_over_ideal: self.measured_over_ideal,
+            measured_over_ideal_given: self.measured_over_ideal_given,
+        });
+        if r.speedup.is_some() {
+            self.speedup = r.speedup.map(|e| e.point);
+            self.efficiency = r.efficiency.map(|e| e.point);
+            self.measured_over_ideal = r.measured_over_ideal.map(|e| e.point);
+        }
+        if let Some(g) = r.measured_over_ideal_given {
+            self.measured_over_ideal_given = Some(g.point);
+        }
+        self.paired = Some(r);
+    }
 }
 
 /// The three dispatch numbers of one strategy at one worker count, each with its 95% interval:
@@ -171,7 +266,9 @@ pub struct GroupFit {
 /// The version of `results.json`'s layout this build writes. Version 1 (poolscale 0.1) had no
 /// `schema_version`, `tool_version` or `stale`; version 2 no CPU times or timelines; they default
 /// when absent.
-pub const REPORT_SCHEMA: u32 = 3;
+/// Version 4 added the paired ratios (`paired`, `from_medians`): the ratio fields hold the
+/// paired points where they were measured.
+pub const REPORT_SCHEMA: u32 = 4;
 
 fn schema_v1() -> u32 {
     1
@@ -415,7 +512,7 @@ impl Report {
                     .map(|o| o.usage)
                     .filter(|u| u.iters > 0);
                 let per_iter = |ns: u64| ns as f64 / usage.map_or(1, |u| u.iters) as f64;
-                BenchRecord {
+                let mut record = BenchRecord {
                     oversubscribed: m.strategy.is_parallel() && m.workers > cores,
                     cpu_user_ns: usage.map(|u| per_iter(u.cpu.user_ns)),
                     cpu_sys_ns: usage.map(|u| per_iter(u.cpu.sys_ns)),
@@ -443,7 +540,16 @@ impl Report {
                         .filter(|b| b.estimates.is_some())
                         .and_then(|b| b.run_id.clone())
                         .or_else(|| m.written.and_then(|w| settings.run_of(w))),
+                    paired: None,
+                    from_medians: None,
+                };
+                if let Some(p) = observations
+                    .and_then(|o| o.benches.get(&m.id()))
+                    .and_then(|b| b.paired.as_ref())
+                {
+                    record.apply_paired(p, cores, &settings.workloads());
                 }
+                record
             })
             .collect();
         let timelines = observations
@@ -516,6 +622,37 @@ impl Report {
     /// not a difference between strategies. `None` with fewer than two such rows, or for a group
     /// whose 1-worker maps differ in work.
     pub fn same_work_spread(&self, group: Group) -> Option<f64> {
+        self.paired_same_work_spread(group)
+            .or_else(|| self.median_same_work_spread(group))
+    }
+
+    /// Whether `group`'s ratios were measured paired in this run.
+    pub fn paired(&self, group: Group) -> bool {
+        self.group(group).any(|r| r.paired.is_some())
+    }
+
+    /// The same-work spread measured paired: every strategy's 1-worker map interleaved with
+    /// `sequential`'s (the same countdown on one core), `max / min - 1` over their ratios
+    /// (`sequential` itself 1.0). `None` unless measured.
+    pub fn paired_same_work_spread(&self, group: Group) -> Option<f64> {
+        let ratios: Vec<f64> = self
+            .group(group)
+            .filter(|r| r.workers == 1)
+            .filter_map(|r| r.paired?.vs_sequential.map(|e| e.point))
+            .chain(std::iter::once(1.0))
+            .collect();
+        if ratios.len() < 2 {
+            return None;
+        }
+        let (lo, hi) = ratios
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(l, h), &t| (l.min(t), h.max(t)));
+        (lo > 0.0).then(|| hi / lo - 1.0)
+    }
+
+    /// The same-work spread from Criterion's medians: how far the 1-worker countdowns, measured
+    /// at different moments, lie apart.
+    pub fn median_same_work_spread(&self, group: Group) -> Option<f64> {
         if !matches!(group.model(), Model::Weak | Model::Strong) {
             return None;
         }

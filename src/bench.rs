@@ -48,7 +48,7 @@ use criterion::{BenchmarkId, Criterion, SamplingMode};
 
 use crate::analysis::ideal_with_cores;
 use crate::group::Workloads;
-use crate::group::{BenchId, Group};
+use crate::group::{BenchId, Group, Model};
 use crate::measure::{Arm, Prepared};
 use crate::observe::{Observations, Observed, draws_timeline};
 use crate::settings::Settings;
@@ -59,6 +59,10 @@ use crate::strategy::{Options, Strategies};
 pub(crate) const SAMPLES: usize = 10;
 /// Default measurement window (a long benchmark's is widened so that its samples fit).
 pub(crate) const MEASUREMENT_TIME: Duration = Duration::from_millis(1000);
+/// Criterion's warm-up in the groups whose ratios are measured paired (a few maps of tens of ms).
+const PAIRED_WARM_UP: Duration = Duration::from_millis(150);
+/// Their shortest measuring window: SAMPLES maps of the shortest countdown fit in it.
+const PAIRED_MEASUREMENT_TIME: Duration = Duration::from_millis(300);
 /// What share of a benchmark's usual time Criterion's `--quick` takes (it stops sampling once
 /// the estimate settles), for the duration estimate.
 const QUICK_SHARE: f64 = 0.21;
@@ -365,10 +369,23 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
             observed.benches.insert(id, o);
         }
     }
+    // This run's record starts now, beside its settings: a run stopped before its first
+    // benchmark leaves settings and observations of one run, not of two.
+    if measure && let Err(e) = observed.save(&criterion_home(), baseline.as_deref()) {
+        eprintln!("poolscale bench: {e}");
+        std::process::exit(2);
+    }
     for group in Group::ALL {
         let mut g = c.benchmark_group(group.as_str());
         if group.is_long() {
             g.sampling_mode(SamplingMode::Flat);
+        }
+        // The CPU-bound groups' ratios are measured paired after the group (below); Criterion
+        // gives their absolute times, which need no longer window than SAMPLES maps and a
+        // warm-up of a few (each map runs for tens of milliseconds). This pays for the paired pass.
+        let paired = matches!(group.model(), Model::Weak | Model::Strong);
+        if paired && !has_flag(&args, "--warm-up-time") {
+            g.warm_up_time(PAIRED_WARM_UP);
         }
         if group.times_wakeup() && !has_flag(&args, "--measurement-time") {
             // Criterion sizes its iterations by the times reported (microseconds of waiting),
@@ -393,7 +410,11 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
                         // One timed map: the window holds SAMPLES of them, with headroom.
                         let one = p.sample(1).unwrap_or_else(|e| panic!("{id}: {e}"));
                         let need = one.mul_f64(SAMPLES as f64 * 1.2);
-                        g.measurement_time(need.max(MEASUREMENT_TIME));
+                        g.measurement_time(need.max(if paired {
+                            PAIRED_MEASUREMENT_TIME
+                        } else {
+                            MEASUREMENT_TIME
+                        }));
                     }
                 }
                 prepared = Some(p);
@@ -418,6 +439,7 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
                         run_id: settings.run_id.clone(),
                         // Criterion has written this benchmark's estimates by now.
                         estimates: crate::data::estimates_digest(&criterion_home(), id),
+                        paired: None,
                     },
                 );
                 if let Err(e) = observed.save(&criterion_home(), baseline.as_deref()) {
@@ -427,6 +449,45 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
             }
         }
         g.finish();
+        // The ratios the report states, measured paired (Criterion's medians of the same
+        // benchmarks were taken seconds or minutes apart).
+        if measure && matches!(group.model(), Model::Weak | Model::Strong) {
+            let ids: Vec<BenchId> = group
+                .ids(&settings.strategies, &settings.workers)
+                .into_iter()
+                .filter(|id| chosen.contains(id))
+                .collect();
+            if !ids.is_empty() {
+                let rounds = if quick {
+                    crate::scaling::QUICK_ROUNDS
+                } else {
+                    crate::scaling::ROUNDS
+                };
+                let t = Instant::now();
+                let measured = crate::scaling::measure(
+                    group,
+                    &ids,
+                    strategies,
+                    &workloads,
+                    options,
+                    rounds,
+                    &mut fastrand::Rng::new(),
+                )
+                .unwrap_or_else(|e| panic!("{group}: paired ratios: {e}"));
+                let n = measured.len();
+                for (id, p) in measured {
+                    observed.benches.entry(id).or_default().paired = Some(p);
+                }
+                if let Err(e) = observed.save(&criterion_home(), baseline.as_deref()) {
+                    eprintln!("poolscale bench: {e}");
+                    std::process::exit(2);
+                }
+                eprintln!(
+                    "poolscale: {group}: {n} ratios measured paired ({rounds} interleaved rounds each) in {:.0} s",
+                    t.elapsed().as_secs_f64()
+                );
+            }
+        }
         if measure
             && group
                 .ids(&settings.strategies, &settings.workers)

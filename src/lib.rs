@@ -63,6 +63,7 @@ mod probe;
 mod report;
 mod run;
 mod sampling;
+mod scaling;
 mod seed;
 mod settings;
 mod stats;
@@ -93,6 +94,7 @@ pub mod internal {
     pub use crate::observe::{Observations, Observed};
     pub use crate::probe::{Probe, capacity};
     pub use crate::report::{Report, ideal_ns};
+    pub use crate::scaling::Paired;
     pub use crate::settings::Settings;
     pub use crate::strategy::gil::GilThreads;
     pub use crate::strategy::processes::worker::FAULT_ENV;

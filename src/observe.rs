@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::cpu::Usage;
 use crate::error::{Error, Result};
 use crate::group::{BenchId, Group};
+use crate::stats::Estimate;
 use crate::store::{Kept, Versioned};
 use crate::timeline::Timeline;
 
@@ -44,6 +45,31 @@ pub struct Observed {
     /// file's time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimates: Option<String>,
+    /// Its ratios measured paired in the same run ([`crate::scaling`]), for CPU-bound groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<Paired>,
+}
+
+/// What was measured paired for one benchmark.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Paired {
+    /// `t(S@w) / t(S@1)`, the same strategy at `w` and at 1 worker in the same rounds (absent at
+    /// 1 worker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_one: Option<Estimate>,
+    /// Cores' worth the machine gave to `w` probe processes in the same rounds:
+    /// `w × t(P@1) / t(P@w)` (absent where no probe could run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores_given: Option<Estimate>,
+    /// `t(S@w) / ideal(w, cores given)` per round, the ideal from the group's model with the
+    /// round's `t(S@1)` and the cores the probe was given in that round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_ideal_given: Option<Estimate>,
+    /// `t(S@1) / t(sequential@1)`: the same work on one core, interleaved (1-worker rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_sequential: Option<Estimate>,
+    /// Rounds sampled for `to_one` (or for `vs_sequential` at 1 worker).
+    pub rounds: usize,
 }
 
 /// Whether the report draws a timeline of this benchmark: `square_sleep` at 3 workers (the seed's
@@ -95,6 +121,20 @@ impl Observations {
         }
         let obs: Observations = crate::store::read_versioned(&p)?;
         for (id, b) in &obs.benches {
+            // CPU time a run could have used: at most every core busy for the whole wall time
+            // (u64::MAX would read as 1.8e19 cores busy).
+            let cpu = u128::from(b.usage.cpu.user_ns) + u128::from(b.usage.cpu.sys_ns);
+            let most = u128::from(b.usage.wall_ns) * crate::machine::Machine::MAX_CORES as u128;
+            if cpu > most {
+                return Err(Error::invalid(
+                    "observations file",
+                    p.display(),
+                    format!(
+                        "{id}: {cpu} ns of CPU time in {} ns of wall time is more than every core could give",
+                        b.usage.wall_ns
+                    ),
+                ));
+            }
             if let Some(t) = &b.timeline {
                 t.validate().map_err(|e| {
                     Error::invalid("observations file", p.display(), format!("{id}: {e}"))
@@ -126,6 +166,24 @@ impl Versioned for Observations {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_time_no_machine_could_give_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut o = Observations::for_run(Some("abc".into()));
+        let mut b = Observed::default();
+        b.usage.wall_ns = 1_000;
+        b.usage.cpu.user_ns = u64::MAX;
+        o.benches.insert("dispatch/threads/1".parse().unwrap(), b);
+        o.save(dir.path(), None).unwrap();
+        let e = Observations::load(dir.path(), "new", Some("abc"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("dispatch/threads/1") && e.contains("every core"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn another_runs_observations_are_not_used() {

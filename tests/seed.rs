@@ -118,8 +118,29 @@ fn countdown_prints_the_seed_shape_and_the_table() {
         .collect();
     assert_eq!(names, vec!["gil", "threads", "processes"]);
     for r in rows {
-        assert!(r.trim_end().ends_with('×'), "{r}");
+        // The paired ratio, then its interval over the pairs.
+        assert!(
+            r.contains('×') && r.trim_end().ends_with("range of 2 pairs"),
+            "{r}"
+        );
     }
+    assert!(
+        out.contains("The machine gave "),
+        "what the machine gave is said: {out}"
+    );
+    // From 6 pairs on, a 95% interval.
+    let (code, out, err) = poolscale(&[
+        "seed",
+        "countdown",
+        "--count",
+        "20000",
+        "--repeat",
+        "6",
+        "--strategy",
+        "threads",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("95%, 6 pairs"), "{out}");
 }
 
 #[test]

@@ -48,9 +48,10 @@ pub(super) struct SeedCountdownArgs {
     /// and processes).
     #[arg(long)]
     strategy: Option<StrategyName>,
-    /// Time each Rust configuration this many times and tabulate the median (the seed's lines
-    /// are printed for the first run).
-    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_repeat, default_value = "5")]
+    /// Pairs of runs (1 worker beside 2, in alternating order) per Rust strategy; the ratio is
+    /// estimated over the pairs, with a 95% interval from 6 pairs on (the seed's lines are
+    /// printed for the first pair).
+    #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_repeat, default_value = "8")]
     repeat: usize,
     #[command(flatten)]
     shared: SeedShared,
@@ -113,6 +114,9 @@ pub(super) fn command(args: &SeedArgs, suite: &Strategies) -> anyhow::Result<Exi
                 .map(|n| suite.entry(n).cloned())
                 .collect::<crate::Result<Vec<_>>>()?;
             let python = find_python(a.shared.python);
+            // What the machine gives two workers, before and after: the lesson needs two cores.
+            let given = || crate::probe::capacity(2, "seed", &options).ok();
+            let before = given();
             let rows = seed::countdown(
                 &strategies,
                 a.count,
@@ -123,6 +127,23 @@ pub(super) fn command(args: &SeedArgs, suite: &Strategies) -> anyhow::Result<Exi
             )
             .context("program 1 (countdown) failed")?;
             outln!()?;
+            let samples: Vec<f64> = [before, given()]
+                .into_iter()
+                .flatten()
+                .map(|c| c.given.point.min(2.0))
+                .collect();
+            if let Some(low) = samples.iter().copied().reduce(f64::min) {
+                outln!(
+                    "The machine gave {low:.2} of the 2 cores two workers need (capacity probe, lower of the samples before and after).",
+                )?;
+                if low < 1.5 {
+                    outln!(
+                        "It could not give two cores, so two workers could not run in parallel here: \
+                         the ratios below cannot show the seed's lesson (threads and processes near 1×, \
+                         a lock near 2×). Run again on a quieter machine."
+                    )?;
+                }
+            }
             emit(&text_table(
                 &seed::COUNTDOWN_HEADER,
                 &seed::countdown_table(&rows),

@@ -33,7 +33,8 @@ use crate::group::{BenchId, Group};
 use crate::interleave::{Plan, Rounds, interleave};
 use crate::measure::{Arm, Prepared};
 use crate::probe::Probe;
-use crate::stats::{Estimate, paired_ratio, ratio_of_values};
+use crate::scaling::{per_round, ratio};
+use crate::stats::Estimate;
 use crate::strategy::{Options, Strategies, StrategyKind, StrategyName};
 
 /// What the paired invariants measure, and how long each may take.
@@ -139,7 +140,7 @@ fn countdown_arms(
 
 /// The probe's efficiency `t_P1 / t_Pw` per round.
 fn probe_efficiency(samples: &[Vec<f64>]) -> Option<Estimate> {
-    ratio_of_values(&samples.iter().map(|r| r[2] / r[3]).collect::<Vec<_>>())
+    per_round(samples, |r| r[2] / r[3])
 }
 
 /// Whether the probe shows more than `cores` cores' worth of speedup (`w × t_P1 / t_Pw`): enough
@@ -164,11 +165,7 @@ fn relative_verdict(
     min: f64,
     workers: usize,
 ) -> (Option<Estimate>, Option<CheckVerdict>) {
-    let rel = ratio_of_values(
-        &s.iter()
-            .map(|r| (r[0] / r[1]) / (r[2] / r[3]))
-            .collect::<Vec<_>>(),
-    );
+    let rel = per_round(s, |r| (r[0] / r[1]) / (r[2] / r[3]));
     let capacity = has_capacity(probe_efficiency(s), workers, 1.0 / min);
     (rel, at_least(rel, min, capacity))
 }
@@ -229,7 +226,7 @@ pub fn relative_efficiency(
     let judge = |s: &[Vec<f64>]| relative_verdict(s, min, w).1;
     let rounds = sample_with_probe(cfg, one, many, rng, |s| judge(s).is_some())?;
     let s = &rounds.samples;
-    let own = ratio_of_values(&s.iter().map(|r| r[0] / r[1]).collect::<Vec<_>>());
+    let own = per_round(s, |r| r[0] / r[1]);
     let own = own.map_or_else(String::new, |e| format!("own efficiency {:.2}, ", e.point));
     let probe = probe_efficiency(s);
     let (est, verdict) = relative_verdict(s, min, w);
@@ -250,8 +247,7 @@ fn gil_serialises(
 ) -> Result<Check> {
     let min = cfg.limits.min_gil_slowdown;
     let w = cfg.workers;
-    let slowdown =
-        |s: &[Vec<f64>]| paired_ratio(&s.iter().map(|r| (r[0], r[1])).collect::<Vec<_>>());
+    let slowdown = |s: &[Vec<f64>]| ratio(s, 0, 1);
     // A gil that stopped serialising shows a slowdown of 1 / e_probe: a pass needs that below min.
     let needed = w as f64 / min;
     let judge = |s: &[Vec<f64>]| {
@@ -300,7 +296,7 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
     }
     let est = |s: &[Vec<f64>], i: usize| -> Option<Estimate> {
         let ideal = ideals[i]?;
-        ratio_of_values(&s.iter().map(|r| r[i] / ideal).collect::<Vec<_>>())
+        per_round(s, |r| r[i] / ideal)
     };
     let judge = |e: Option<Estimate>| Bound::AtMost(max).judge(e?);
     let n = prepared.len();

@@ -271,17 +271,62 @@ fn headlines(report: &Report, out: &mut String) {
             .get(Group::CountdownWeak, k, 2)
             .and_then(|r| r.efficiency)
     };
+    let paired = report.paired(Group::CountdownWeak);
     let effs: Vec<String> = all
         .iter()
         .copied()
-        .filter_map(|k| weak(k).map(|e| format!("{k} {}", fmt_pct(Some(e)))))
+        .filter_map(|k| {
+            let e = weak(k)?;
+            let interval = report
+                .get(Group::CountdownWeak, k, 2)
+                .and_then(|r| r.paired?.efficiency);
+            Some(format!(
+                "{k} {}",
+                with_interval(fmt_pct(Some(e)), interval, 100.0)
+            ))
+        })
         .collect();
     if !effs.is_empty() {
         lines.push(format!(
-            "countdown_weak efficiency at 2 workers (1-worker time / 2-worker time; 100% = no slower): {}.",
+            "countdown_weak efficiency at 2 workers (1-worker time / 2-worker time; 100% = no slower{}): {}.",
+            if paired {
+                "; measured paired, 95% intervals"
+            } else {
+                ""
+            },
             effs.join(", ")
         ));
-        if let Some(g) = report.settings.given().filter(|g| g.busy()) {
+        let given_paired: Vec<String> = all
+            .iter()
+            .filter_map(|k| {
+                let r = report.get(Group::CountdownWeak, *k, 2)?;
+                let p = r.paired?;
+                Some(format!(
+                    "{k} {}",
+                    with_interval(
+                        fmt_ratio(r.measured_over_ideal_given),
+                        p.measured_over_ideal_given,
+                        1.0
+                    )
+                ))
+            })
+            .collect();
+        let cores_given = all
+            .iter()
+            .filter_map(|k| report.get(Group::CountdownWeak, *k, 2)?.paired?.cores_given)
+            .map(|e| e.point)
+            .collect::<Vec<_>>();
+        if paired && !given_paired.is_empty() {
+            lines.push(format!(
+                "Held to the cores the machine gave, measured in the same rounds ({} of {} cores for \
+                 two probe processes, median over the strategies' rounds; measured / ideal with \
+                 those cores, 1.00 = all it could, below 1.00 = better than the model allows only \
+                 within its interval): {}.",
+                crate::stats::median(&cores_given).map_or_else(|| "–".into(), |c| format!("{c:.2}")),
+                report.cores,
+                given_paired.join(", ")
+            ));
+        } else if let Some(g) = report.settings.given().filter(|g| g.busy()) {
             let held: Vec<String> = all
                 .iter()
                 .filter_map(|k| {
@@ -300,10 +345,22 @@ fn headlines(report: &Report, out: &mut String) {
         report.get(Group::CountdownWeak, StrategyKind::Gil, 1),
         report.get(Group::CountdownWeak, StrategyKind::Gil, 2),
     ) {
+        // Two threads' time over one's: paired where measured (2 / speedup), else the medians'.
+        let paired = g2
+            .paired
+            .and_then(|p| p.speedup)
+            .map(|s| crate::stats::Estimate {
+                point: 2.0 / s.point,
+                lower: 2.0 / s.upper,
+                upper: 2.0 / s.lower,
+            });
         lines.push(format!(
             "The seed's GIL effect: two `gil` threads each counting the full count take {} as long as one \
              (the seed: 2×; CPython 3.11 on the seed's machine: 2.2×).",
-            fmt_ratio(Some(g2.median_ns / g1.median_ns))
+            with_interval(
+                fmt_ratio(Some(paired.map_or(g2.median_ns / g1.median_ns, |p| p.point))),
+                paired,
+                1.0)
         ));
     }
     let busy: Vec<String> = all
@@ -562,14 +619,19 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
             if g.model() == Model::PerUnit {
                 row.push(fmt_ns(r.per_unit_ns.unwrap_or(f64::NAN)));
             } else {
+                let p = r.paired.unwrap_or_default();
                 row.extend([
-                    fmt_ratio(r.speedup),
-                    fmt_pct(r.efficiency),
+                    with_interval(fmt_ratio(r.speedup), p.speedup, 1.0),
+                    with_interval(fmt_pct(r.efficiency), p.efficiency, 100.0),
                     r.ideal_ns.map_or_else(|| "–".into(), fmt_ns),
-                    fmt_ratio(r.measured_over_ideal),
+                    with_interval(fmt_ratio(r.measured_over_ideal), p.measured_over_ideal, 1.0),
                 ]);
                 if given {
-                    row.push(fmt_ratio(r.measured_over_ideal_given));
+                    row.push(with_interval(
+                        fmt_ratio(r.measured_over_ideal_given),
+                        p.measured_over_ideal_given,
+                        1.0,
+                    ));
                 }
             }
             row
@@ -605,7 +667,36 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
              wall time across the measuring windows; in brackets, the share of it spent in the kernel.\n\n",
         );
     }
-    if let Some(d) = report.same_work_spread(g) {
+    let paired = report.paired(g);
+    if paired {
+        let rounds = report
+            .group(g)
+            .filter_map(|r| r.paired.map(|p| p.rounds))
+            .max()
+            .unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "Ratios measured paired (speedup, efficiency, measured/ideal, measured/ideal (given)), \
+             with their 95% intervals in brackets: each strategy's w-worker map was interleaved with \
+             its own 1-worker map and the capacity probe at 1 and w, {rounds} rounds in alternating \
+             order (Hodges–Lehmann over the rounds' ratios), so the machine's drift cancels in them. \
+             Times are Criterion's medians, measured seconds or minutes apart; `results.json` keeps \
+             the ratios those medians would give too (`from_medians`).\n"
+        );
+    }
+    if let (Some(d), Some(m)) = (
+        report.paired_same_work_spread(g),
+        report.median_same_work_spread(g),
+    ) {
+        let _ = writeln!(
+            out,
+            "Same work, paired: every strategy's 1-worker map here is the same countdown on one \
+             core; interleaved with `sequential`'s, they lie within {:.1}% of each other (their \
+             Criterion medians, taken at different moments, span {:.1}%: the machine's drift).\n",
+            d * 100.0,
+            m * 100.0
+        );
+    } else if let Some(d) = report.median_same_work_spread(g) {
         let _ = writeln!(
             out,
             "Same work, different moments: every strategy's 1-worker map here is the same countdown \
@@ -616,7 +707,13 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
             d * 100.0
         );
     }
-    if let Some(gv) = report.settings.given().filter(|_| given) {
+    if paired && given {
+        out.push_str(
+            "Measured/ideal (given): the same ideal with the cores' worth the capacity probe was \
+             given in the same rounds instead of the machine's nominal cores; the efficiency a \
+             strategy reached with what was there (1.00 = all it could).\n\n",
+        );
+    } else if let Some(gv) = report.settings.given().filter(|_| given) {
         let _ = writeln!(
             out,
             "Measured/ideal (given): the same ideal with the {:.2} cores the machine gave during the \
@@ -626,6 +723,22 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         );
     }
     fit_section(report, g, out);
+}
+
+/// A table cell: the point as `shown`, then the paired interval `[lo, hi]` (scaled by `k`) when
+/// there is one.
+fn with_interval(shown: String, e: Option<crate::stats::Estimate>, k: f64) -> String {
+    match e {
+        Some(e) if e.is_valid() => {
+            let digits = if k > 1.0 { 1 } else { 2 };
+            format!(
+                "{shown} [{:.digits$}, {:.digits$}]",
+                e.lower * k,
+                e.upper * k
+            )
+        }
+        _ => shown,
+    }
 }
 
 /// The dispatch costs: per task, per map, wake-up, each with its interval.

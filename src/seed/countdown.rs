@@ -4,6 +4,7 @@ use super::python::PyCountdown;
 use super::*;
 use crate::error::Result;
 use crate::measure::timed_map;
+use crate::stats::Estimate;
 use crate::strategy::{Entry, Options, Outcome, Started};
 use crate::workload::countdown_jobs;
 
@@ -12,17 +13,69 @@ use crate::workload::countdown_jobs;
 pub struct CountdownRow {
     /// e.g. `gil` or `Python threads`.
     pub implementation: String,
-    /// Total wall time with 1 worker, seconds.
+    /// Total wall time with 1 worker, seconds (median of the runs).
     pub one_s: f64,
-    /// Total wall time with 2 workers, seconds.
+    /// Total wall time with 2 workers, seconds (median of the runs).
     pub two_s: f64,
+    /// 2-worker time / 1-worker time, paired: each 2-worker run beside a 1-worker run (in
+    /// alternating order), the estimate over the pairs' ratios ([`pair_estimate`]).
+    pub ratio: Estimate,
+    /// Pairs measured.
+    pub pairs: usize,
 }
 
-impl CountdownRow {
-    /// 2-worker time / 1-worker time: ~2 with a GIL, ~1 without (on 2+ cores).
-    pub fn ratio(&self) -> f64 {
-        self.two_s / self.one_s
+/// The estimate of the pairs' ratios: Hodges–Lehmann with its 95% interval from
+/// [`crate::stats::MIN_N`] pairs on, below that their median within their range.
+pub fn pair_estimate(ratios: &[f64]) -> Option<Estimate> {
+    if let Some(e) = crate::stats::ratio_of_values(ratios) {
+        return Some(e);
     }
+    let point = crate::stats::median(ratios)?;
+    let lower = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let upper = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some(Estimate {
+        point,
+        lower,
+        upper,
+    })
+}
+
+/// Runs `one` (1 worker) and `two` (2 workers) in `pairs` pairs, alternating which goes first
+/// (A B, B A, ...), so the machine's drift hits both alike; returns each run's times and the
+/// paired row.
+fn paired_row(
+    implementation: String,
+    pairs: usize,
+    mut run: impl FnMut(usize, bool) -> Result<f64>,
+) -> Result<CountdownRow> {
+    let (mut ones, mut twos, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..pairs.max(1) {
+        // The first pair shows the seed's lines: 1 worker, then 2.
+        let (t1, t2) = if i % 2 == 0 {
+            let t1 = run(1, i == 0)?;
+            (t1, run(2, i == 0)?)
+        } else {
+            let t2 = run(2, false)?;
+            (run(1, false)?, t2)
+        };
+        ones.push(t1);
+        twos.push(t2);
+        ratios.push(t2 / t1);
+    }
+    let bad = || {
+        crate::Error::invalid(
+            "countdown times",
+            format!("{ones:?} / {twos:?}"),
+            "no valid pair",
+        )
+    };
+    Ok(CountdownRow {
+        implementation,
+        one_s: crate::stats::median(&ones).ok_or_else(bad)?,
+        two_s: crate::stats::median(&twos).ok_or_else(bad)?,
+        ratio: pair_estimate(&ratios).ok_or_else(bad)?,
+        pairs: ratios.len(),
+    })
 }
 
 pub(super) fn worker_label(kind: &Entry) -> &'static str {
@@ -31,32 +84,6 @@ pub(super) fn worker_label(kind: &Entry) -> &'static str {
     } else {
         "Thread"
     }
-}
-
-/// Runs program 1 under `kind` with `workers` workers `repeat` times, printing the seed's lines
-/// for the first run; returns the median total seconds.
-pub(super) fn countdown_timed(
-    kind: &Entry,
-    workers: usize,
-    count: u64,
-    repeat: usize,
-    options: &Options,
-    say: Sink<'_>,
-) -> Result<f64> {
-    let quiet = |_: &str| {};
-    let mut totals = (0..repeat.max(1))
-        .map(|i| {
-            countdown_once(
-                kind,
-                workers,
-                count,
-                options,
-                if i == 0 { say } else { &quiet },
-            )
-        })
-        .collect::<Result<Vec<f64>>>()?;
-    totals.sort_by(f64::total_cmp);
-    Ok(totals[totals.len() / 2])
 }
 
 pub(super) fn countdown_once(
@@ -91,9 +118,9 @@ pub(super) fn countdown_once(
     Ok(total)
 }
 
-/// Program 1 for each strategy at 1 and 2 workers (the median of `repeat` runs each: one run of
-/// the seed's count lasts only ~20 ms in Rust), then (with `python`) CPython's threads and
-/// processes, once each. Returns the table rows.
+/// Program 1 for each strategy at 1 and 2 workers, `repeat` pairs each (one run of the seed's
+/// count lasts only ~30 ms in Rust), then (with `python`) CPython's threads and processes, two
+/// pairs each (A B | B A). Returns the table rows; every ratio is paired.
 pub fn countdown(
     strategies: &[Entry],
     count: u64,
@@ -102,27 +129,23 @@ pub fn countdown(
     options: &Options,
     say: Sink<'_>,
 ) -> Result<Vec<CountdownRow>> {
+    let quiet = |_: &str| {};
     let mut rows = Vec::new();
     for kind in strategies {
-        let mut t = [0.0; 2];
-        for (i, w) in [1, 2].into_iter().enumerate() {
-            say(&format!(
-                "\n== {}, {w} worker{} ==",
-                kind.name,
-                if w > 1 { "s" } else { "" }
-            ));
-            t[i] = countdown_timed(kind, w, count, repeat, options, say)?;
-        }
-        rows.push(CountdownRow {
-            implementation: kind.name.to_string(),
-            one_s: t[0],
-            two_s: t[1],
-        });
+        rows.push(paired_row(kind.name.to_string(), repeat, |w, loud| {
+            if loud {
+                say(&format!(
+                    "\n== {}, {w} worker{} ==",
+                    kind.name,
+                    if w > 1 { "s" } else { "" }
+                ));
+            }
+            countdown_once(kind, w, count, options, if loud { say } else { &quiet })
+        })?);
     }
     if let Some(py) = python {
         for mode in ["threads", "processes"] {
-            let mut t = [0.0; 2];
-            for (i, w) in [1, 2].into_iter().enumerate() {
+            rows.push(paired_row(format!("Python {mode}"), 2, |w, loud| {
                 say(&format!(
                     "\n== CPython {mode}, {w} worker{} ==",
                     if w > 1 { "s" } else { "" }
@@ -135,14 +158,10 @@ pub fn countdown(
                     "--mode".into(),
                     mode.into(),
                 ];
-                let r: PyCountdown = py.run(PY_COUNTDOWN, &args, say)?;
-                t[i] = r.total_s;
-            }
-            rows.push(CountdownRow {
-                implementation: format!("Python {mode}"),
-                one_s: t[0],
-                two_s: t[1],
-            });
+                let r: PyCountdown =
+                    py.run(PY_COUNTDOWN, &args, if loud { say } else { &quiet })?;
+                Ok(r.total_s)
+            })?);
         }
     }
     Ok(rows)
@@ -156,11 +175,27 @@ pub fn countdown_table(rows: &[CountdownRow]) -> Vec<Vec<String>> {
                 r.implementation.clone(),
                 format!("{:.3} s", r.one_s),
                 format!("{:.3} s", r.two_s),
-                format!("{:.2}×", r.ratio()),
+                format!("{:.2}×", r.ratio.point),
+                format!(
+                    "[{:.2}, {:.2}] {}",
+                    r.ratio.lower,
+                    r.ratio.upper,
+                    if r.pairs >= crate::stats::MIN_N {
+                        format!("95%, {} pairs", r.pairs)
+                    } else {
+                        format!("range of {} pairs", r.pairs)
+                    }
+                ),
             ]
         })
         .collect()
 }
 
 /// Header of the countdown table.
-pub const COUNTDOWN_HEADER: [&str; 4] = ["implementation", "1 worker", "2 workers", "ratio"];
+pub const COUNTDOWN_HEADER: [&str; 5] = [
+    "implementation",
+    "1 worker",
+    "2 workers",
+    "ratio (paired)",
+    "interval",
+];

@@ -65,7 +65,8 @@ pub fn countdown_markdown(
     let mut out = format!(
         "## Program 1: countdown\n\nEach worker counts down {count} (weak scaling). \
          Ratio = 2-worker time / 1-worker time: about 2 where a lock serialises the workers, \
-         about 1 where they run in parallel. Rust rows: median of {repeat} runs; Python rows: one run.{}\n\n",
+         about 1 where they run in parallel, measured paired: each 2-worker run beside a 1-worker \
+         run in alternating order. Rust rows: {repeat} pairs; Python rows: 2 pairs.{}\n\n",
         python.map_or(String::new(), |p| format!(" CPython: {}.", p.version))
     );
     table(&mut out, &COUNTDOWN_HEADER, &countdown_table(rows));
