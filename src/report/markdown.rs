@@ -163,15 +163,24 @@ fn header(report: &Report, out: &mut String) {
         .filter_map(|g| {
             report
                 .same_work_spread(g)
-                .map(|d| format!("{g} {:.1}%", d * 100.0))
+                .map(|d| match report.median_same_work_spread(g) {
+                    Some(m) if report.paired(g) => format!(
+                        "{g} {:.1}% paired ({:.1}% from Criterion's medians)",
+                        d * 100.0,
+                        m * 100.0
+                    ),
+                    _ => format!("{g} {:.1}%", d * 100.0),
+                })
         })
         .collect();
     if !drift.is_empty() {
         rows.push(vec![
             "same-work spread".into(),
             format!(
-                "{}: how much every strategy's 1-worker countdown (the same work on one core) varied \
-                 across the run; differences between strategies smaller than that are the machine's drift",
+                "{}: how far apart every strategy's 1-worker countdown (the same work on one core) \
+                 measured; paired, each was interleaved with `sequential`'s (the group's section \
+                 gives each ratio with its interval); from medians, they were measured at \
+                 different moments and the spread is mostly the machine's drift",
                 drift.join(", ")
             ),
         ]);
@@ -688,11 +697,25 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         report.paired_same_work_spread(g),
         report.median_same_work_spread(g),
     ) {
+        let ratios: Vec<String> = report
+            .group(g)
+            .filter(|r| r.workers == 1)
+            .filter_map(|r| {
+                let e = r.paired?.vs_sequential?;
+                Some(format!(
+                    "{} {:.3} [{:.3}, {:.3}]",
+                    r.strategy, e.point, e.lower, e.upper
+                ))
+            })
+            .collect();
         let _ = writeln!(
             out,
             "Same work, paired: every strategy's 1-worker map here is the same countdown on one \
-             core; interleaved with `sequential`'s, they lie within {:.1}% of each other (their \
-             Criterion medians, taken at different moments, span {:.1}%: the machine's drift).\n",
+             core, interleaved with `sequential`'s; time over `sequential`'s: {}. Their points span \
+             {:.1}%; an interval that excludes 1.000 is a difference the pairing resolved (the \
+             strategy's own cost at 1 worker, or drift faster than a round), one that includes it \
+             is not. Criterion's medians of the same maps, taken at different moments, span {:.1}%.\n",
+            ratios.join(", "),
             d * 100.0,
             m * 100.0
         );
