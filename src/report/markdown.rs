@@ -678,17 +678,22 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
     }
     let paired = report.paired(g);
     if paired {
-        let rounds = report
-            .group(g)
-            .filter_map(|r| r.paired.map(|p| p.rounds))
-            .max()
-            .unwrap_or(0);
+        let rounds_at = |one: bool| {
+            report
+                .group(g)
+                .filter(|r| (r.workers == 1) == one)
+                .filter_map(|r| r.paired.map(|p| p.rounds))
+                .max()
+                .unwrap_or(0)
+        };
+        let (rounds, same_work_rounds) = (rounds_at(false), rounds_at(true));
         let _ = writeln!(
             out,
             "Ratios measured paired (speedup, efficiency, measured/ideal, measured/ideal (given)), \
              with their 95% intervals in brackets: each strategy's w-worker map was interleaved with \
              its own 1-worker map and the capacity probe at 1 and w, {rounds} rounds in alternating \
-             order (Hodges–Lehmann over the rounds' ratios), so the machine's drift cancels in them. \
+             order ({same_work_rounds} for each 1-worker map against `sequential`'s; Hodges–Lehmann \
+             over the rounds' ratios), so the machine's drift cancels in them. \
              Times are Criterion's medians, measured seconds or minutes apart; `results.json` keeps \
              the ratios those medians would give too (`from_medians`).\n"
         );
