@@ -48,26 +48,11 @@ fn calibrate_ends_when_a_program_closes_its_output_and_stays_alive() {
 fn seed_python_waits_for_the_interpreter_not_for_what_it_left_behind() {
     let dir = tempfile::tempdir().unwrap();
     // An interpreter that leaves a process holding its stdout, then exits.
-    let python = script(
+    let child = common::seed_with_fake_python(
         dir.path(),
-        "python3",
-        r#"if [ "$1" = "--version" ]; then echo "Python 3.99.0"; exit 0; fi
-sleep 2718.5 &
-echo 'RESULT {"total_s": 0.5}'"#,
-    );
-    let child = spawn(
-        &[
-            "seed",
-            "countdown",
-            "--python",
-            "--count",
-            "1000",
-            "--repeat",
-            "1",
-            "--strategy",
-            "threads",
-        ],
-        &[("POOLSCALE_PYTHON", python.to_str().unwrap())],
+        "sleep 2718.5 &\necho 'RESULT {\"total_s\": 0.5}'",
+        &["--strategy", "threads"],
+        &[],
     );
     let (code, out, err) = finish_within(child, Duration::from_secs(60));
     no_panic(code, &out, &err);
@@ -140,26 +125,11 @@ fn a_thread_the_os_refuses_is_an_error_naming_it() {
         &["side-reader", "thread limit"],
     );
     let dir = tempfile::tempdir().unwrap();
-    let python = script(
+    let child = common::seed_with_fake_python(
         dir.path(),
-        "python3",
-        r#"if [ "$1" = "--version" ]; then echo "Python 3.99.0"; exit 0; fi
-echo 'RESULT {"total_s": 0.5}'"#,
-    );
-    let child = spawn(
-        &[
-            "seed",
-            "countdown",
-            "--python",
-            "--count",
-            "1000",
-            "--repeat",
-            "1",
-        ],
-        &[
-            ("POOLSCALE_PYTHON", python.to_str().unwrap()),
-            ("POOLSCALE_THREAD_FAULT", "python-stdout"),
-        ],
+        "echo 'RESULT {\"total_s\": 0.5}'",
+        &[],
+        &[("POOLSCALE_THREAD_FAULT", "python-stdout")],
     );
     let (code, out, err) = finish_within(child, Duration::from_secs(60));
     refused(

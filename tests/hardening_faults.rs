@@ -52,26 +52,11 @@ fn ctrl_c_ends_the_paired_invariants_even_with_a_stopped_probe() {
 #[test]
 fn a_python_that_floods_stderr_does_not_deadlock_the_seed() {
     let dir = tempfile::tempdir().unwrap();
-    let python = script(
+    let child = common::seed_with_fake_python(
         dir.path(),
-        "python3",
-        r#"if [ "$1" = "--version" ]; then echo "Python 3.99.0"; exit 0; fi
-head -c 300000 /dev/zero | tr '\0' 'x' >&2
-echo 'RESULT {"total_s": 0.5}'"#,
-    );
-    let child = spawn(
-        &[
-            "seed",
-            "countdown",
-            "--python",
-            "--count",
-            "1000",
-            "--repeat",
-            "1",
-            "--strategy",
-            "threads",
-        ],
-        &[("POOLSCALE_PYTHON", python.to_str().unwrap())],
+        "head -c 300000 /dev/zero | tr '\\0' 'x' >&2\necho 'RESULT {\"total_s\": 0.5}'",
+        &["--strategy", "threads"],
+        &[],
     );
     let (code, out, err) = finish_within(child, Duration::from_secs(60));
     no_panic(code, &out, &err);

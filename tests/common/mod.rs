@@ -308,3 +308,31 @@ pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
         .spawn()
         .unwrap()
 }
+
+/// `poolscale seed countdown --python` (a count of 1000, one pair, `extra` arguments) with a fake
+/// interpreter in `dir`: it answers `--version`, then runs `body` (which prints the RESULT line).
+pub fn seed_with_fake_python(
+    dir: &std::path::Path,
+    body: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Child {
+    let python = script(
+        dir,
+        "python3",
+        &format!("if [ \"$1\" = \"--version\" ]; then echo \"Python 3.99.0\"; exit 0; fi\n{body}"),
+    );
+    let mut args = vec![
+        "seed",
+        "countdown",
+        "--python",
+        "--count",
+        "1000",
+        "--repeat",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    let mut env = env.to_vec();
+    env.push(("POOLSCALE_PYTHON", python.to_str().unwrap()));
+    spawn(&args, &env)
+}
