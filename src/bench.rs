@@ -458,10 +458,10 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
                 .filter(|id| chosen.contains(id))
                 .collect();
             if !ids.is_empty() {
-                let rounds = if quick {
-                    crate::scaling::QUICK_ROUNDS
+                let budget = if quick {
+                    crate::scaling::QUICK
                 } else {
-                    crate::scaling::ROUNDS
+                    crate::scaling::FULL
                 };
                 let t = Instant::now();
                 let measured = crate::scaling::measure(
@@ -470,11 +470,12 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
                     strategies,
                     &workloads,
                     options,
-                    rounds,
+                    budget,
                     &mut fastrand::Rng::new(),
                 )
                 .unwrap_or_else(|e| panic!("{group}: paired ratios: {e}"));
                 let n = measured.len();
+                let rounds = measured.first().map_or(0, |(_, p)| p.rounds);
                 for (id, p) in measured {
                     observed.benches.entry(id).or_default().paired = Some(p);
                 }
@@ -483,7 +484,7 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
                     std::process::exit(2);
                 }
                 eprintln!(
-                    "poolscale: {group}: {n} ratios measured paired ({rounds} interleaved rounds each) in {:.0} s",
+                    "poolscale: {group}: {n} benchmarks' ratios measured paired in {rounds} interleaved rounds, {:.0} s",
                     t.elapsed().as_secs_f64()
                 );
             }

@@ -18,28 +18,68 @@
 
 use crate::error::Result;
 use crate::group::{BenchId, Group, Model, Workloads};
-use crate::interleave::{Plan, Rounds, interleave};
+use crate::interleave::{Plan, interleave};
 use crate::measure::{Arm, Prepared};
 pub use crate::observe::Paired;
 use crate::probe::Probe;
-use crate::stats::{Estimate, ratio_of_values};
+use crate::stats::{ArmQuantiles, Estimate};
 use crate::strategy::{Options, Strategies, StrategyKind};
 
-/// Rounds per pair in a full run, and with Criterion's `--quick`: 12 rounds give a 95% interval
-/// of about ±1% on a quiet machine and a few percent beside a bursty neighbour.
-pub const ROUNDS: usize = 12;
-/// See [`ROUNDS`].
-pub const QUICK_ROUNDS: usize = 6;
+/// How long the paired pass of one group may sample: at least `min_rounds` rounds, then until
+/// every ratio it states is resolved ([`resolved`]), at most `max_rounds` rounds or `time`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budget {
+    /// Rounds before the first look.
+    pub min_rounds: usize,
+    /// Never more rounds than this.
+    pub max_rounds: usize,
+    /// Wall time allowed (a round is never cut short).
+    pub time: std::time::Duration,
+}
 
-/// A plan of exactly `rounds` rounds (one map per sample: these maps take tens of ms).
-fn plan(rounds: usize) -> Plan {
-    Plan {
-        budget: std::time::Duration::from_secs(3600),
-        min_rounds: rounds,
-        check_every: 1,
-        max_rounds: rounds,
-        sample_time: std::time::Duration::ZERO,
+/// A full run's paired pass: 12 rounds at least (a 95% interval of about ±1% on a quiet
+/// machine), then until resolved, for at most 40 s per group.
+pub const FULL: Budget = Budget {
+    min_rounds: 12,
+    max_rounds: 60,
+    time: std::time::Duration::from_secs(40),
+};
+/// With Criterion's `--quick`.
+pub const QUICK: Budget = Budget {
+    min_rounds: 6,
+    max_rounds: 20,
+    time: std::time::Duration::from_secs(12),
+};
+
+/// Half-width (relative) the same-work ratios are sampled to: a spread of a percent or two is
+/// what they are there to show.
+pub const SAME_WORK_TARGET: f64 = 0.01;
+/// Half-width (relative) the scaling ratios (`to_one`, `over_ideal_given`) are sampled to.
+pub const SCALING_TARGET: f64 = 0.02;
+
+/// Relative half-width of a ratio's interval: `sqrt(upper / lower) - 1` (symmetric on logs).
+pub fn half_width(e: &Estimate) -> f64 {
+    if e.is_valid() && e.lower > 0.0 {
+        (e.upper / e.lower).sqrt() - 1.0
+    } else {
+        f64::INFINITY
     }
+}
+
+/// Whether an estimate exists and its interval is within `target`.
+fn resolved(e: Option<Estimate>, target: f64) -> bool {
+    e.is_some_and(|e| half_width(&e) <= target)
+}
+
+/// The estimate of a function of the arms' times over interleaved rounds (see
+/// [`ArmQuantiles`]): one estimator for the report and the gate.
+pub fn estimate(samples: &[Vec<f64>], f: impl Fn(&[f64]) -> f64) -> Option<Estimate> {
+    ArmQuantiles::of(samples)?.estimate(f)
+}
+
+/// `t(arm b) / t(arm a)` over interleaved rounds.
+pub fn ratio(samples: &[Vec<f64>], a: usize, b: usize) -> Option<Estimate> {
+    estimate(samples, |r| r[b] / r[a])
 }
 
 /// The count each probe process counts in `group` at `w` workers: the work of one job, so the
@@ -51,163 +91,325 @@ fn probe_count(group: Group, workloads: &Workloads, w: usize) -> u64 {
     }
 }
 
-/// The estimate of per-round values (Hodges–Lehmann on logs, 95%): one estimator for the report
-/// and the gate.
-pub fn per_round(samples: &[Vec<f64>], f: impl Fn(&[f64]) -> f64) -> Option<Estimate> {
-    ratio_of_values(&samples.iter().map(|r| f(r)).collect::<Vec<_>>())
+/// Where one benchmark's arms sit in a round.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Slots {
+    /// `S@1`.
+    one: usize,
+    /// `S@w` (the same as `one` at 1 worker).
+    many: usize,
+    /// `sequential@w`, where it is in the rounds (and `S` is not `sequential`).
+    sequential: Option<usize>,
+    /// The probe at 1 and at `w` processes, each counting one job's work (w > 1, where a probe
+    /// could start).
+    probe: Option<(usize, usize)>,
 }
 
-/// `t(arm b) / t(arm a)` per round.
-pub fn ratio(samples: &[Vec<f64>], a: usize, b: usize) -> Option<Estimate> {
-    per_round(samples, |r| r[b] / r[a])
+/// The arms of a group's rounds: strategies' maps by id, probes by (processes, count), each once.
+#[derive(Default)]
+struct Arms {
+    maps: Vec<BenchId>,
+    probes: Vec<(usize, u64)>,
+}
+
+impl Arms {
+    fn map(&mut self, id: BenchId) -> usize {
+        match self.maps.iter().position(|m| *m == id) {
+            Some(i) => i,
+            None => {
+                self.maps.push(id);
+                self.maps.len() - 1
+            }
+        }
+    }
+
+    /// Probe arms are numbered after every map (call once the maps are all known).
+    fn probe(&mut self, procs: usize, count: u64) -> usize {
+        let i = match self.probes.iter().position(|p| *p == (procs, count)) {
+            Some(i) => i,
+            None => {
+                self.probes.push((procs, count));
+                self.probes.len() - 1
+            }
+        };
+        i + self.maps.len()
+    }
 }
 
 /// Measures `group`'s paired ratios for `ids` (its benchmarks this run measured): returns one
 /// [`Paired`] per id.
+///
+/// One round samples every arm once, in alternating order (A B C … | … C B A): every chosen
+/// benchmark, each strategy's 1-worker map, `sequential`'s map at the same counts and the
+/// capacity probe at 1 and `w` processes. So every ratio the report states (a strategy against
+/// itself at 1 worker, against `sequential` at the same count, against the cores the probe was
+/// given) is a within-round ratio of the same rounds. Sampling stops once every ratio's interval
+/// is within its target ([`SAME_WORK_TARGET`], [`SCALING_TARGET`]) or the budget is spent.
 pub fn measure(
     group: Group,
     ids: &[BenchId],
     strategies: &Strategies,
     workloads: &Workloads,
     options: &Options,
-    rounds: usize,
+    budget: Budget,
     rng: &mut fastrand::Rng,
 ) -> Result<Vec<(BenchId, Paired)>> {
-    let plan = plan(rounds);
-    let same_work = self::plan(2 * rounds);
-    let mut out = Vec::new();
-    let start = |id: BenchId| Prepared::start_in(strategies, id, workloads, options);
+    let seq = |w: usize| BenchId::new(group, StrategyKind::Sequential, w);
+    let has_seq = strategies.get(seq(1).strategy).is_some();
+    let mut arms = Arms::default();
+    let mut slots: Vec<(BenchId, Slots)> = ids
+        .iter()
+        .map(|&id| {
+            let one = arms.map(BenchId::new(group, id.strategy, 1));
+            let many = arms.map(id);
+            let sequential = (has_seq && id.strategy.as_str() != seq(1).strategy.as_str())
+                .then(|| arms.map(seq(id.workers)));
+            (
+                id,
+                Slots {
+                    one,
+                    many,
+                    sequential,
+                    probe: None,
+                },
+            )
+        })
+        .collect();
     // The probe needs a worker program (the `poolscale` binary, or a suite's own): without one,
     // the ratios are still paired, but not held to the cores given.
-    let probe = |w: usize| Probe::start(w, probe_count(group, workloads, w), options).ok();
-    for &id in ids.iter().filter(|id| id.workers > 1) {
-        crate::interrupt::check()?;
-        let one_id = BenchId::new(group, id.strategy, 1);
-        let (mut one, mut many) = (start(one_id)?, start(id)?);
-        let (mut p1, mut pw) = (probe(1), probe(id.workers));
-        let rounds = match (p1.as_mut(), pw.as_mut()) {
-            (Some(p1), Some(pw)) => {
-                let arms: &mut [&mut dyn Arm] = &mut [&mut one, &mut many, p1, pw];
-                interleave(arms, Some(vec![1; 4]), &plan, rng, |_| false)?
+    let mut probes: Vec<Probe> = Vec::new();
+    let mut probe_ok = true;
+    for (id, slot) in slots.iter_mut().filter(|(id, _)| id.workers > 1) {
+        let count = probe_count(group, workloads, id.workers);
+        slot.probe = probe_ok.then(|| (arms.probe(1, count), arms.probe(id.workers, count)));
+        while probe_ok && probes.len() < arms.probes.len() {
+            let (procs, count) = arms.probes[probes.len()];
+            match Probe::start(procs, count, options) {
+                Ok(p) => probes.push(p),
+                Err(_) => probe_ok = false,
             }
-            _ => {
-                let arms: &mut [&mut dyn Arm] = &mut [&mut one, &mut many];
-                interleave(arms, Some(vec![1; 2]), &plan, rng, |_| false)?
-            }
-        };
-        out.push((id, paired_of(group, id, workloads, &rounds)));
-    }
-    for &id in ids
-        .iter()
-        .filter(|id| id.workers == 1 && id.strategy.as_str() != StrategyKind::Sequential.as_str())
-    {
-        let seq = BenchId::new(group, StrategyKind::Sequential, 1);
-        if strategies.get(seq.strategy).is_none() {
-            continue;
         }
-        crate::interrupt::check()?;
-        let (mut s, mut base) = (start(id)?, start(seq)?);
-        let arms: &mut [&mut dyn Arm] = &mut [&mut base, &mut s];
-        // Twice the rounds: two maps a round, and a difference of a percent or two to resolve.
-        let r = interleave(arms, Some(vec![1; 2]), &same_work, rng, |_| false)?;
-        out.push((
-            id,
-            Paired {
-                vs_sequential: ratio(&r.samples, 0, 1),
-                rounds: r.samples.len(),
-                ..Paired::default()
-            },
-        ));
     }
-    Ok(out)
+    if !probe_ok {
+        probes.clear();
+        for (_, slot) in slots.iter_mut() {
+            slot.probe = None;
+        }
+    }
+    crate::interrupt::check()?;
+    let mut maps = arms
+        .maps
+        .iter()
+        .map(|&id| Prepared::start_in(strategies, id, workloads, options))
+        .collect::<Result<Vec<_>>>()?;
+    let mut all: Vec<&mut dyn Arm> = maps.iter_mut().map(|m| m as &mut dyn Arm).collect();
+    all.extend(probes.iter_mut().map(|p| p as &mut dyn Arm));
+    let plan = Plan {
+        budget: budget.time,
+        min_rounds: budget.min_rounds,
+        check_every: 2,
+        max_rounds: budget.max_rounds,
+        sample_time: std::time::Duration::ZERO,
+    };
+    let n = all.len();
+    let rounds = interleave(&mut all, Some(vec![1; n]), &plan, rng, |s| {
+        ArmQuantiles::of(s).is_some_and(|q| {
+            slots
+                .iter()
+                .all(|(id, slot)| paired_of(group, *id, workloads, &q, s.len(), slot).resolved(*id))
+        })
+    })?;
+    let q = ArmQuantiles::of(&rounds.samples);
+    Ok(slots
+        .iter()
+        .map(|(id, slot)| {
+            let p = q.as_ref().map_or_else(Paired::default, |q| {
+                paired_of(group, *id, workloads, q, rounds.samples.len(), slot)
+            });
+            (*id, p)
+        })
+        .collect())
 }
 
-/// The ratios of rounds of `[S@1, S@w]` or `[S@1, S@w, P@1, P@w]`.
-fn paired_of(group: Group, id: BenchId, workloads: &Workloads, rounds: &Rounds) -> Paired {
-    let s = &rounds.samples;
+impl Paired {
+    /// Whether the ratios that the report states for `id` are within their targets.
+    fn resolved(&self, id: BenchId) -> bool {
+        if id.workers == 1 {
+            self.vs_sequential
+                .is_none_or(|_| resolved(self.vs_sequential, SAME_WORK_TARGET))
+        } else {
+            resolved(self.to_one, SCALING_TARGET)
+                && self
+                    .over_ideal_given
+                    .is_none_or(|_| resolved(self.over_ideal_given, SCALING_TARGET))
+        }
+    }
+}
+
+/// The ratios of one benchmark from the rounds, its arms at `slot`.
+fn paired_of(
+    group: Group,
+    id: BenchId,
+    workloads: &Workloads,
+    q: &ArmQuantiles,
+    rounds: usize,
+    slot: &Slots,
+) -> Paired {
     let w = id.workers;
-    let with_probe = s.first().is_some_and(|r| r.len() == 4);
     let info = id.strategy.info();
-    let given = |r: &[f64]| w as f64 * r[2] / r[3];
+    let Slots {
+        one,
+        many,
+        sequential,
+        probe,
+    } = *slot;
+    let given = |r: &[f64], (p1, pw): (usize, usize)| w as f64 * r[p1] / r[pw];
     Paired {
-        to_one: ratio(s, 0, 1),
-        cores_given: with_probe.then(|| per_round(s, given)).flatten(),
-        over_ideal_given: with_probe
-            .then(|| {
-                per_round(s, |r| {
-                    crate::analysis::ideal_with_cores(
-                        group,
-                        &info,
-                        w,
-                        Some(r[0]),
-                        given(r),
-                        workloads,
-                    )
-                    .map_or(f64::NAN, |ideal| r[1] / ideal)
-                })
+        to_one: (w > 1).then(|| q.estimate(|r| r[many] / r[one])).flatten(),
+        cores_given: probe.and_then(|p| q.estimate(|r| given(r, p))),
+        over_ideal_given: probe.and_then(|p| {
+            q.estimate(|r| {
+                crate::analysis::ideal_with_cores(
+                    group,
+                    &info,
+                    w,
+                    Some(r[one]),
+                    given(r, p),
+                    workloads,
+                )
+                .map_or(f64::NAN, |ideal| r[many] / ideal)
             })
-            .flatten(),
-        vs_sequential: None,
-        rounds: s.len(),
+        }),
+        vs_sequential: sequential.and_then(|seq| q.estimate(|r| r[many] / r[seq])),
+        rounds,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interleave::Stop;
 
-    fn rounds(rows: &[[f64; 4]]) -> Rounds {
-        Rounds {
-            samples: rows.iter().map(|r| r.to_vec()).collect(),
-            iters: vec![1; 4],
-            elapsed: std::time::Duration::ZERO,
-            stop: Stop::MaxRounds,
-        }
+    const WITH_PROBE: Slots = Slots {
+        one: 0,
+        many: 1,
+        sequential: None,
+        probe: Some((2, 3)),
+    };
+
+    fn rows(rows: &[[f64; 4]]) -> Vec<Vec<f64>> {
+        rows.iter().map(|r| r.to_vec()).collect()
+    }
+
+    fn of(group: Group, id: BenchId, s: &[Vec<f64>], slot: &Slots) -> Paired {
+        let w = crate::settings::Settings::defaults().workloads();
+        let q = ArmQuantiles::of(s).expect("rounds enough");
+        paired_of(group, id, &w, &q, s.len(), slot)
     }
 
     #[test]
     fn drift_common_to_a_round_cancels_and_the_probe_holds_a_strategy_to_what_was_given() {
-        let w = crate::settings::Settings::defaults().workloads();
         let id = BenchId::new(Group::CountdownWeak, StrategyKind::Threads, 2);
         // The machine's speed swings 2x from round to round; within a round, threads at 2 take
         // 1.6x its 1-worker time while the probe at 2 takes 1.6x too: a neighbour took most of
         // a core, and threads used all that was left.
-        let rows: Vec<[f64; 4]> = (0..12)
+        let r: Vec<[f64; 4]> = (0..12)
             .map(|i| {
                 let k = if i % 2 == 0 { 1.0 } else { 2.0 } * (1.0 + i as f64 / 100.0);
                 [50.0 * k, 80.0 * k, 50.0 * k, 80.0 * k]
             })
             .collect();
-        let p = paired_of(Group::CountdownWeak, id, &w, &rounds(&rows));
+        let p = of(Group::CountdownWeak, id, &rows(&r), &WITH_PROBE);
         let near = |e: Option<Estimate>, x: f64| e.is_some_and(|e| (e.point - x).abs() < 1e-9);
         assert!(near(p.to_one, 1.6), "{p:?}");
         assert!(near(p.cores_given, 2.0 / 1.6), "{p:?}");
         assert!(near(p.over_ideal_given, 1.0), "all it could: {p:?}");
         assert_eq!(p.rounds, 12);
+        assert!(p.resolved(id), "exact ratios are resolved: {p:?}");
         // The same rounds without the probe: the ratio alone.
-        let two: Vec<Vec<f64>> = rows.iter().map(|r| r[..2].to_vec()).collect();
-        let r = Rounds {
-            samples: two,
-            ..rounds(&rows)
+        let no_probe = Slots {
+            probe: None,
+            ..WITH_PROBE
         };
-        let p = paired_of(Group::CountdownWeak, id, &w, &r);
+        let p = of(Group::CountdownWeak, id, &rows(&r), &no_probe);
         assert!(near(p.to_one, 1.6) && p.cores_given.is_none() && p.over_ideal_given.is_none());
     }
 
     #[test]
     fn a_serial_strategy_is_held_to_its_own_model_whatever_the_machine_gave() {
-        let w = crate::settings::Settings::defaults().workloads();
         let id = BenchId::new(Group::CountdownWeak, StrategyKind::Gil, 2);
         // gil at 2 takes twice one: its ideal (w × t1) whatever the cores.
-        let rows: Vec<[f64; 4]> = (0..12)
+        let r: Vec<[f64; 4]> = (0..12)
             .map(|i| [50.0, 100.0, 50.0, 50.0 + i as f64])
             .collect();
-        let p = paired_of(Group::CountdownWeak, id, &w, &rounds(&rows));
+        let p = of(Group::CountdownWeak, id, &rows(&r), &WITH_PROBE);
         assert!(
             p.over_ideal_given
                 .is_some_and(|e| (e.point - 1.0).abs() < 1e-9),
             "{p:?}"
+        );
+    }
+
+    #[test]
+    fn bursts_that_hit_single_samples_leave_the_estimate_and_steady_jitter_leaves_it_unresolved() {
+        let id = BenchId::new(Group::CountdownWeak, StrategyKind::Rayon, 1);
+        let slot = Slots {
+            one: 0,
+            many: 0,
+            sequential: Some(1),
+            probe: None,
+        };
+        // Arms: [rayon@1, sequential@1]; rayon costs 1% more. A neighbour's bursts double a
+        // third of the samples, one arm at a time: per-round ratios scatter from 0.5 to 2.
+        let hit = |i: usize, arm: usize| {
+            if (i + arm).is_multiple_of(3) {
+                2.0
+            } else {
+                1.0
+            }
+        };
+        let r: Vec<Vec<f64>> = (0..12)
+            .map(|i| vec![50.5 * hit(i, 0), 50.0 * hit(i, 1)])
+            .collect();
+        let p = of(Group::CountdownWeak, id, &r, &slot);
+        assert!(p.to_one.is_none(), "no scaling ratio at 1 worker: {p:?}");
+        let v = p.vs_sequential.expect("measured against sequential");
+        assert!((v.point - 1.01).abs() < 1e-9, "{v:?}");
+        assert!(p.resolved(id), "{p:?}");
+        // Jitter on every sample (0-30%, each arm on its own): not resolved in 12 rounds.
+        let mut rng = fastrand::Rng::with_seed(7);
+        let r: Vec<Vec<f64>> = (0..12)
+            .map(|_| {
+                vec![
+                    50.5 * (1.0 + 0.3 * rng.f64()),
+                    50.0 * (1.0 + 0.3 * rng.f64()),
+                ]
+            })
+            .collect();
+        let p = of(Group::CountdownWeak, id, &r, &slot);
+        let v = p.vs_sequential.expect("an estimate, with a wide interval");
+        assert!(v.lower < v.point && v.point < v.upper, "{v:?}");
+        assert!(!p.resolved(id), "{v:?}");
+    }
+
+    #[test]
+    fn arms_are_shared_by_the_benchmarks_that_need_them() {
+        let mut arms = Arms::default();
+        let g = Group::CountdownWeak;
+        let a = arms.map(BenchId::new(g, StrategyKind::Threads, 1));
+        let b = arms.map(BenchId::new(g, StrategyKind::Threads, 2));
+        assert_eq!(arms.map(BenchId::new(g, StrategyKind::Threads, 1)), a);
+        assert_ne!(a, b);
+        // Probes come after the maps, and one (processes, count) is one arm.
+        let p = arms.probe(1, 100);
+        assert_eq!(p, 2);
+        assert_eq!(arms.probe(2, 100), 3);
+        assert_eq!(arms.probe(1, 100), p);
+        assert!(
+            half_width(&Estimate {
+                point: 1.0,
+                lower: 0.98,
+                upper: 1.02
+            }) < 0.021
         );
     }
 }

@@ -187,6 +187,107 @@ pub fn ratio_of_values(values: &[f64]) -> Option<Estimate> {
     hodges_lehmann(&logs?).map(|e| e.map(f64::exp))
 }
 
+/// The quantile each arm is read at by [`ArmQuantiles`]: its fastest tenth.
+///
+/// On a shared machine, noise only ever adds time (a neighbour's burst, a migration, an
+/// interrupt), in bursts that hit single samples rather than whole rounds: a per-round ratio then
+/// compares a hit sample with a clean one as often as two clean ones, and its scatter does not
+/// shrink with pairing. A low quantile of each arm, read over the *same* interleaved rounds, is
+/// the time of the moments the machine did not interrupt, and both arms' samples come from the
+/// same moments, so slow drift still falls on both (BenchmarkTools.jl reads the minimum for the
+/// same reason; a tenth is as robust to bursts and, unlike the minimum, has a usable bootstrap).
+pub const LOW_QUANTILE: f64 = 0.1;
+
+/// Bootstrap resamples of [`ArmQuantiles`].
+pub const RESAMPLES: usize = 500;
+
+/// The `p`-quantile of `xs` (linear interpolation between order statistics); sorts `xs`.
+pub fn quantile(xs: &mut [f64], p: f64) -> Option<f64> {
+    if xs.is_empty() || !(0.0..=1.0).contains(&p) {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let k = p * (xs.len() - 1) as f64;
+    let i = k.floor() as usize;
+    let f = k - i as f64;
+    Some(match xs.get(i + 1) {
+        Some(next) => xs[i] * (1.0 - f) + next * f,
+        None => xs[i],
+    })
+}
+
+/// Each arm's [`LOW_QUANTILE`] over interleaved rounds (`samples[round][arm]`), and the same
+/// over [`RESAMPLES`] bootstrap resamples of whole rounds (a round stays together, so what a
+/// round shared stays shared): the estimate of any function of the arms' times, with a 95%
+/// percentile interval. Deterministic: the resampling is seeded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArmQuantiles {
+    point: Vec<f64>,
+    resampled: Vec<Vec<f64>>,
+}
+
+impl ArmQuantiles {
+    /// `None` with fewer than [`MIN_N`] rounds, rounds of unequal length or any time not
+    /// positive and finite.
+    pub fn of(samples: &[Vec<f64>]) -> Option<ArmQuantiles> {
+        let n = samples.len();
+        let arms = samples.first()?.len();
+        if n < MIN_N
+            || samples
+                .iter()
+                .any(|r| r.len() != arms || r.iter().any(|v| !(v.is_finite() && *v > 0.0)))
+        {
+            return None;
+        }
+        let mut column = vec![0.0; n];
+        let mut quantiles = |pick: &[usize]| -> Vec<f64> {
+            (0..arms)
+                .map(|a| {
+                    for (c, &i) in column.iter_mut().zip(pick) {
+                        *c = samples[i][a];
+                    }
+                    quantile(&mut column, LOW_QUANTILE).unwrap_or(f64::NAN)
+                })
+                .collect()
+        };
+        let all: Vec<usize> = (0..n).collect();
+        let point = quantiles(&all);
+        let mut rng = fastrand::Rng::with_seed(0x5ca1_ab1e);
+        let mut pick = vec![0; n];
+        let resampled = (0..RESAMPLES)
+            .map(|_| {
+                for p in pick.iter_mut() {
+                    *p = rng.usize(..n);
+                }
+                quantiles(&pick)
+            })
+            .collect();
+        Some(ArmQuantiles { point, resampled })
+    }
+
+    /// Rounds' arms' quantiles, as `f` reads them (`f(&[q_arm0, q_arm1, ...])`), with the 95%
+    /// interval of `f` over the resamples. `None` where `f` is not positive and finite.
+    pub fn estimate(&self, f: impl Fn(&[f64]) -> f64) -> Option<Estimate> {
+        let point = f(&self.point);
+        let ok = |v: &f64| v.is_finite() && *v > 0.0;
+        if !ok(&point) {
+            return None;
+        }
+        let mut boot: Vec<f64> = self.resampled.iter().map(|q| f(q)).filter(ok).collect();
+        // A function that fails on many resamples has no interval worth stating.
+        if boot.len() * 10 < self.resampled.len() * 9 {
+            return None;
+        }
+        let lower = quantile(&mut boot, (1.0 - CONFIDENCE) / 2.0)?;
+        let upper = quantile(&mut boot, 1.0 - (1.0 - CONFIDENCE) / 2.0)?;
+        Some(Estimate {
+            point,
+            lower: lower.min(point),
+            upper: upper.max(point),
+        })
+    }
+}
+
 /// The median of `xs` (`None` if empty).
 pub fn median(xs: &[f64]) -> Option<f64> {
     if xs.is_empty() {

@@ -33,7 +33,7 @@ use crate::group::{BenchId, Group};
 use crate::interleave::{Plan, Rounds, interleave};
 use crate::measure::{Arm, Prepared};
 use crate::probe::Probe;
-use crate::scaling::{per_round, ratio};
+use crate::scaling::{estimate, ratio};
 use crate::stats::Estimate;
 use crate::strategy::{Options, Strategies, StrategyKind, StrategyName};
 
@@ -140,7 +140,7 @@ fn countdown_arms(
 
 /// The probe's efficiency `t_P1 / t_Pw` per round.
 fn probe_efficiency(samples: &[Vec<f64>]) -> Option<Estimate> {
-    per_round(samples, |r| r[2] / r[3])
+    estimate(samples, |r| r[2] / r[3])
 }
 
 /// Whether the probe shows more than `cores` cores' worth of speedup (`w × t_P1 / t_Pw`): enough
@@ -165,7 +165,7 @@ fn relative_verdict(
     min: f64,
     workers: usize,
 ) -> (Option<Estimate>, Option<CheckVerdict>) {
-    let rel = per_round(s, |r| (r[0] / r[1]) / (r[2] / r[3]));
+    let rel = estimate(s, |r| (r[0] / r[1]) / (r[2] / r[3]));
     let capacity = has_capacity(probe_efficiency(s), workers, 1.0 / min);
     (rel, at_least(rel, min, capacity))
 }
@@ -226,7 +226,7 @@ pub fn relative_efficiency(
     let judge = |s: &[Vec<f64>]| relative_verdict(s, min, w).1;
     let rounds = sample_with_probe(cfg, one, many, rng, |s| judge(s).is_some())?;
     let s = &rounds.samples;
-    let own = per_round(s, |r| r[0] / r[1]);
+    let own = estimate(s, |r| r[0] / r[1]);
     let own = own.map_or_else(String::new, |e| format!("own efficiency {:.2}, ", e.point));
     let probe = probe_efficiency(s);
     let (est, verdict) = relative_verdict(s, min, w);
@@ -296,7 +296,7 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
     }
     let est = |s: &[Vec<f64>], i: usize| -> Option<Estimate> {
         let ideal = ideals[i]?;
-        per_round(s, |r| r[i] / ideal)
+        estimate(s, |r| r[i] / ideal)
     };
     let judge = |e: Option<Estimate>| Bound::AtMost(max).judge(e?);
     let n = prepared.len();

@@ -678,22 +678,20 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
     }
     let paired = report.paired(g);
     if paired {
-        let rounds_at = |one: bool| {
-            report
-                .group(g)
-                .filter(|r| (r.workers == 1) == one)
-                .filter_map(|r| r.paired.map(|p| p.rounds))
-                .max()
-                .unwrap_or(0)
-        };
-        let (rounds, same_work_rounds) = (rounds_at(false), rounds_at(true));
+        let rounds = report
+            .group(g)
+            .filter_map(|r| r.paired.map(|p| p.rounds))
+            .max()
+            .unwrap_or(0);
         let _ = writeln!(
             out,
-            "Ratios measured paired (speedup, efficiency, measured/ideal, measured/ideal (given)), \
-             with their 95% intervals in brackets: each strategy's w-worker map was interleaved with \
-             its own 1-worker map and the capacity probe at 1 and w, {rounds} rounds in alternating \
-             order ({same_work_rounds} for each 1-worker map against `sequential`'s; Hodges–Lehmann \
-             over the rounds' ratios), so the machine's drift cancels in them. \
+            "Ratios measured paired (speedup, efficiency, measured/ideal, measured/ideal (given), \
+             time over `sequential`'s), with their 95% intervals in brackets: every strategy's map \
+             at every count, its 1-worker map, `sequential`'s and the capacity probe at 1 and w \
+             were each sampled once a round, {rounds} rounds in alternating order, so the \
+             machine's drift falls on all of them alike. Each map is read at its fastest tenth \
+             over those rounds (a neighbour's bursts only ever add time, and hit single samples), \
+             the interval from resampling whole rounds. \
              Times are Criterion's medians, measured seconds or minutes apart; `results.json` keeps \
              the ratios those medians would give too (`from_medians`).\n"
         );
@@ -724,6 +722,34 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
             d * 100.0,
             m * 100.0
         );
+        // The same rounds compare strategies at one count: the decision a reader has to make.
+        let w = report.cores.max(2);
+        let mut at_w: Vec<(f64, String)> = report
+            .group(g)
+            .filter(|r| r.workers == w)
+            .filter_map(|r| {
+                let e = r.paired?.vs_sequential?;
+                Some((
+                    e.point,
+                    format!(
+                        "{} {:.2} [{:.2}, {:.2}]",
+                        r.strategy, e.point, e.lower, e.upper
+                    ),
+                ))
+            })
+            .collect();
+        at_w.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if !at_w.is_empty() {
+            let _ = writeln!(
+                out,
+                "At {w} workers, paired in the same rounds, time over `sequential`'s at {w}, \
+                 fastest first: {}.\n",
+                at_w.into_iter()
+                    .map(|(_, s)| s)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
     } else if let Some(d) = report.median_same_work_spread(g) {
         let _ = writeln!(
             out,
