@@ -78,7 +78,18 @@ impl ProbeBinary {
             worker_program: Some(program.to_path_buf()),
             ..options.clone()
         };
-        Ok(ProbeBinary(Probe::start(1, n, &options)?))
+        // A program that is not a worker program (it exits, or prints something else, on its
+        // first job) is named as such, not by the pipe error it causes.
+        Probe::start(1, n, &options).map(ProbeBinary).map_err(|e| match e {
+            Error::Interrupted => e,
+            e => Error::invalid(
+                "program",
+                program.display().to_string(),
+                format!(
+                    "does not answer as a poolscale worker program (a `poolscale` binary, or one that calls `poolscale::bench::serve`): {e}"
+                ),
+            ),
+        })
     }
 }
 

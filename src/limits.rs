@@ -103,7 +103,7 @@ pub fn parse_worker_list(s: &str) -> Result<Vec<usize>> {
     Ok(list)
 }
 
-/// Checks a countdown count: 0 to [`MAX_COUNT`]. Underscores are allowed (`100_000_000`).
+/// Checks a countdown count: 1 to [`MAX_COUNT`]. Underscores are allowed (`100_000_000`).
 pub fn parse_count(s: &str) -> Result<u64> {
     let n: u64 = s.trim().replace('_', "").parse().map_err(|e| {
         Error::invalid(
@@ -112,6 +112,13 @@ pub fn parse_count(s: &str) -> Result<u64> {
             format!("{e}; expected a whole number such as 100000000"),
         )
     })?;
+    if n == 0 {
+        return Err(Error::invalid(
+            "count",
+            s,
+            "must be at least 1: a countdown of 0 measures only the pool's dispatch (the dispatch groups measure that)",
+        ));
+    }
     if n > MAX_COUNT {
         return Err(Error::invalid(
             "count",
@@ -152,11 +159,14 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
     let d = match humantime::parse_duration(t) {
         Ok(d) => d,
         // humantime has no fractions; accept `1.5s` and `0.25ms` too.
-        Err(e) => parse_fractional(t).ok_or_else(|| {
+        Err(_) => parse_fractional(t).ok_or_else(|| {
             Error::invalid(
                 "duration",
                 s,
-                format!("{e}; expected a form such as 10ms, 1s or 250us"),
+                format!(
+                    "expected a number and a unit (ns, us or µs, ms, s, min, h), such as 10ms, 1.5s or 250us, at most {}",
+                    humantime::format_duration(MAX_NAP)
+                ),
             )
         })?,
     };
@@ -271,6 +281,17 @@ mod tests {
     fn counts() {
         assert_eq!(parse_count("100_000_000").unwrap(), 100_000_000);
         assert!(parse_count("1e99").is_err());
+        assert!(
+            parse_count("0")
+                .unwrap_err()
+                .to_string()
+                .contains("at least 1")
+        );
+        let e = parse_duration("1x").unwrap_err().to_string();
+        assert!(
+            e.contains("ms") && e.contains("at most 1h") && !e.contains("years"),
+            "{e}"
+        );
         assert!(parse_count("100000000000000").is_err());
         assert!(parse_tasks("0").is_err());
         assert_eq!(parse_tasks("10").unwrap(), 10);

@@ -105,6 +105,19 @@ pub(super) fn run(d: &DataChecks, result: &mut GateResult) -> Result<()> {
                 doubted.join("; ")
             ));
         }
+        // Within each run, identical work measured at different moments lay this far apart: a
+        // change between two runs no larger than both runs' drift together is not the code's.
+        let (db, da) = (drift(&before), drift(&current));
+        let drifted = hold_to_drift(&mut rows, db, da);
+        if !drifted.is_empty() {
+            result.warnings.push(format!(
+                "{} rows are inconclusive, not regressed or improved: their change is within what each run's own drift allows (identical work, every strategy's 1-worker countdown, spread {:.1}% in {what}'s run and {:.1}% in the latest; `gate --ab` measures both sides interleaved instead): {}",
+                drifted.len(),
+                db * 100.0,
+                da * 100.0,
+                drifted.join(", ")
+            ));
+        }
         result.rows.extend(rows);
     }
     if let Some(limits) = &d.invariants {
@@ -155,6 +168,43 @@ pub fn machine_changed(before: &Settings, after: &Settings, group: Group) -> Opt
         ));
     }
     None
+}
+
+/// Makes inconclusive every regressed or improved row (but latency-bound ones) whose change,
+/// interval and all, does not clear its threshold widened by both runs' drift `db` and `da`
+/// (see [`drift`]); returns their ids.
+pub fn hold_to_drift(rows: &mut [Row], db: f64, da: f64) -> Vec<String> {
+    let mut drifted = Vec::new();
+    for row in rows.iter_mut() {
+        let (Some(lo), Some(hi)) = (row.change_lower, row.change_upper) else {
+            continue;
+        };
+        if !matches!(row.verdict, Verdict::Regressed | Verdict::Improved)
+            || row.id.group.model() == crate::group::Model::Rounds
+        {
+            continue;
+        }
+        let widened = (1.0 + row.threshold) * (1.0 + db) * (1.0 + da) - 1.0;
+        if !matches!(
+            change_verdict(lo, hi, widened),
+            Some(Verdict::Regressed | Verdict::Improved)
+        ) {
+            row.verdict = Verdict::Inconclusive;
+            drifted.push(row.id.to_string());
+        }
+    }
+    drifted
+}
+
+/// How far a run's medians of identical work lay apart (the largest same-work spread of its
+/// CPU-bound groups, Criterion's medians): the drift of the machine within that run, which a
+/// comparison with another run carries. 0 where the run measured none.
+pub fn drift(report: &Report) -> f64 {
+    Group::ALL
+        .iter()
+        .filter_map(|&g| report.median_same_work_spread(g))
+        .filter(|d| d.is_finite())
+        .fold(0.0, f64::max)
 }
 
 /// The points of a report, optionally normalised by each (group, strategy)'s 1-worker median.
@@ -229,6 +279,8 @@ pub fn settings_differences(before: &Settings, after: &Settings) -> Vec<String> 
         before.dispatch_tasks.to_string(),
         after.dispatch_tasks.to_string(),
     );
+    let mode = |s: &Settings| if s.quick { "--quick" } else { "full" }.to_string();
+    diff("Criterion sampling", mode(before), mode(after));
     diff("cpu", before.machine.cpu.clone(), after.machine.cpu.clone());
     diff(
         "logical cores",
@@ -407,6 +459,29 @@ mod tests {
             .map(|c| c.check.as_str())
             .collect();
         assert_eq!(failed, ["countdown_weak/threads efficiency at 2 workers"]);
+    }
+
+    #[test]
+    fn a_change_within_both_runs_drift_is_inconclusive_and_one_beyond_it_stands() {
+        let t = Thresholds::default();
+        let before: BTreeMap<BenchId, Estimate> =
+            [(id(1), est(100.0, 1.0)), (id(2), est(100.0, 1.0))].into();
+        let after: BTreeMap<BenchId, Estimate> =
+            [(id(1), est(130.0, 1.0)), (id(2), est(200.0, 1.0))].into();
+        let mut rows = compare(&before, &after, &t);
+        assert!(rows.iter().all(|r| r.verdict == Verdict::Regressed));
+        // Each run measured identical work 10% apart: +30% is within 1.1 × 1.1 × (1 + threshold).
+        let held = hold_to_drift(&mut rows, 0.10, 0.10);
+        assert_eq!(held, vec![id(1).to_string()]);
+        assert_eq!(rows[0].verdict, Verdict::Inconclusive);
+        assert_eq!(
+            rows[1].verdict,
+            Verdict::Regressed,
+            "+100% is beyond any drift here"
+        );
+        // No drift measured: the threshold alone.
+        let mut rows = compare(&before, &after, &t);
+        assert!(hold_to_drift(&mut rows, 0.0, 0.0).is_empty());
     }
 }
 

@@ -75,11 +75,19 @@ fn check(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
+        let lower = name.to_ascii_lowercase();
+        let hint = if lower != name && check(&lower).is_ok() {
+            format!("; names are lowercase: `{lower}`")
+        } else {
+            String::new()
+        };
+        let builtins: Vec<&str> = StrategyKind::ALL.iter().map(|k| k.as_str()).collect();
         Err(Error::invalid(
             "strategy name",
             name,
             format!(
-                "expected 1 to {MAX_NAME_LEN} lowercase letters, digits, `_` or `-`, starting with a letter"
+                "expected 1 to {MAX_NAME_LEN} lowercase letters, digits, `_` or `-`, starting with a letter{hint} (the built-ins: {})",
+                builtins.join(", ")
             ),
         ))
     }
