@@ -384,7 +384,7 @@ fn headlines(report: &Report, out: &mut String) {
             "Where the time goes: cores kept busy by two countdowns (CPU time / wall time): {}.{}",
             busy.join(", "),
             if all.iter().any(|k| k.as_str() == "gil") {
-                " Two `gil` threads share one core between them, the seed's lesson in one number."
+                " A strategy at 1.00 computes on one core at a time, whatever its worker count."
             } else {
                 ""
             }
@@ -1015,6 +1015,9 @@ impl Exporter for Markdown {
     fn render(&self, report: &Report) -> Result<String> {
         let mut out = String::new();
         header(report, &mut out);
+        if let Some(c) = super::verdict::Conclusions::of(report) {
+            out.push_str(&c.to_markdown());
+        }
         headlines(report, &mut out);
         for g in report.groups() {
             group_section(report, g, &mut out);
