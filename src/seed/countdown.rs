@@ -24,12 +24,17 @@ pub struct CountdownRow {
     pub pairs: usize,
 }
 
-/// The estimate of the pairs' ratios: Hodges–Lehmann with its 95% interval from
-/// [`crate::stats::MIN_N`] pairs on, below that their median within their range.
-pub fn pair_estimate(ratios: &[f64]) -> Option<Estimate> {
-    if let Some(e) = crate::stats::ratio_of_values(ratios) {
+/// The estimate of `t2 / t1` over pairs `(t1, t2)` measured in alternation: from
+/// [`crate::stats::MIN_N`] pairs on, the report's paired estimator (each side read at its fastest
+/// tenth over the same pairs, [`crate::stats::ArmQuantiles`]); below that, the median of the
+/// pairs' ratios within their range.
+pub fn pair_estimate(pairs: &[(f64, f64)]) -> Option<Estimate> {
+    let rounds: Vec<Vec<f64>> = pairs.iter().map(|&(a, b)| vec![a, b]).collect();
+    if let Some(e) = crate::scaling::ratio(&rounds, 0, 1) {
         return Some(e);
     }
+    let ratios: Vec<f64> = pairs.iter().map(|&(a, b)| b / a).collect();
+    let ratios = &ratios;
     let point = crate::stats::median(ratios)?;
     let lower = ratios.iter().copied().fold(f64::INFINITY, f64::min);
     let upper = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -48,7 +53,7 @@ fn paired_row(
     pairs: usize,
     mut run: impl FnMut(usize, bool) -> Result<f64>,
 ) -> Result<CountdownRow> {
-    let (mut ones, mut twos, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ones, mut twos, mut measured) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..pairs.max(1) {
         // The first pair shows the seed's lines: 1 worker, then 2.
         let (t1, t2) = if i % 2 == 0 {
@@ -60,7 +65,7 @@ fn paired_row(
         };
         ones.push(t1);
         twos.push(t2);
-        ratios.push(t2 / t1);
+        measured.push((t1, t2));
     }
     let bad = || {
         crate::Error::invalid(
@@ -73,8 +78,8 @@ fn paired_row(
         implementation,
         one_s: crate::stats::median(&ones).ok_or_else(bad)?,
         two_s: crate::stats::median(&twos).ok_or_else(bad)?,
-        ratio: pair_estimate(&ratios).ok_or_else(bad)?,
-        pairs: ratios.len(),
+        ratio: pair_estimate(&measured).ok_or_else(bad)?,
+        pairs: measured.len(),
     })
 }
 
