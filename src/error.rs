@@ -40,7 +40,7 @@ pub enum Error {
     },
 
     /// No worker program could be found for the process pool.
-    #[error("no worker program for the process pool: no `poolscale` binary next to `{}`; build it (`cargo build --release`), set POOLSCALE_WORKER, or set Options::worker_program", exe.display())]
+    #[error("no worker program: no `poolscale` binary next to `{}`; build it (`cargo build --release`), set POOLSCALE_WORKER, or, in a crate of your own, set Options::worker_program to your binary (in a bench: `env!(\"CARGO_BIN_EXE_<name>\")`)", exe.display())]
     NoWorkerProgram {
         /// The running executable, next to which it was looked for.
         exe: PathBuf,

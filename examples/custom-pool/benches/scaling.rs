@@ -5,7 +5,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use poolscale::strategy::Options;
 
 fn benches(c: &mut Criterion) {
-    poolscale::bench::suite(c, &custom_pool::suite(), &Options::default());
+    // This crate's binary is its worker program: it runs the capacity probe and the instrument
+    // check's worker side (Cargo builds it, and names its path, for every bench target).
+    let options = Options {
+        worker_program: Some(env!("CARGO_BIN_EXE_custom-pool").into()),
+        ..Options::default()
+    };
+    poolscale::bench::suite(c, &custom_pool::suite(), &options);
 }
 
 criterion_group! {
