@@ -272,9 +272,13 @@ impl Dataset {
             let reason = if baselines_seen.is_empty() {
                 "no poolscale benchmark results found; run `cargo bench` first".to_string()
             } else {
-                let seen: Vec<String> = baselines_seen.into_iter().collect();
+                // Criterion's own folders beside the baselines are not baselines.
+                let seen: Vec<String> = baselines_seen
+                    .into_iter()
+                    .filter(|b| !matches!(b.as_str(), "change" | "report"))
+                    .collect();
                 format!(
-                    "no results for baseline `{baseline}`; the baselines present are: {}",
+                    "no results for baseline `{baseline}`; the baselines present are: {}; save one with `cargo bench -- --save-baseline {baseline}`",
                     seen.join(", ")
                 )
             };

@@ -253,7 +253,9 @@ pub(super) fn command(a: &GateArgs, suite: &Strategies) -> anyhow::Result<ExitCo
                         "error": super::error_chain(e),
                     }))?
                 )?,
-                _ => outln!("gate: 0 passed, 0 failed (could not judge; the error is on stderr)")?,
+                _ => outln!(
+                    "gate: 0 passed, 0 failed, 0 not judged (could not judge; the error is on stderr)"
+                )?,
             }
         }
     }

@@ -73,5 +73,12 @@ pub(super) fn command(a: &ReportArgs) -> anyhow::Result<ExitCode> {
             crate::units::comma_list(&r.missing)
         )?;
     }
+    if let Some(page) = written
+        .paths
+        .iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "index.html"))
+    {
+        outln!("open {}", page.display())?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -55,6 +55,17 @@ impl Tally {
         self.regressed + self.checks_failed + strict_extra
     }
 
+    /// Measured or listed but neither passed nor failed: inconclusive rows and checks, skipped
+    /// and unjudged checks (and, without `strict`, missing rows). New rows are not counted.
+    pub fn not_judged(&self, strict: bool) -> usize {
+        let loose = if strict {
+            0
+        } else {
+            self.missing + self.inconclusive + self.checks_inconclusive
+        };
+        loose + self.checks_unjudged + self.checks_skipped
+    }
+
     /// Whether anything at all was judged: a row or an invariant with a verdict. Inconclusive
     /// and skipped ones are measured or listed but not judged: a gate whose every row and check
     /// is inconclusive or skipped has decided nothing, and exits 2 like one that compared
@@ -232,9 +243,10 @@ impl GateResult {
             );
         }
         s.push_str(&format!(
-            "gate: {} passed, {} failed\n",
+            "gate: {} passed, {} failed, {} not judged\n",
             t.passed(),
-            t.failed(self.strict)
+            t.failed(self.strict),
+            t.not_judged(self.strict)
         ));
         s
     }
@@ -406,5 +418,22 @@ mod tally_tests {
             ..Tally::default()
         };
         assert_eq!(t.exit_code(false), 2);
+    }
+
+    #[test]
+    fn the_closing_line_counts_what_was_not_judged() {
+        let t = Tally {
+            ok: 40,
+            inconclusive: 6,
+            missing: 1,
+            checks_skipped: 2,
+            ..Tally::default()
+        };
+        assert_eq!(
+            (t.passed(), t.failed(false), t.not_judged(false)),
+            (40, 0, 9)
+        );
+        // Under --strict the inconclusive and missing rows fail instead.
+        assert_eq!((t.failed(true), t.not_judged(true)), (7, 2));
     }
 }

@@ -455,8 +455,14 @@ mod tests {
         assert!(md.contains("does not show the seed's lesson"), "{md}");
         assert!(!md.contains("lesson holds"), "{md}");
         let md = c.to_markdown();
-        assert!(md.contains("use `threads`, `processes` and `rayon`"), "{md}");
-        assert!(md.contains("`threads` and `processes` tie for fastest"), "{md}");
+        assert!(
+            md.contains("use `threads`, `processes` and `rayon`"),
+            "{md}"
+        );
+        assert!(
+            md.contains("`threads` and `processes` tie for fastest"),
+            "{md}"
+        );
         assert!(md.contains("lesson holds"), "{md}");
         // Without gil the lesson cannot be judged.
         let c = Conclusions {
