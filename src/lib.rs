@@ -37,6 +37,7 @@
 //! which may change in any release.
 #![deny(unsafe_code)]
 
+mod advise;
 mod analysis;
 #[cfg(feature = "bench")]
 pub mod bench;

@@ -224,3 +224,61 @@ fn run_summarises_long_result_lists_and_its_help_names_every_strategy() {
         assert!(help.contains(k.as_str()), "`run --help` lacks {k}");
     }
 }
+
+#[test]
+fn advise_ranks_every_strategy_against_sequential_and_refuses_a_workload_of_nothing() {
+    let (code, out, err) = poolscale(&[
+        "advise",
+        "--task",
+        "20us",
+        "--tasks",
+        "200",
+        "--workers",
+        "1,2",
+        "--budget",
+        "2s",
+        "--format",
+        "json",
+    ]);
+    common::no_panic(code, &out, &err);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    let c = v["candidates"].as_array().expect("candidates");
+    // sequential at 1, and every other built-in at 1 and 2.
+    assert_eq!(c.len(), 1 + 5 * 2, "{v}");
+    let times: Vec<f64> = c
+        .iter()
+        .map(|c| c["expected_ns"]["point"].as_f64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|p| p[0] <= p[1]),
+        "fastest first: {times:?}"
+    );
+    assert!(
+        c.iter()
+            .any(|c| c["strategy"] == "sequential" && c["vs_sequential"].is_null())
+    );
+    assert!(c.iter().filter(|c| c["strategy"] != "sequential").all(|c| {
+        c["vs_sequential"]["point"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0)
+    }));
+    assert_eq!(v["tasks"], 200);
+    for (args, needle) in [
+        (
+            &["advise", "--task", "0s", "--tasks", "10"][..],
+            "above zero",
+        ),
+        (
+            &["advise", "--task", "5us", "--tasks", "0"][..],
+            "task count",
+        ),
+        (
+            &["advise", "--task", "5xs", "--tasks", "10"][..],
+            "duration",
+        ),
+    ] {
+        let (code, out, err) = poolscale(args);
+        common::refused(&format!("{args:?}"), code, &out, &err, &[needle]);
+    }
+}

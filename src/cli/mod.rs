@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::strategy::{Options, Strategies, processes};
 
+mod advise;
 mod calibrate;
 mod gate;
 mod layouts;
@@ -38,6 +39,8 @@ enum Command {
     Calibrate(calibrate::CalibrateArgs),
     /// Build a binary and K code-layout variants of it, for `gate --ab --layouts K`.
     Layouts(layouts::LayoutsArgs),
+    /// Which strategy and worker count runs your workload fastest here: measured on the spot.
+    Advise(advise::AdviseArgs),
 }
 
 /// Writes to stdout. A closed pipe (`poolscale gate | head -1`) means the reader has seen enough:
@@ -120,6 +123,7 @@ pub fn main_with(strategies: &Strategies) -> ExitCode {
         Command::Gate(args) => gate::command(&args, strategies),
         Command::Calibrate(args) => calibrate::command(&args),
         Command::Layouts(args) => layouts::command(&args),
+        Command::Advise(args) => advise::command(&args, strategies),
     };
     // A fork server (`run --start forkserver`) would exit at our exit anyway; reap it first.
     processes::forkserver::stop_all();
