@@ -1,6 +1,7 @@
 //! The crate's modules import one way only: no module uses one that (directly or not) uses it
 //! back. Read from the sources, as a contributor would: every `crate::module` outside comments
-//! and test modules is an edge from the file's top-level module to `module`.
+//! and `#[cfg(test)]` items (above or below them) is an edge from the file's top-level module to
+//! `module`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -12,9 +13,50 @@ fn top_module(src: &Path, file: &Path) -> Option<String> {
     (!matches!(name, "lib" | "main")).then(|| name.to_string())
 }
 
+/// `text` without its `#[cfg(test)]` items (a test module, from its attribute to its closing
+/// brace, matched by counting braces), so that every other line is read, below a test module too.
+fn without_tests(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        // The item the attribute applies to: up to its first `{` and the matching `}`, or to
+        // the first `;` for a declaration without a body (`mod tests;`).
+        let open = after.find('{');
+        let semi = after.find(';');
+        let end = match (open, semi) {
+            (Some(o), Some(s)) if s < o => s + 1,
+            (Some(o), _) => {
+                let mut depth = 0usize;
+                let mut end = after.len();
+                for (k, c) in after[o..].char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = o + k + 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                end
+            }
+            (None, Some(s)) => s + 1,
+            (None, None) => after.len(),
+        };
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn edges_of(text: &str) -> BTreeSet<String> {
-    // Code before the first test module, without comment lines.
-    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+    // Every line but test items' and comments.
+    let code = without_tests(text);
     let mut out = BTreeSet::new();
     for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
         let mut rest = line;
@@ -106,5 +148,12 @@ fn the_reader_sees_a_planted_cycle() {
             "use crate::a::B;\n// crate::c\nfn f() { crate::d_e::g() }\n#[cfg(test)]\nmod t { use crate::z; }"
         ),
         ["a", "d_e"].into_iter().map(String::from).collect()
+    );
+    // A line below a test module is read; nested braces inside it are skipped with it.
+    assert_eq!(
+        edges_of(
+            "#[cfg(test)]\nmod t { fn f() { if x { crate::z::y() } } }\nfn g() { crate::below::h() }\n#[cfg(test)]\nmod u;\nuse crate::last;"
+        ),
+        ["below", "last"].into_iter().map(String::from).collect()
     );
 }

@@ -366,8 +366,8 @@ impl Conclusions {
         if let Some(g) = self.given.filter(|_| self.busy) {
             unseen.push(format!(
                 "a quiet machine's numbers: it gave {g:.2} of {} cores in the median and less at \
-                 times, so the parallel efficiencies above read low (the paired ones, held to the \
-                 cores given in the same rounds, least so)",
+                 times; a paired ratio whose rounds caught those moments has a wider interval, and \
+                 Criterion's medians (the times) read slower",
                 self.cores
             ));
         }
