@@ -307,8 +307,11 @@ fn headlines(report: &Report, out: &mut String) {
             g.median,
             g.cores,
             g.lowest,
-            if g.busy() {
+            if g.median < 0.85 * g.cores as f64 {
                 ": a busy machine, so the efficiencies below understate every parallel strategy"
+            } else if g.busy() {
+                ": busy at times, so the times measured then read slower (the paired ratios \
+                 below compare maps of the same rounds)"
             } else {
                 ": a quiet machine"
             }
