@@ -57,6 +57,8 @@ pub(super) fn command(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
             v.spread * 100.0,
             if v.differ {
                 "more than 5%: these binaries' countdowns do not cost the same"
+            } else if v.spread > crate::instrument::TOLERANCE {
+                "its interval reaches within 5%, so not resolved: run again with `--repeat 3`"
             } else {
                 "within 5%"
             }
