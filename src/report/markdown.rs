@@ -393,26 +393,13 @@ fn headlines(report: &Report, out: &mut String) {
             ));
         }
     }
-    if let (Some(g1), Some(g2)) = (
-        report.get(Group::CountdownWeak, StrategyKind::Gil, 1),
-        report.get(Group::CountdownWeak, StrategyKind::Gil, 2),
-    ) {
-        // Two threads' time over one's: paired where measured (2 / speedup), else the medians'.
-        let paired = g2
-            .paired
-            .and_then(|p| p.speedup)
-            .map(|s| crate::stats::Estimate {
-                point: 2.0 / s.point,
-                lower: 2.0 / s.upper,
-                upper: 2.0 / s.lower,
-            });
+    if let Some(g) = super::verdict::gil_slowdown(report) {
+        // Paired where measured (an interval), else the medians' quotient (a point).
+        let interval = (g.lower < g.upper).then_some(g);
         lines.push(format!(
             "The seed's GIL effect: two `gil` threads each counting the full count take {} as long as one \
              (the seed: 2×; CPython 3.11 on the seed's machine: 2.2×).",
-            with_interval(
-                fmt_ratio(Some(paired.map_or(g2.median_ns / g1.median_ns, |p| p.point))),
-                paired,
-                1.0)
+            with_interval(fmt_ratio(Some(g.point)), interval, 1.0)
         ));
     }
     let busy: Vec<String> = all

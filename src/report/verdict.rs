@@ -4,6 +4,7 @@
 //! not show. No sentence here is fixed prose: each is chosen by a measured figure, and says which.
 
 use crate::analysis::{BenchRecord, Report};
+use crate::escape::markdown_code as code;
 use crate::group::Group;
 use crate::stats::Estimate;
 use crate::strategy::{StrategyKind, StrategyName};
@@ -78,6 +79,19 @@ fn point(e: f64) -> Estimate {
     }
 }
 
+/// `gil`'s 2-worker time over its 1-worker time in countdown_weak: paired where measured
+/// (`2 / speedup`), else the medians' quotient. The report's headline and verdict both read it.
+pub fn gil_slowdown(report: &Report) -> Option<Estimate> {
+    let g2 = report.get(Group::CountdownWeak, StrategyKind::Gil, 2)?;
+    let paired = g2.paired.and_then(|p| p.speedup).map(|s| Estimate {
+        point: 2.0 / s.point,
+        lower: 2.0 / s.upper,
+        upper: 2.0 / s.lower,
+    });
+    let one = report.get(Group::CountdownWeak, StrategyKind::Gil, 1)?;
+    Some(paired.unwrap_or_else(|| point(g2.median_ns / one.median_ns)))
+}
+
 fn standing(r: &BenchRecord) -> Option<Standing> {
     let p = r.paired;
     Some(Standing {
@@ -109,17 +123,7 @@ impl Conclusions {
                 .map_or(1.0 / s.efficiency.point.max(1e-9), |v| v.point)
         };
         standings.sort_by(|a, b| key(a).total_cmp(&key(b)));
-        let gil_slowdown = report
-            .get(Group::CountdownWeak, StrategyKind::Gil, 2)
-            .and_then(|g2| {
-                let paired = g2.paired.and_then(|p| p.speedup).map(|s| Estimate {
-                    point: 2.0 / s.point,
-                    lower: 2.0 / s.upper,
-                    upper: 2.0 / s.lower,
-                });
-                let one = report.get(Group::CountdownWeak, StrategyKind::Gil, 1)?;
-                Some(paired.unwrap_or_else(|| point(g2.median_ns / one.median_ns)))
-            });
+        let gil_slowdown = gil_slowdown(report);
         let sleep = report
             .group(Group::SquareSleep)
             .filter(|r| r.workers == 3)
@@ -213,8 +217,6 @@ fn names<'a>(v: impl IntoIterator<Item = &'a Standing>) -> String {
         n => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
     }
 }
-
-use crate::escape::markdown_code as code;
 
 impl Conclusions {
     /// The verdict as Markdown bullets, every sentence chosen by this run's numbers.
