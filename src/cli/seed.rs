@@ -140,7 +140,7 @@ pub(super) fn command(args: &SeedArgs, suite: &Strategies) -> anyhow::Result<Exi
                     outln!(
                         "It could not give two cores all the time: each ratio below holds only if its \
                          pairs caught moments when it did (the ratios read each side's fastest \
-                         tenth, and a wide interval says they did not), so the seed's lesson \
+                         twentieth, and a wide interval says they did not), so the seed's lesson \
                          (threads and processes near 1×, a lock near 2×) may not show. Run again \
                          on a quieter machine to be sure."
                     )?;

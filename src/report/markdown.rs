@@ -719,7 +719,7 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
              time over `sequential`'s), with their 95% intervals in brackets: every strategy's map \
              at every count, its 1-worker map, `sequential`'s and the capacity probe at 1 and w \
              were each sampled once a round, {rounds} rounds in alternating order, so the \
-             machine's drift falls on all of them alike. Each map is read at its fastest tenth \
+             machine's drift falls on all of them alike. Each map is read at its fastest twentieth \
              over those rounds (a neighbour's bursts only ever add time, and hit single samples), \
              the interval from resampling whole rounds. \
              Times are Criterion's medians, measured seconds or minutes apart; `results.json` keeps \

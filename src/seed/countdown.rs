@@ -26,7 +26,7 @@ pub struct CountdownRow {
 
 /// The estimate of `t2 / t1` over pairs `(t1, t2)` measured in alternation: from
 /// [`crate::stats::MIN_N`] pairs on, the report's paired estimator (each side read at its fastest
-/// tenth over the same pairs, [`crate::stats::ArmQuantiles`]); below that, the median of the
+/// twentieth over the same pairs, [`crate::stats::ArmQuantiles`]); below that, the median of the
 /// pairs' ratios within their range.
 pub fn pair_estimate(pairs: &[(f64, f64)]) -> Option<Estimate> {
     let rounds: Vec<Vec<f64>> = pairs.iter().map(|&(a, b)| vec![a, b]).collect();
