@@ -4,7 +4,7 @@
 //!
 //! It measures on the spot, paired: a map of the workload (countdown tasks of the given size)
 //! under every strategy of the suite at each worker count, and `sequential`'s, all sampled once a
-//! round in alternating order ([`crate::interleave`]), each read at its fastest tenth over the
+//! round in alternating order ([`crate::interleave`]), each read at its fastest twentieth over the
 //! same rounds with an interval from resampling them ([`crate::stats::ArmQuantiles`]): the
 //! estimator of the report's paired ratios. A workload whose map would take long is measured on
 //! fewer tasks (enough for every worker count to get several) and its times scaled to the whole.
@@ -14,10 +14,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::interleave::{Plan, interleave};
+use crate::interleave::{Plan, Rounds, interleave};
 use crate::measure::{Arm, Prepared};
 use crate::stats::{ArmQuantiles, Estimate};
-use crate::strategy::{Options, Strategies, StrategyKind};
+use crate::strategy::{Entry, Options, Strategies, StrategyKind, StrategyName};
 use crate::workload::Job;
 
 /// What to advise on.
@@ -64,7 +64,7 @@ pub struct Advice {
     /// This machine's cost of one decrement, ns (measured first).
     pub ns_per_decrement: f64,
     /// What one task took on one core in the measured rounds (`sequential`'s map over its tasks,
-    /// fastest tenth), ns: the task size the advice is for.
+    /// fastest twentieth), ns: the task size the advice is for.
     pub task_measured_ns: Option<Estimate>,
     /// Interleaved rounds sampled.
     pub rounds: usize,
@@ -106,69 +106,11 @@ pub fn advise(cfg: &AdviseConfig) -> Result<Advice> {
     if cfg.task.is_zero() {
         return Err(Error::invalid("task", "0s", "must take some time"));
     }
-    let seq_entry = match cfg.strategies.get(StrategyKind::Sequential.into()) {
-        Some(e) => e.clone(),
-        None => Strategies::builtin()
-            .entry(StrategyKind::Sequential.into())?
-            .clone(),
-    };
-    // The decrements that take `task` here: a first guess from a burst of known length, then
-    // refined on one task of that size, each time at the fastest tenth of a few samples (the
-    // machine's speed drifts; a neighbour only ever slows a sample).
-    let seq_pool = seq_entry.start(1, &cfg.options)?;
-    let mut calibration = Prepared::with_pool(
-        "calibration",
-        seq_pool,
-        vec![Job::Countdown {
-            n: CALIBRATION_DECREMENTS,
-        }],
-    );
-    let fastest_tenth = |arm: &mut Prepared, k: usize| -> Result<f64> {
-        let mut t: Vec<f64> = (0..k)
-            .map(|_| arm.sample(1).map(|d| d.as_nanos() as f64))
-            .collect::<Result<_>>()?;
-        Ok(crate::stats::quantile(&mut t, crate::stats::LOW_QUANTILE).unwrap_or(1.0))
-    };
-    let mut ns_per_decrement = fastest_tenth(&mut calibration, 15)? / CALIBRATION_DECREMENTS as f64;
-    let target = cfg.task.as_nanos() as f64;
-    let mut decrements = ((target / ns_per_decrement).round() as u64).max(1);
-    // Refine on a burst of about a millisecond's worth of tasks of this size.
-    let per_ms = ((1e6 / target).ceil() as usize).clamp(1, 10_000);
-    for _ in 0..3 {
-        let mut one = Prepared::with_pool(
-            "calibration",
-            seq_entry.start(1, &cfg.options)?,
-            vec![Job::Countdown { n: decrements }; per_ms],
-        );
-        let t = fastest_tenth(&mut one, 9)? / per_ms as f64;
-        ns_per_decrement = t / decrements as f64;
-        decrements = ((target / ns_per_decrement).round() as u64).max(1);
-    }
+    let seq_entry = sequential_entry(&cfg.strategies)?;
+    let (decrements, ns_per_decrement) =
+        calibrate(&seq_entry, &cfg.options, cfg.task.as_nanos() as f64)?;
     let max_w = cfg.workers.iter().copied().max().unwrap_or(1);
     let m = measured_tasks(cfg.task, cfg.tasks, max_w);
-    let jobs = vec![Job::Countdown { n: decrements }; m];
-    // Arm 0: sequential; then every other strategy at every count.
-    let mut labels: Vec<(String, usize)> = vec![(seq_entry.name.to_string(), 1)];
-    let mut arms: Vec<Prepared> = vec![Prepared::with_pool(
-        "sequential",
-        seq_entry.start(1, &cfg.options)?,
-        jobs.clone(),
-    )];
-    for e in cfg.strategies.entries() {
-        if e.name == seq_entry.name {
-            continue;
-        }
-        for &w in &cfg.workers {
-            crate::interrupt::check()?;
-            let label = format!("{}/{w}", e.name);
-            arms.push(Prepared::with_pool(
-                label,
-                e.start(w, &cfg.options)?,
-                jobs.clone(),
-            ));
-            labels.push((e.name.to_string(), w));
-        }
-    }
     let plan = Plan {
         budget: cfg.budget,
         min_rounds: crate::stats::MIN_N,
@@ -176,21 +118,13 @@ pub fn advise(cfg: &AdviseConfig) -> Result<Advice> {
         max_rounds: 60,
         sample_time: Duration::ZERO,
     };
-    let n = arms.len();
-    let mut all: Vec<&mut dyn Arm> = arms.iter_mut().map(|a| a as &mut dyn Arm).collect();
-    let rounds = interleave(
-        &mut all,
-        Some(vec![1; n]),
+    let (labels, rounds) = sample_maps(
+        &cfg.strategies,
+        &seq_entry,
+        &cfg.options,
+        &cfg.workers,
+        &vec![Job::Countdown { n: decrements }; m],
         &plan,
-        &mut fastrand::Rng::new(),
-        |s| {
-            ArmQuantiles::of(s).is_some_and(|q| {
-                rank(&q, &labels, 1.0).iter().all(|c| {
-                    c.vs_sequential
-                        .is_none_or(|v| crate::scaling::half_width(&v) <= 0.02)
-                })
-            })
-        },
     )?;
     let q = ArmQuantiles::of(&rounds.samples).ok_or_else(|| {
         Error::invalid(
@@ -223,16 +157,113 @@ pub fn advise(cfg: &AdviseConfig) -> Result<Advice> {
     })
 }
 
+/// The suite's `sequential` (the built-in one where the suite has none): the baseline every
+/// candidate is held to.
+pub fn sequential_entry(strategies: &Strategies) -> Result<Entry> {
+    Ok(match strategies.get(StrategyKind::Sequential.into()) {
+        Some(e) => e.clone(),
+        None => Strategies::builtin()
+            .entry(StrategyKind::Sequential.into())?
+            .clone(),
+    })
+}
+
+/// The countdown decrements that take `target_ns` on one core here, and the cost of one
+/// decrement, ns: a first guess from a burst of known length, then refined three times on about
+/// a millisecond of tasks of that size, each time at the fastest twentieth of a few samples (the
+/// machine's speed drifts; a neighbour only ever slows a sample).
+pub fn calibrate(seq: &Entry, options: &Options, target_ns: f64) -> Result<(u64, f64)> {
+    let fastest_twentieth = |arm: &mut Prepared, k: usize| -> Result<f64> {
+        let mut t: Vec<f64> = (0..k)
+            .map(|_| arm.sample(1).map(|d| d.as_nanos() as f64))
+            .collect::<Result<_>>()?;
+        Ok(crate::stats::quantile(&mut t, crate::stats::LOW_QUANTILE).unwrap_or(1.0))
+    };
+    let mut calibration = Prepared::with_pool(
+        "calibration",
+        seq.start(1, options)?,
+        vec![Job::Countdown {
+            n: CALIBRATION_DECREMENTS,
+        }],
+    );
+    let mut ns_per_decrement =
+        fastest_twentieth(&mut calibration, 15)? / CALIBRATION_DECREMENTS as f64;
+    let mut decrements = ((target_ns / ns_per_decrement).round() as u64).max(1);
+    let per_ms = ((1e6 / target_ns).ceil() as usize).clamp(1, 10_000);
+    for _ in 0..3 {
+        crate::interrupt::check()?;
+        let mut one = Prepared::with_pool(
+            "calibration",
+            seq.start(1, options)?,
+            vec![Job::Countdown { n: decrements }; per_ms],
+        );
+        let t = fastest_twentieth(&mut one, 9)? / per_ms as f64;
+        ns_per_decrement = t / decrements as f64;
+        decrements = ((target_ns / ns_per_decrement).round() as u64).max(1);
+    }
+    Ok((decrements, ns_per_decrement))
+}
+
+/// Samples one map of `jobs` under `seq` (arm 0) and under every other strategy of the suite at
+/// each of `workers` (arms 1.., named by the labels returned), once a round in alternating order,
+/// until every arm's time over `sequential`'s is within ±2% or `plan` says stop.
+pub fn sample_maps(
+    strategies: &Strategies,
+    seq: &Entry,
+    options: &Options,
+    workers: &[usize],
+    jobs: &[Job],
+    plan: &Plan,
+) -> Result<(Vec<(StrategyName, usize)>, Rounds)> {
+    let mut labels: Vec<(StrategyName, usize)> = vec![(seq.name, 1)];
+    let mut arms: Vec<Prepared> = vec![Prepared::with_pool(
+        "sequential",
+        seq.start(1, options)?,
+        jobs.to_vec(),
+    )];
+    for e in strategies.entries() {
+        if e.name == seq.name {
+            continue;
+        }
+        for &w in workers {
+            crate::interrupt::check()?;
+            arms.push(Prepared::with_pool(
+                format!("{}/{w}", e.name),
+                e.start(w, options)?,
+                jobs.to_vec(),
+            ));
+            labels.push((e.name, w));
+        }
+    }
+    let n = arms.len();
+    let mut all: Vec<&mut dyn Arm> = arms.iter_mut().map(|a| a as &mut dyn Arm).collect();
+    let rounds = interleave(
+        &mut all,
+        Some(vec![1; n]),
+        plan,
+        &mut fastrand::Rng::new(),
+        |s| {
+            ArmQuantiles::of(s).is_some_and(|q| {
+                (1..n).all(|i| {
+                    q.estimate(|r| r[i] / r[0])
+                        .is_none_or(|v| crate::stats::half_width(&v) <= 0.02)
+                })
+            })
+        },
+    )?;
+    Ok((labels, rounds))
+}
+
 /// Every arm's expected time (its quantile × `scale`) and its ratio to arm 0 (`sequential`),
 /// fastest first.
-fn rank(q: &ArmQuantiles, labels: &[(String, usize)], scale: f64) -> Vec<Candidate> {
+fn rank(q: &ArmQuantiles, labels: &[(StrategyName, usize)], scale: f64) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = labels
         .iter()
         .enumerate()
         .filter_map(|(i, (name, w))| {
             let t = q.estimate(|r| r[i])?;
             Some(Candidate {
-                strategy: name.clone(),
+                strategy: name.to_string(),
                 workers: *w,
                 expected_ns: t.map(|v| v * scale),
                 vs_sequential: (i > 0).then(|| q.estimate(|r| r[i] / r[0])).flatten(),
@@ -264,9 +295,9 @@ mod tests {
         let rounds: Vec<Vec<f64>> = (0..8).map(|_| vec![100.0, 52.0, 60.0]).collect();
         let q = ArmQuantiles::of(&rounds).unwrap();
         let labels = vec![
-            ("sequential".to_string(), 1),
-            ("threads".to_string(), 2),
-            ("processes".to_string(), 2),
+            (StrategyKind::Sequential.into(), 1),
+            (StrategyKind::Threads.into(), 2),
+            (StrategyKind::Processes.into(), 2),
         ];
         let c = rank(&q, &labels, 10.0);
         let order: Vec<&str> = c.iter().map(|c| c.strategy.as_str()).collect();

@@ -312,6 +312,12 @@ pub struct Report {
     /// Per task, per map and wake-up costs, per strategy and worker count.
     #[serde(default)]
     pub dispatch: Vec<DispatchCost>,
+    /// The break-even sweep's ratios, where the run measured it ([`crate::breakeven`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakeven: Option<crate::observe::Sweep>,
+    /// The break-even task sizes found in it, per strategy and worker count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub break_evens: Vec<crate::breakeven::BreakEven>,
     /// Where Criterion's own pages are, relative to the directory the report is written into
     /// (set by `crate::report::write_all` when both lie in one `target` directory; a committed
     /// report links to none, since `target/` is not committed).
@@ -563,7 +569,30 @@ impl Report {
             .unwrap_or_default();
         let fits = fits(data, cores);
         let dispatch = dispatch_costs(data, &settings.workloads());
+        // A sweep's strategies carry the facts the benches recorded (a suite's own included).
+        let breakeven = observations.and_then(|o| o.breakeven.clone()).map(|mut s| {
+            for a in s.sizes.iter_mut().flat_map(|p| p.arms.iter_mut()) {
+                a.strategy = a.strategy.resolve(&settings.strategies);
+            }
+            s
+        });
+        let break_evens = breakeven
+            .as_ref()
+            .map(|s| {
+                crate::breakeven::BreakEven::of(s, &|strategy, workers| {
+                    let d = dispatch
+                        .iter()
+                        .find(|d| d.strategy == strategy && d.workers == workers)?;
+                    Some(crate::breakeven::Costs {
+                        per_task: d.per_task_ns?.point,
+                        per_map: d.per_map_ns?.point,
+                    })
+                })
+            })
+            .unwrap_or_default();
         Report {
+            breakeven,
+            break_evens,
             criterion_link: None,
             dispatch,
             fits,

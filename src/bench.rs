@@ -331,7 +331,17 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
                 (id, if quick { e * QUICK_SHARE } else { e })
             })
             .collect();
-        let estimate = estimates.values().sum::<f64>();
+        let sweep_budget = if quick {
+            crate::breakeven::QUICK
+        } else {
+            crate::breakeven::FULL
+        };
+        let estimate = estimates.values().sum::<f64>()
+            + if sweep_selected(&args) {
+                sweep_budget.estimated_secs()
+            } else {
+                0.0
+            };
         eprintln!(
             "poolscale: {} benchmarks{} (about {:.0} min here, estimated from one countdown and corrected as the run goes); workers {:?}, countdown {}, nap {}, {} tasks, {} dispatch tasks; results in {}",
             chosen.len(),
@@ -368,6 +378,7 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
             o.run_id = o.run_id.or_else(|| c.run_id.clone());
             observed.benches.insert(id, o);
         }
+        observed.breakeven = c.breakeven;
     }
     // This run's record starts now, beside its settings: a run stopped before its first
     // benchmark leaves settings and observations of one run, not of two.
@@ -499,6 +510,38 @@ pub fn suite(c: &mut Criterion, strategies: &Strategies, options: &Options) {
             save_settings(&settings, baseline.as_deref());
         }
     }
+    // The break-even sweep: in a full run, or where the filter names `breakeven`.
+    if measure && sweep_selected(&args) {
+        let budget = if quick {
+            crate::breakeven::QUICK
+        } else {
+            crate::breakeven::FULL
+        };
+        let t = Instant::now();
+        eprintln!(
+            "poolscale: breakeven: every strategy against `sequential` at {} task sizes from 30 ns to 1 ms, paired (about {:.0} s)",
+            crate::breakeven::SIZES_NS.len(),
+            budget.estimated_secs()
+        );
+        let mut sweep = crate::breakeven::measure(
+            strategies,
+            options,
+            settings.machine.logical_cores,
+            &crate::breakeven::SIZES_NS,
+            budget,
+        )
+        .unwrap_or_else(|e| panic!("breakeven: {e}"));
+        sweep.run_id = settings.run_id.clone();
+        observed.breakeven = Some(sweep);
+        if let Err(e) = observed.save(&criterion_home(), baseline.as_deref()) {
+            eprintln!("poolscale bench: {e}");
+            std::process::exit(2);
+        }
+        eprintln!(
+            "poolscale: breakeven: measured in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
     if measure {
         track.check(&mut settings, "end");
         save_settings(&settings, baseline.as_deref());
@@ -613,6 +656,17 @@ const CRITERION_VALUE_FLAGS: [&str; 19] = [
 
 /// The filter of a Criterion command line (its first positional argument) and whether `--exact`
 /// was given; `None` when it runs everything.
+/// Whether the break-even sweep runs: with no filter, or one that matches `breakeven`.
+fn sweep_selected(args: &[String]) -> bool {
+    match criterion_filter(args) {
+        None => true,
+        Some((f, true)) => f == crate::breakeven::NAME,
+        Some((f, false)) => {
+            regex::Regex::new(&f).is_ok_and(|re| re.is_match(crate::breakeven::NAME))
+        }
+    }
+}
+
 pub(crate) fn criterion_filter(args: &[String]) -> Option<(String, bool)> {
     let exact = args.iter().any(|a| a == "--exact");
     let mut it = args.iter().skip(1);

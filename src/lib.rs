@@ -41,6 +41,8 @@ mod advise;
 mod analysis;
 #[cfg(feature = "bench")]
 pub mod bench;
+#[cfg_attr(not(feature = "bench"), allow(dead_code))]
+mod breakeven;
 mod child;
 mod cli;
 mod cpu;

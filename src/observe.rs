@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::group::{BenchId, Group};
 use crate::stats::Estimate;
 use crate::store::{Kept, Versioned};
+use crate::strategy::StrategyName;
 use crate::timeline::Timeline;
 
 /// The layout version this build writes.
@@ -28,6 +29,10 @@ pub struct Observations {
     pub run_id: Option<String>,
     /// Per bench id.
     pub benches: BTreeMap<BenchId, Observed>,
+    /// The break-even sweep (`crate::breakeven`), where this run (or an earlier run of its
+    /// series) measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakeven: Option<Sweep>,
 }
 
 /// What was observed of one benchmark.
@@ -48,6 +53,48 @@ pub struct Observed {
     /// Its ratios measured paired in the same run ([`crate::scaling`]), for CPU-bound groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paired: Option<Paired>,
+}
+
+/// What the break-even sweep measured (`crate::breakeven`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    /// The run that measured it.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Logical cores of the machine measured (what the ideal speedups assume).
+    pub cores: usize,
+    /// Worker counts measured.
+    pub workers: Vec<usize>,
+    /// One entry per size, smallest first.
+    pub sizes: Vec<SizePoint>,
+}
+
+/// One task size of the sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SizePoint {
+    /// The work per task aimed at, ns.
+    pub target_ns: u64,
+    /// Countdown decrements per task (calibrated to `target_ns` here).
+    pub decrements: u64,
+    /// Tasks in each map.
+    pub tasks: usize,
+    /// What one task took in `sequential`'s map, ns: the size the ratios are plotted at.
+    pub task_ns: Option<Estimate>,
+    /// Interleaved rounds sampled.
+    pub rounds: usize,
+    /// Every strategy at every count.
+    pub arms: Vec<SweepArm>,
+}
+
+/// One strategy at one worker count, at one size.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepArm {
+    /// The strategy.
+    pub strategy: StrategyName,
+    /// Worker count.
+    pub workers: usize,
+    /// Its map's time over `sequential`'s in the same rounds (below 1: it pays off).
+    pub vs_sequential: Option<Estimate>,
 }
 
 /// What was measured paired for one benchmark.
@@ -88,6 +135,7 @@ impl Observations {
             schema_version: OBSERVATIONS_SCHEMA,
             run_id,
             benches: BTreeMap::new(),
+            breakeven: None,
         }
     }
 

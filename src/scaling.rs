@@ -57,14 +57,7 @@ pub const SAME_WORK_TARGET: f64 = 0.01;
 /// Half-width (relative) the scaling ratios (`to_one`, `over_ideal_given`) are sampled to.
 pub const SCALING_TARGET: f64 = 0.02;
 
-/// Relative half-width of a ratio's interval: `sqrt(upper / lower) - 1` (symmetric on logs).
-pub fn half_width(e: &Estimate) -> f64 {
-    if e.is_valid() && e.lower > 0.0 {
-        (e.upper / e.lower).sqrt() - 1.0
-    } else {
-        f64::INFINITY
-    }
-}
+pub use crate::stats::half_width;
 
 /// Whether an estimate exists and its interval is within `target`.
 fn resolved(e: Option<Estimate>, target: f64) -> bool {

@@ -187,6 +187,15 @@ pub fn ratio_of_values(values: &[f64]) -> Option<Estimate> {
     hodges_lehmann(&logs?).map(|e| e.map(f64::exp))
 }
 
+/// Relative half-width of a ratio's interval: `sqrt(upper / lower) - 1` (symmetric on logs).
+pub fn half_width(e: &Estimate) -> f64 {
+    if e.is_valid() && e.lower > 0.0 {
+        (e.upper / e.lower).sqrt() - 1.0
+    } else {
+        f64::INFINITY
+    }
+}
+
 /// The quantile each arm is read at by [`ArmQuantiles`]: its fastest twentieth.
 ///
 /// On a shared machine, noise only ever adds time (a neighbour's burst, a migration, an

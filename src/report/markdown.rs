@@ -1053,6 +1053,7 @@ impl Exporter for Markdown {
             group_section(report, g, &mut out);
         }
         dispatch_section(report, &mut out);
+        super::breakeven::section(report, &mut out);
         timelines(report, &mut out);
         if !report.missing.is_empty() {
             let _ = writeln!(

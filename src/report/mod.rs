@@ -8,6 +8,7 @@
 //! `customSmallerIsBetter`). [`svg`] draws the charts the Markdown embeds.
 
 pub mod bmf;
+pub mod breakeven;
 pub mod github;
 pub mod html;
 pub mod json;

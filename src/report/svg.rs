@@ -309,7 +309,146 @@ pub fn render_all(report: &Report) -> Result<Vec<(String, String)>> {
     for t in &report.timelines {
         out.push((timeline_name(t), t.to_svg(&report.settings.strategies)));
     }
+    if let Some(sweep) = &report.breakeven {
+        for &w in &sweep.workers {
+            out.push((breakeven_name(w), breakeven_chart(report, sweep, w)?));
+        }
+    }
     Ok(out)
+}
+
+/// The file name of the break-even chart at `workers`.
+pub fn breakeven_name(workers: usize) -> String {
+    format!("{}-{workers}.svg", crate::breakeven::NAME)
+}
+
+/// Speedup over `sequential` against work per task (both log scales) at `workers`: one line per
+/// strategy, `sequential`'s 1 and the ideal dashed, each break-even marked where its line
+/// crosses 1.
+fn breakeven_chart(
+    report: &Report,
+    sweep: &crate::breakeven::Sweep,
+    workers: usize,
+) -> Result<String> {
+    let name = breakeven_name(workers);
+    let mut series: Vec<(StrategyName, Vec<(f64, f64)>)> = Vec::new();
+    for p in &sweep.sizes {
+        let Some(x) = p.task_ns.map(|t| t.point) else {
+            continue;
+        };
+        for a in p.arms.iter().filter(|a| a.workers == workers) {
+            let Some(r) = a.vs_sequential else { continue };
+            let y = 1.0 / r.point;
+            match series.iter_mut().find(|(k, _)| *k == a.strategy) {
+                Some((_, pts)) => pts.push((x, y)),
+                None => series.push((a.strategy, vec![(x, y)])),
+            }
+        }
+    }
+    let ideal = (workers.min(sweep.cores).max(1)) as f64;
+    let xs = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.0));
+    let (x_lo, x_hi) = xs.fold((f64::MAX, 0.0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let ys = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1));
+    let y_lo = ys.fold(0.5f64, f64::min).max(1e-4);
+    if x_hi <= 0.0 {
+        return Err(draw_err(&name, "no size of the sweep was estimated"));
+    }
+    let (x_lo, x_hi) = (x_lo / 1.5, x_hi * 1.5);
+    let (y_lo, y_hi) = (y_lo / 1.5, ideal * 2.5);
+    let decades = |lo: f64, hi: f64, marks: &[f64]| -> Vec<f64> {
+        (lo.log10().floor() as i32..=hi.log10().ceil() as i32)
+            .take(40)
+            .flat_map(|e| marks.iter().map(move |m| m * 10f64.powi(e)))
+            .filter(|t| (lo..=hi).contains(t))
+            .collect()
+    };
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_err(&name, e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("breakeven: speedup over sequential at {workers} workers"),
+                ("sans-serif", 22),
+            )
+            .margin(14)
+            .x_label_area_size(42)
+            .y_label_area_size(64)
+            .build_cartesian_2d(
+                (x_lo..x_hi)
+                    .log_scale()
+                    .with_key_points(decades(x_lo, x_hi, &[1.0])),
+                (y_lo..y_hi)
+                    .log_scale()
+                    .with_key_points(decades(y_lo, y_hi, &[1.0, 2.0, 5.0])),
+            )
+            .map_err(|e| draw_err(&name, e))?;
+        chart
+            .configure_mesh()
+            .x_desc("work per task (one core)")
+            .y_desc("speedup over sequential")
+            .light_line_style(TRANSPARENT)
+            .x_label_formatter(&|x| crate::units::fmt_ns(*x))
+            .y_label_formatter(&|y| format_tick(*y))
+            .draw()
+            .map_err(|e| draw_err(&name, e))?;
+        for (kind, pts) in &series {
+            let c = colour(*kind);
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+                .map_err(|e| draw_err(&name, e))?
+                .label(kind.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .map_err(|e| draw_err(&name, e))?;
+            // The break-even: where the line crosses 1.
+            let crossing = report
+                .break_evens
+                .iter()
+                .find(|b| b.strategy == *kind && b.workers == workers)
+                .and_then(|b| match b.beats_sequential {
+                    crate::breakeven::Crossing::At { size_ns, .. } => Some(size_ns),
+                    _ => None,
+                });
+            if let Some(x) = crossing {
+                chart
+                    .draw_series(std::iter::once(Cross::new((x, 1.0), 6, c.stroke_width(3))))
+                    .map_err(|e| draw_err(&name, e))?;
+            }
+        }
+        let mut levels = vec![(1.0, "1: as fast as sequential".to_string())];
+        if ideal > 1.0 {
+            levels.push((ideal, format!("ideal on {} cores: {ideal:.0}", sweep.cores)));
+        }
+        for (level, label) in levels {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(x_lo, level), (x_hi, level)],
+                    6,
+                    4,
+                    BLACK.stroke_width(1),
+                ))
+                .map_err(|e| draw_err(&name, e))?
+                .label(label)
+                .legend(|(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (6, 0)], BLACK)
+                        + PathElement::new(vec![(10, 0), (16, 0)], BLACK)
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .draw()
+            .map_err(|e| draw_err(&name, e))?;
+        root.present().map_err(|e| draw_err(&name, e))?;
+    }
+    Ok(buf)
 }
 
 #[cfg(test)]

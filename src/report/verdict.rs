@@ -69,6 +69,8 @@ pub struct Conclusions {
     pub sleep_model: f64,
     /// Marginal dispatch cost per task at 1 worker, cheapest first (sequential left out).
     pub dispatch: Vec<(StrategyName, f64)>,
+    /// The break-even sweep's headline, where the run measured it.
+    pub break_even: Option<String>,
 }
 
 fn point(e: f64) -> Estimate {
@@ -148,6 +150,7 @@ impl Conclusions {
             sleep,
             sleep_model,
             dispatch,
+            break_even: super::breakeven::headline(report),
         })
     }
 
@@ -356,6 +359,11 @@ impl Conclusions {
                 code(last.0.as_str())
             ));
         }
+        if let Some(b) = &self.break_even {
+            lines.push(format!(
+                "**When parallel pays off:** {b} Tasks smaller than a strategy's break-even run faster in place; see \"When does parallel pay off?\"."
+            ));
+        }
         let mut unseen = Vec::new();
         if self.cores <= 2 {
             unseen.push(format!(
@@ -417,6 +425,7 @@ mod tests {
             sleep: Vec::new(),
             sleep_model: 2.5,
             dispatch: Vec::new(),
+            break_even: None,
         }
     }
 

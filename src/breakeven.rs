@@ -1,0 +1,497 @@
+//! Break-even task sizes: below what work per task does running tasks in parallel lose to
+//! running them in place, and from what size does a pool come within reach of its ideal?
+//!
+//! The sweep runs a map of countdown tasks at log-spaced sizes ([`SIZES_NS`], 100 ns to 1 ms of
+//! work per task), each map about [`MAP_TARGET`] of work in all, under every strategy of the
+//! suite at the core count and one above, and under `sequential`. At each size, every arm is
+//! sampled once a round in alternating order and read at its fastest twentieth over the same
+//! rounds ([`crate::stats::ArmQuantiles`], the estimator of the report's paired ratios): each
+//! strategy's time over `sequential`'s at the same size is a paired figure with a 95% interval.
+//!
+//! From those ratios, [`BreakEven::of`] finds, per strategy and worker count, the task size at
+//! which the strategy starts to beat `sequential` and the one at which it reaches
+//! [`NEAR_IDEAL`] of its ideal speedup, each interpolated between the measured sizes (on log
+//! scales) with an interval from the ratios' intervals; and [`predicted_ns`] gives what the
+//! same run's dispatch costs predict, to set beside the measured one.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::observe::{SizePoint, Sweep, SweepArm};
+
+use crate::advise::{calibrate, sample_maps, sequential_entry};
+use crate::error::Result;
+use crate::interleave::Plan;
+use crate::stats::{ArmQuantiles, Estimate};
+use crate::strategy::{Options, Strategies, StrategyKind, StrategyName};
+use crate::workload::Job;
+
+/// The sweep's name: `cargo bench -- breakeven` runs it alone.
+pub const NAME: &str = "breakeven";
+
+/// Work per task of the sweep's sizes, ns on one core of the machine measured.
+pub const SIZES_NS: [u64; 10] = [
+    30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000,
+];
+
+/// Most tasks in one map: below about 100 ns per task the map holds less than [`MAP_TARGET`] of
+/// work (a map of a million tiny tasks under `processes` would take a second).
+pub const MAX_TASKS: usize = 200_000;
+
+/// Work in one measured map (`sequential`'s time): long enough that dispatch and wake-ups show
+/// as in a real workload, short enough for many rounds.
+pub const MAP_TARGET: Duration = Duration::from_millis(20);
+
+/// The share of its ideal speedup a strategy is said to reach ("within reach of its ideal").
+pub const NEAR_IDEAL: f64 = 0.9;
+
+/// How long each size is sampled: at least `min_rounds`, then until every ratio is within ±2%,
+/// at most `max_rounds` or `per_size`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budget {
+    /// Rounds before the first look.
+    pub min_rounds: usize,
+    /// Never more rounds than this.
+    pub max_rounds: usize,
+    /// Wall time per size (a round is never cut short).
+    pub per_size: Duration,
+}
+
+/// A full run: about 3 s per size, 30 s in all on 2 cores.
+pub const FULL: Budget = Budget {
+    min_rounds: 8,
+    max_rounds: 40,
+    per_size: Duration::from_secs(3),
+};
+
+/// With Criterion's `--quick`.
+pub const QUICK: Budget = Budget {
+    min_rounds: 6,
+    max_rounds: 12,
+    per_size: Duration::from_millis(800),
+};
+
+impl Budget {
+    /// About how long the sweep takes at this budget, s: each size's sampling, and about 0.3 s
+    /// to calibrate it and start its pools.
+    pub fn estimated_secs(&self) -> f64 {
+        (self.per_size.as_secs_f64() + 0.3) * SIZES_NS.len() as f64
+    }
+}
+
+/// The sweep's worker counts on a machine of `cores` logical cores: the core count and one above
+/// (where a pool's workers outnumber the cores).
+pub fn worker_counts(cores: usize) -> Vec<usize> {
+    let c = cores.clamp(1, crate::limits::MAX_WORKERS - 1);
+    vec![c, c + 1]
+}
+
+/// Measures the sweep for `strategies` at [`worker_counts`]`(cores)`, at `sizes` (ns of work
+/// per task; the benches pass [`SIZES_NS`]).
+pub fn measure(
+    strategies: &Strategies,
+    options: &Options,
+    cores: usize,
+    sizes_ns: &[u64],
+    budget: Budget,
+) -> Result<Sweep> {
+    let seq = sequential_entry(strategies)?;
+    let workers = worker_counts(cores);
+    let max_w = workers.iter().copied().max().unwrap_or(1);
+    let mut sizes = Vec::with_capacity(sizes_ns.len());
+    for &target_ns in sizes_ns {
+        crate::interrupt::check()?;
+        let (decrements, _) = calibrate(&seq, options, target_ns as f64)?;
+        // Enough tasks for MAP_TARGET of work (at most MAX_TASKS), and at least eight per worker.
+        let tasks = ((MAP_TARGET.as_nanos() as u64 / target_ns.max(1)) as usize)
+            .min(MAX_TASKS)
+            .max(8 * max_w);
+        let plan = Plan {
+            budget: budget.per_size,
+            min_rounds: budget.min_rounds,
+            check_every: 2,
+            max_rounds: budget.max_rounds,
+            sample_time: Duration::ZERO,
+        };
+        let jobs = vec![Job::Countdown { n: decrements }; tasks];
+        let (labels, rounds) = sample_maps(strategies, &seq, options, &workers, &jobs, &plan)?;
+        let q = ArmQuantiles::of(&rounds.samples);
+        let arms = labels
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, &(strategy, workers))| SweepArm {
+                strategy,
+                workers,
+                vs_sequential: q.as_ref().and_then(|q| q.estimate(|r| r[i] / r[0])),
+            })
+            .collect();
+        sizes.push(SizePoint {
+            target_ns,
+            decrements,
+            tasks,
+            task_ns: q.as_ref().and_then(|q| q.estimate(|r| r[0] / tasks as f64)),
+            rounds: rounds.samples.len(),
+            arms,
+        });
+    }
+    Ok(Sweep {
+        run_id: None,
+        cores,
+        workers,
+        sizes,
+    })
+}
+
+/// Where a strategy's ratio over `sequential` falls below a threshold, as the task size grows.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Crossing {
+    /// Already below at the smallest size measured.
+    BelowSmallest {
+        /// The smallest size measured, ns.
+        size_ns: f64,
+    },
+    /// Between two measured sizes: interpolated (log size against log ratio), with the sizes at
+    /// which the ratio's interval bounds cross (`None`: beyond the sizes measured).
+    At {
+        /// Interpolated size, ns.
+        size_ns: f64,
+        /// Where the lower bound crosses (earliest), ns.
+        lower_ns: Option<f64>,
+        /// Where the upper bound crosses (latest), ns.
+        upper_ns: Option<f64>,
+    },
+    /// Not below at the largest size measured.
+    Never {
+        /// The largest size measured, ns.
+        size_ns: f64,
+    },
+}
+
+impl Crossing {
+    /// The size, ns, where it crosses (`None`: never).
+    pub fn size_ns(&self) -> Option<f64> {
+        match *self {
+            Crossing::BelowSmallest { size_ns } | Crossing::At { size_ns, .. } => Some(size_ns),
+            Crossing::Never { .. } => None,
+        }
+    }
+
+    /// Where the values `ys` (one per size `xs`, ascending) fall below `threshold` for good: the
+    /// last size at or above it and the next, interpolated on logs.
+    fn of(xs: &[f64], ys: &[f64], threshold: f64) -> Option<Crossing> {
+        if xs.is_empty() || xs.len() != ys.len() {
+            return None;
+        }
+        let last_above = ys.iter().rposition(|&y| y >= threshold);
+        Some(match last_above {
+            None => Crossing::BelowSmallest { size_ns: xs[0] },
+            Some(j) if j + 1 == xs.len() => Crossing::Never {
+                size_ns: xs[xs.len() - 1],
+            },
+            Some(j) => {
+                let (x0, x1) = (xs[j].ln(), xs[j + 1].ln());
+                let (y0, y1) = (ys[j].ln(), ys[j + 1].ln());
+                let t = ((y0 - threshold.ln()) / (y0 - y1)).clamp(0.0, 1.0);
+                Crossing::At {
+                    size_ns: (x0 + t * (x1 - x0)).exp(),
+                    lower_ns: None,
+                    upper_ns: None,
+                }
+            }
+        })
+    }
+
+    /// The crossing of the points of `ratios`, with the crossings of their interval bounds.
+    fn of_estimates(xs: &[f64], ratios: &[Estimate], threshold: f64) -> Option<Crossing> {
+        let point: Vec<f64> = ratios.iter().map(|e| e.point).collect();
+        let lower: Vec<f64> = ratios.iter().map(|e| e.lower).collect();
+        let upper: Vec<f64> = ratios.iter().map(|e| e.upper).collect();
+        let c = Crossing::of(xs, &point, threshold)?;
+        Some(match c {
+            Crossing::At { size_ns, .. } => Crossing::At {
+                size_ns,
+                // The lower bounds cross first, the upper bounds last.
+                lower_ns: Crossing::of(xs, &lower, threshold)
+                    .and_then(|c| c.size_ns())
+                    .map(|v| v.min(size_ns)),
+                upper_ns: Crossing::of(xs, &upper, threshold)
+                    .and_then(|c| c.size_ns())
+                    .map(|v| v.max(size_ns)),
+            },
+            other => other,
+        })
+    }
+}
+
+/// One strategy's break-even sizes at one worker count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakEven {
+    /// The strategy.
+    pub strategy: StrategyName,
+    /// Worker count.
+    pub workers: usize,
+    /// Where it starts to beat `sequential` (time over `sequential`'s below 1).
+    pub beats_sequential: Crossing,
+    /// Where it reaches [`NEAR_IDEAL`] of its ideal speedup (absent for a strategy whose ideal
+    /// is no speedup: `gil`, or one that does not run in parallel).
+    pub near_ideal: Option<Crossing>,
+    /// The ideal speedup over `sequential`: `min(workers, cores)` for a strategy that computes
+    /// in parallel, else 1.
+    pub ideal_speedup: f64,
+    /// The break-even the same run's dispatch costs predict, ns ([`predicted_ns`]); `None` where
+    /// they were not measured or predict none.
+    pub predicted_ns: Option<f64>,
+}
+
+impl BreakEven {
+    /// Every strategy's break-evens at every count of `sweep`, predictions from `costs` (a
+    /// strategy's cost per task and per map at a worker count, ns, where measured).
+    pub fn of(
+        sweep: &Sweep,
+        costs: &dyn Fn(StrategyName, usize) -> Option<Costs>,
+    ) -> Vec<BreakEven> {
+        let mut keys: Vec<(StrategyName, usize)> = Vec::new();
+        for p in &sweep.sizes {
+            for a in &p.arms {
+                if !keys.contains(&(a.strategy, a.workers)) {
+                    keys.push((a.strategy, a.workers));
+                }
+            }
+        }
+        keys.into_iter()
+            .filter_map(|(strategy, workers)| {
+                // The sizes where this arm and the task time were both estimated.
+                let (xs, rs): (Vec<f64>, Vec<Estimate>) = sweep
+                    .sizes
+                    .iter()
+                    .filter_map(|p| {
+                        let x = p.task_ns?.point;
+                        let a = p
+                            .arms
+                            .iter()
+                            .find(|a| a.strategy == strategy && a.workers == workers)?;
+                        Some((x, a.vs_sequential?))
+                    })
+                    .unzip();
+                let info = strategy.info();
+                let ideal_speedup = if info.computes_in_parallel {
+                    workers.min(sweep.cores).max(1) as f64
+                } else {
+                    1.0
+                };
+                let beats_sequential = Crossing::of_estimates(&xs, &rs, 1.0)?;
+                let near_ideal = (ideal_speedup > 1.0)
+                    .then(|| Crossing::of_estimates(&xs, &rs, 1.0 / (NEAR_IDEAL * ideal_speedup)))
+                    .flatten();
+                Some(BreakEven {
+                    strategy,
+                    workers,
+                    beats_sequential,
+                    near_ideal,
+                    ideal_speedup,
+                    predicted_ns: predicted_ns(
+                        ideal_speedup,
+                        costs(strategy, workers),
+                        costs(StrategyKind::Sequential.into(), 1),
+                    ),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A pool's dispatch costs at one worker count, ns: per task (the marginal cost) and per map.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Costs {
+    /// Cost per task.
+    pub per_task: f64,
+    /// Cost per map.
+    pub per_map: f64,
+}
+
+/// The task size at which a pool of ideal speedup `k` should start to beat `sequential`, from
+/// dispatch costs measured in the same run: a map of `N` tasks of `t` takes about
+/// `N·t/k + N·d + F` (d the cost per task, F per map) against `sequential`'s `N·t + N·d₀ + F₀`;
+/// with `N·t` = [`MAP_TARGET`] as in the sweep, they meet at
+/// `t = (d − d₀) / (1 − 1/k − (F − F₀)/MAP_TARGET)`. `None` where a cost is missing or the
+/// costs say it never pays off.
+pub fn predicted_ns(k: f64, costs: Option<Costs>, sequential: Option<Costs>) -> Option<f64> {
+    if k <= 1.0 {
+        return None;
+    }
+    let (c, c0) = (costs?, sequential?);
+    let denominator = 1.0 - 1.0 / k - (c.per_map - c0.per_map) / MAP_TARGET.as_nanos() as f64;
+    let t = (c.per_task - c0.per_task).max(0.0) / denominator;
+    (denominator > 0.0 && t.is_finite()).then_some(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(point: f64, half: f64) -> Estimate {
+        Estimate {
+            point,
+            lower: point - half,
+            upper: point + half,
+        }
+    }
+
+    #[test]
+    fn a_crossing_is_interpolated_on_logs_between_the_last_size_above_and_the_next() {
+        let xs = [100.0, 1_000.0, 10_000.0];
+        // 2.0 at 100 ns, 1.0... then 0.5: the ratio falls below 1 between 1 µs and 10 µs, at
+        // the geometric point where log(ratio) crosses 0.
+        let c = Crossing::of(&xs, &[4.0, 2.0, 0.5], 1.0).unwrap();
+        let Crossing::At { size_ns, .. } = c else {
+            panic!("{c:?}")
+        };
+        // log-linear: ln 2 → ln 0.5 over one decade, crossing halfway: 10^3.5.
+        assert!((size_ns - 10f64.powf(3.5)).abs() < 1e-6, "{size_ns}");
+        assert_eq!(
+            Crossing::of(&xs, &[0.9, 0.5, 0.4], 1.0),
+            Some(Crossing::BelowSmallest { size_ns: 100.0 })
+        );
+        assert_eq!(
+            Crossing::of(&xs, &[3.0, 2.0, 1.2], 1.0),
+            Some(Crossing::Never { size_ns: 10_000.0 })
+        );
+        // A dip below 1 that comes back up does not count: it falls below for good after 10 µs.
+        assert_eq!(
+            Crossing::of(&xs, &[0.9, 1.1, 1.2], 1.0),
+            Some(Crossing::Never { size_ns: 10_000.0 })
+        );
+    }
+
+    #[test]
+    fn the_interval_of_a_crossing_comes_from_the_ratios_bounds() {
+        let xs = [100.0, 1_000.0, 10_000.0];
+        let rs = [e(4.0, 0.5), e(2.0, 0.5), e(0.5, 0.1)];
+        let Some(Crossing::At {
+            size_ns,
+            lower_ns: Some(lo),
+            upper_ns: Some(hi),
+        }) = Crossing::of_estimates(&xs, &rs, 1.0)
+        else {
+            panic!()
+        };
+        assert!(lo < size_ns && size_ns < hi, "{lo} {size_ns} {hi}");
+        assert!(lo >= 1_000.0 && hi <= 10_000.0);
+    }
+
+    fn point(target_ns: u64, task_ns: f64, arms: &[(StrategyKind, usize, f64)]) -> SizePoint {
+        SizePoint {
+            target_ns,
+            decrements: 1,
+            tasks: 1,
+            task_ns: Some(e(task_ns, 0.0)),
+            rounds: 8,
+            arms: arms
+                .iter()
+                .map(|&(s, w, r)| SweepArm {
+                    strategy: s.into(),
+                    workers: w,
+                    vs_sequential: Some(e(r, 0.0)),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn break_evens_hold_each_strategy_to_its_own_ideal() {
+        use StrategyKind::*;
+        let sweep = Sweep {
+            run_id: None,
+            cores: 2,
+            workers: vec![2, 3],
+            sizes: vec![
+                point(
+                    100,
+                    100.0,
+                    &[(Threads, 2, 2.0), (Processes, 2, 40.0), (Gil, 2, 1.5)],
+                ),
+                point(
+                    10_000,
+                    10_000.0,
+                    &[(Threads, 2, 0.52), (Processes, 2, 2.0), (Gil, 2, 1.02)],
+                ),
+                point(
+                    1_000_000,
+                    1_000_000.0,
+                    &[(Threads, 2, 0.50), (Processes, 2, 0.51), (Gil, 2, 1.01)],
+                ),
+            ],
+        };
+        let b = BreakEven::of(&sweep, &|_, _| None);
+        let get = |s: StrategyKind| b.iter().find(|b| b.strategy == s).unwrap();
+        let threads = get(Threads);
+        assert!(
+            matches!(threads.beats_sequential, Crossing::At { size_ns, .. } if size_ns > 100.0 && size_ns < 10_000.0)
+        );
+        // 90% of a speedup of 2: a ratio of 0.556 or below, reached by 10 µs.
+        assert_eq!(threads.ideal_speedup, 2.0);
+        assert!(
+            matches!(threads.near_ideal, Some(Crossing::At { size_ns, .. }) if size_ns < 10_000.0)
+        );
+        assert!(
+            matches!(get(Processes).beats_sequential, Crossing::At { size_ns, .. } if size_ns > 10_000.0)
+        );
+        // A lock that lets one worker compute at a time never beats `sequential`, and has no
+        // speedup to come near.
+        assert!(matches!(get(Gil).beats_sequential, Crossing::Never { .. }));
+        assert_eq!(get(Gil).near_ideal, None);
+    }
+
+    #[test]
+    fn the_sweep_measures_every_strategy_at_every_count_and_size_against_sequential() {
+        let suite = Strategies::new()
+            .with_builtin(StrategyKind::Sequential)
+            .with_builtin(StrategyKind::Threads)
+            .with_builtin(StrategyKind::Gil);
+        let budget = Budget {
+            min_rounds: 6,
+            max_rounds: 6,
+            per_size: Duration::from_secs(600),
+        };
+        let sweep = measure(&suite, &Options::default(), 2, &[1_000, 100_000], budget).unwrap();
+        assert_eq!(sweep.workers, [2, 3]);
+        assert_eq!(sweep.sizes.len(), 2);
+        for p in &sweep.sizes {
+            assert_eq!(p.rounds, 6);
+            assert!(p.decrements >= 1 && p.tasks >= 24, "{p:?}");
+            assert!(p.task_ns.is_some_and(|t| t.is_valid()), "{p:?}");
+            let arms: Vec<(&str, usize)> = p
+                .arms
+                .iter()
+                .map(|a| (a.strategy.as_str(), a.workers))
+                .collect();
+            assert_eq!(
+                arms,
+                [("threads", 2), ("threads", 3), ("gil", 2), ("gil", 3)]
+            );
+            assert!(
+                p.arms
+                    .iter()
+                    .all(|a| a.vs_sequential.is_some_and(|e| e.is_valid()))
+            );
+        }
+        // Two sizes, one strategy and count each: a break-even per pair, none for `sequential`.
+        assert_eq!(BreakEven::of(&sweep, &|_, _| None).len(), 4);
+    }
+
+    #[test]
+    fn the_prediction_weighs_per_task_costs_against_the_work_saved() {
+        let c = |per_task: f64, per_map: f64| Some(Costs { per_task, per_map });
+        // 100 ns more per task, half the work saved: 200 ns.
+        let t = predicted_ns(2.0, c(103.0, 0.0), c(3.0, 0.0)).unwrap();
+        assert!((t - 200.0).abs() < 1e-9, "{t}");
+        // A fixed cost as large as the whole map: it never pays off.
+        assert_eq!(predicted_ns(2.0, c(1_003.0, 20e6), c(3.0, 0.0)), None);
+        // No speedup to win, or a cost not measured: no prediction.
+        assert_eq!(predicted_ns(1.0, c(103.0, 0.0), c(3.0, 0.0)), None);
+        assert_eq!(predicted_ns(2.0, None, c(3.0, 0.0)), None);
+    }
+}

@@ -1,0 +1,209 @@
+//! The report's break-even section: at what work per task each strategy starts to beat
+//! `sequential` and comes within reach of its ideal, from the sweep of [`crate::breakeven`].
+
+use std::fmt::Write;
+
+use super::Report;
+use crate::breakeven::{BreakEven, Crossing, NEAR_IDEAL, SIZES_NS};
+use crate::escape::markdown_code as code;
+use crate::units::{fmt_ns, markdown_table as table};
+
+/// How far apart (a factor) a measured break-even and its prediction may be and still be said
+/// to agree.
+pub const AGREES_WITHIN: f64 = 2.0;
+
+/// `above 1.3 µs [0.9 µs, 2 µs]`, `below 100 ns already`, `never (up to 1 ms)`.
+pub fn describe(c: &Crossing) -> String {
+    match *c {
+        Crossing::BelowSmallest { size_ns } => format!("at {} already", fmt_ns(size_ns)),
+        Crossing::At {
+            size_ns,
+            lower_ns,
+            upper_ns,
+        } => format!(
+            "above {} [{}, {}]",
+            fmt_ns(size_ns),
+            lower_ns.map_or_else(|| format!("<{}", fmt_ns(smallest())), fmt_ns),
+            upper_ns.map_or_else(|| format!(">{}", fmt_ns(largest())), fmt_ns),
+        ),
+        Crossing::Never { size_ns } => format!("never (up to {})", fmt_ns(size_ns)),
+    }
+}
+
+fn smallest() -> f64 {
+    SIZES_NS[0] as f64
+}
+
+fn largest() -> f64 {
+    SIZES_NS[SIZES_NS.len() - 1] as f64
+}
+
+/// The headline: at the core count, each strategy's break-even, smallest first.
+pub fn headline(report: &Report) -> Option<String> {
+    let sweep = report.breakeven.as_ref()?;
+    let w = sweep.workers.first().copied()?;
+    let mut at_w: Vec<&BreakEven> = report
+        .break_evens
+        .iter()
+        .filter(|b| b.workers == w)
+        .collect();
+    if at_w.is_empty() {
+        return None;
+    }
+    at_w.sort_by(|a, b| {
+        let key = |b: &BreakEven| b.beats_sequential.size_ns().unwrap_or(f64::INFINITY);
+        key(a).total_cmp(&key(b))
+    });
+    let (never, pays): (Vec<&&BreakEven>, Vec<&&BreakEven>) = at_w
+        .iter()
+        .partition(|b| matches!(b.beats_sequential, Crossing::Never { .. }));
+    let parts: Vec<String> = pays
+        .iter()
+        .map(|b| match b.beats_sequential {
+            Crossing::BelowSmallest { size_ns } => {
+                format!("{} {} or less", code(b.strategy.as_str()), fmt_ns(size_ns))
+            }
+            c => format!(
+                "{} {}",
+                code(b.strategy.as_str()),
+                c.size_ns().map_or_else(String::new, fmt_ns)
+            ),
+        })
+        .collect();
+    let mut line = format!(
+        "On this machine, at {w} workers, running tasks in parallel beats running them in place from these sizes of work per task on: {}",
+        crate::units::comma_list(&parts)
+    );
+    if !never.is_empty() {
+        let names: Vec<String> = never.iter().map(|b| code(b.strategy.as_str())).collect();
+        let _ = write!(
+            line,
+            "; {} never does (up to {})",
+            crate::units::comma_list(&names),
+            fmt_ns(largest())
+        );
+    }
+    line.push('.');
+    Some(line)
+}
+
+/// The section: headline, how it was measured, the table of break-evens, the charts.
+pub fn section(report: &Report, out: &mut String) {
+    let Some(sweep) = &report.breakeven else {
+        return;
+    };
+    let rounds: Vec<usize> = sweep.sizes.iter().map(|p| p.rounds).collect();
+    let (rmin, rmax) = (
+        rounds.iter().copied().min().unwrap_or(0),
+        rounds.iter().copied().max().unwrap_or(0),
+    );
+    let _ = writeln!(out, "## When does parallel pay off?\n");
+    if let Some(h) = headline(report) {
+        let _ = writeln!(out, "**{h}**\n");
+    }
+    let _ = writeln!(
+        out,
+        "A map of countdown tasks, {} of work in all, at {} task sizes from {} to {} of work each \
+         (calibrated here; the sizes below are what one task took in `sequential`'s map), under \
+         every strategy at {} workers and under `sequential`. At each size every map was sampled \
+         once a round in alternating order ({rmin}–{rmax} rounds), each read at its fastest \
+         twentieth over the same rounds: every ratio is paired, with a 95% interval. A \
+         break-even is the size from which on a strategy's time stays below `sequential`'s, \
+         **interpolated** between the two measured sizes around it (straight on log scales), its \
+         interval where the ratios' interval bounds cross. \"Near ideal\" is where it reaches \
+         {:.0}% of its ideal speedup (the workers, at most the {} cores; none for a strategy that \
+         computes on one core at a time). The prediction uses the same run's dispatch costs: a \
+         map of N tasks of t takes N·t/k + N·d + F against `sequential`'s N·t + N·d₀ + F₀ (k the \
+         ideal speedup, d per task, F per map, from `dispatch` and `dispatch_bulk` at the same \
+         count).\n",
+        fmt_ns(crate::breakeven::MAP_TARGET.as_nanos() as f64),
+        sweep.sizes.len(),
+        fmt_ns(smallest()),
+        fmt_ns(largest()),
+        crate::units::comma_list(&sweep.workers),
+        NEAR_IDEAL * 100.0,
+        sweep.cores,
+    );
+    let mut disagree: Vec<String> = Vec::new();
+    let rows: Vec<Vec<String>> = report
+        .break_evens
+        .iter()
+        .map(|b| {
+            let measured = b.beats_sequential.size_ns();
+            let predicted = b.predicted_ns;
+            let agreement = match (measured, predicted, b.beats_sequential) {
+                (_, None, _) => "–".to_string(),
+                (Some(m), Some(p), Crossing::At { .. }) => {
+                    let f = m / p;
+                    if (1.0 / AGREES_WITHIN..=AGREES_WITHIN).contains(&f) {
+                        format!("agrees ({f:.1}×)")
+                    } else {
+                        disagree.push(format!("{} at {}", code(b.strategy.as_str()), b.workers));
+                        format!("**{f:.1}×**")
+                    }
+                }
+                (Some(_), Some(p), _) => {
+                    // Below the smallest size: agrees where the prediction is below it too.
+                    if p <= smallest() {
+                        "agrees".into()
+                    } else {
+                        disagree.push(format!("{} at {}", code(b.strategy.as_str()), b.workers));
+                        "**differs**".into()
+                    }
+                }
+                (None, Some(p), _) => {
+                    if p >= largest() {
+                        "agrees".into()
+                    } else {
+                        disagree.push(format!("{} at {}", code(b.strategy.as_str()), b.workers));
+                        "**differs**".into()
+                    }
+                }
+            };
+            vec![
+                code(b.strategy.as_str()),
+                b.workers.to_string(),
+                describe(&b.beats_sequential),
+                b.near_ideal.as_ref().map_or_else(
+                    || "–".into(),
+                    |c| format!("{} ({:.1}×)", describe(c), b.ideal_speedup * NEAR_IDEAL),
+                ),
+                predicted.map_or_else(|| "–".into(), fmt_ns),
+                agreement,
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "strategy",
+            "workers",
+            "beats sequential",
+            "near ideal (speedup)",
+            "predicted from dispatch costs",
+            "measured / predicted",
+        ],
+        &rows,
+    );
+    if !disagree.is_empty() {
+        let _ = writeln!(
+            out,
+            "Measured and predicted differ by more than {AGREES_WITHIN:.0}× for {}. The \
+             prediction assumes a cost per task that does not depend on the task's size and \
+             workers that never wait for work: a pool whose workers sleep when its queue runs dry \
+             between tasks pays a wake-up per task once tasks are long enough for that to happen \
+             (it breaks even later than predicted), and one that hands out the next tasks while \
+             the current ones run hides its cost per task behind the work (earlier). Where they \
+             differ, one of these assumptions does not hold for that pool here.\n",
+            crate::units::comma_list(&disagree)
+        );
+    }
+    for &w in &sweep.workers {
+        let _ = write!(
+            out,
+            "![breakeven at {w} workers]({}) ",
+            super::svg::breakeven_name(w)
+        );
+    }
+    out.push_str("\n\n");
+}
