@@ -34,6 +34,16 @@ pub fn fmt_change(r: f64) -> String {
     format!("{:+.1}%", r * 100.0)
 }
 
+/// Items joined as a sentence lists them: `a`, `a and b`, `a, b and c`.
+pub fn and_list<T: std::fmt::Display>(items: &[T]) -> String {
+    let v: Vec<String> = items.iter().map(ToString::to_string).collect();
+    match v.len() {
+        0 => String::new(),
+        1 => v[0].clone(),
+        n => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
+    }
+}
+
 /// Items joined with `, ` (bench ids in a message).
 pub fn comma_list<T: std::fmt::Display>(items: &[T]) -> String {
     items

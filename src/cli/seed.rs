@@ -48,9 +48,10 @@ pub(super) struct SeedCountdownArgs {
     /// and processes).
     #[arg(long)]
     strategy: Option<StrategyName>,
-    /// Pairs of runs (1 worker beside 2, in alternating order) per Rust strategy; the ratio is
-    /// estimated over the pairs, with a 95% interval from 6 pairs on (the seed's lines are
-    /// printed for the first pair).
+    /// Least pairs of runs (1 worker beside 2, in alternating order) per Rust strategy; more,
+    /// up to 5 times as many, while the ratio's 95% interval is wider than ±2% (a busy machine).
+    /// The ratio is estimated over the pairs, with an interval from 6 pairs on (the seed's lines
+    /// are printed for the first pair).
     #[arg(long, allow_hyphen_values = true, value_parser = limits::parse_repeat, default_value = "8")]
     repeat: usize,
     #[command(flatten)]

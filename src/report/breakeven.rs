@@ -79,7 +79,7 @@ pub fn headline(report: &Report) -> Option<String> {
         let _ = write!(
             line,
             "; {} never does (up to {})",
-            crate::units::comma_list(&names),
+            crate::units::and_list(&names),
             fmt_ns(largest())
         );
     }
@@ -120,7 +120,7 @@ pub fn section(report: &Report, out: &mut String) {
         sweep.sizes.len(),
         fmt_ns(smallest()),
         fmt_ns(largest()),
-        crate::units::comma_list(&sweep.workers),
+        crate::units::and_list(&sweep.workers),
         NEAR_IDEAL * 100.0,
         sweep.cores,
     );
@@ -195,7 +195,7 @@ pub fn section(report: &Report, out: &mut String) {
              (it breaks even later than predicted), and one that hands out the next tasks while \
              the current ones run hides its cost per task behind the work (earlier). Where they \
              differ, one of these assumptions does not hold for that pool here.\n",
-            crate::units::comma_list(&disagree)
+            crate::units::and_list(&disagree)
         );
     }
     for &w in &sweep.workers {

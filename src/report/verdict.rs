@@ -214,11 +214,7 @@ fn pct(e: &Estimate) -> String {
 
 fn names<'a>(v: impl IntoIterator<Item = &'a Standing>) -> String {
     let v: Vec<String> = v.into_iter().map(|s| code(s.strategy.as_str())).collect();
-    match v.len() {
-        0 => String::new(),
-        1 => v[0].clone(),
-        n => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
-    }
+    crate::units::and_list(&v)
 }
 
 impl Conclusions {

@@ -45,16 +45,33 @@ pub fn pair_estimate(pairs: &[(f64, f64)]) -> Option<Estimate> {
     })
 }
 
-/// Runs `one` (1 worker) and `two` (2 workers) in `pairs` pairs, alternating which goes first
-/// (A B, B A, ...), so the machine's drift hits both alike; returns each run's times and the
-/// paired row.
+/// Half-width (relative) of the 2-worker / 1-worker ratio that ends a Rust row's sampling
+/// before its most pairs.
+pub const RATIO_TARGET: f64 = 0.02;
+
+/// How many times its least pairs a Rust row may sample while its ratio is not resolved.
+pub const MOST_PAIRS_FACTOR: usize = 5;
+
+/// Runs `one` (1 worker) and `two` (2 workers) in pairs, alternating which goes first
+/// (A B, B A, ...), so the machine's drift hits both alike: `least` pairs, then two at a time
+/// while the ratio's interval is wider than ±[`RATIO_TARGET`], at most `most`. Returns each
+/// run's times and the paired row.
 fn paired_row(
     implementation: String,
-    pairs: usize,
+    least: usize,
+    most: usize,
     mut run: impl FnMut(usize, bool) -> Result<f64>,
 ) -> Result<CountdownRow> {
     let (mut ones, mut twos, mut measured) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..pairs.max(1) {
+    let least = least.max(1);
+    for i in 0..most.max(least) {
+        if i >= least
+            && i % 2 == 0
+            && pair_estimate(&measured)
+                .is_some_and(|e| crate::stats::half_width(&e) <= RATIO_TARGET)
+        {
+            break;
+        }
         // The first pair shows the seed's lines: 1 worker, then 2.
         let (t1, t2) = if i % 2 == 0 {
             let t1 = run(1, i == 0)?;
@@ -123,8 +140,8 @@ pub(super) fn countdown_once(
     Ok(total)
 }
 
-/// Program 1 for each strategy at 1 and 2 workers, `repeat` pairs each (one run of the seed's
-/// count lasts only ~30 ms in Rust), then (with `python`) CPython's threads and processes, two
+/// Program 1 for each strategy at 1 and 2 workers, `repeat` pairs each at least, more while the
+/// ratio is unresolved (one run of the seed's count lasts only ~30 ms in Rust), then (with `python`) CPython's threads and processes, two
 /// pairs each (A B | B A). Returns the table rows; every ratio is paired.
 pub fn countdown(
     strategies: &[Entry],
@@ -137,20 +154,26 @@ pub fn countdown(
     let quiet = |_: &str| {};
     let mut rows = Vec::new();
     for kind in strategies {
-        rows.push(paired_row(kind.name.to_string(), repeat, |w, loud| {
-            if loud {
-                say(&format!(
-                    "\n== {}, {w} worker{} ==",
-                    kind.name,
-                    if w > 1 { "s" } else { "" }
-                ));
-            }
-            countdown_once(kind, w, count, options, if loud { say } else { &quiet })
-        })?);
+        let most = repeat.saturating_mul(MOST_PAIRS_FACTOR);
+        rows.push(paired_row(
+            kind.name.to_string(),
+            repeat,
+            most,
+            |w, loud| {
+                if loud {
+                    say(&format!(
+                        "\n== {}, {w} worker{} ==",
+                        kind.name,
+                        if w > 1 { "s" } else { "" }
+                    ));
+                }
+                countdown_once(kind, w, count, options, if loud { say } else { &quiet })
+            },
+        )?);
     }
     if let Some(py) = python {
         for mode in ["threads", "processes"] {
-            rows.push(paired_row(format!("Python {mode}"), 2, |w, loud| {
+            rows.push(paired_row(format!("Python {mode}"), 2, 2, |w, loud| {
                 say(&format!(
                     "\n== CPython {mode}, {w} worker{} ==",
                     if w > 1 { "s" } else { "" }

@@ -66,7 +66,10 @@ pub fn countdown_markdown(
         "## Program 1: countdown\n\nEach worker counts down {count} (weak scaling). \
          Ratio = 2-worker time / 1-worker time: about 2 where a lock serialises the workers, \
          about 1 where they run in parallel, measured paired: each 2-worker run beside a 1-worker \
-         run in alternating order. Rust rows: {repeat} pairs; Python rows: 2 pairs.{}\n\n",
+         run in alternating order. Rust rows: {repeat} pairs at least, more (up to {} times as many) \
+         while the ratio's interval was wider than ±2%, each row's count beside it; Python rows: \
+         2 pairs.{}\n\n",
+        super::countdown::MOST_PAIRS_FACTOR,
         python.map_or(String::new(), |p| format!(" CPython: {}.", p.version))
     );
     table(&mut out, &COUNTDOWN_HEADER, &countdown_table(rows));
