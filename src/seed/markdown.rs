@@ -17,29 +17,36 @@ pub fn write_markdown(path: &Path, name: &str, section: &str, machine: &Machine)
     let begin = format!("<!-- seed:{name} -->");
     let end = format!("<!-- /seed:{name} -->");
     let block = format!(
-        "{begin}\n{}\n\nMeasured {} at commit `{}`.\n{end}\n",
+        "{begin}\n{}\n\nMeasured {} at commit `{}` on {}.\n{end}\n",
         section.trim_end(),
         machine.date,
-        machine.commit
+        machine.commit,
+        machine.summary()
+    );
+    // Every section names its machine: the header names none, so sections measured on different
+    // machines (one program re-run later) never stand under another machine's name.
+    let header = format!(
+        "{MARKER}\n# The seed, re-enacted\n\n`poolscale seed` runs the seed's two programs \
+         (poolscale's `docs/seed.md`) in Rust and CPython; each section names the machine it \
+         ran on.\n\n"
     );
     // Bounded, regular files only: a FIFO or /dev/zero named as the output is refused at once.
     let existing = crate::fsutil::read_small_file_if_any(path, 16 << 20)?;
     let text = match existing {
-        None => format!(
-            "{MARKER}\n# The seed, re-enacted\n\n`poolscale seed` runs the seed's two programs (poolscale's `docs/seed.md`) \
-             in Rust and CPython on this machine: {}.\n\n{block}",
-            machine.summary(),
-        ),
-        Some(old) if old.starts_with(MARKER) => match (old.find(&begin), old.find(&end)) {
-            (Some(b), Some(e)) if b < e => {
-                format!(
+        None => format!("{header}{block}"),
+        Some(old) if old.starts_with(MARKER) => {
+            let body = old.find("<!-- seed:").map_or("", |i| &old[i..]);
+            let body = match (body.find(&begin), body.find(&end)) {
+                (Some(b), Some(e)) if b < e => format!(
                     "{}{block}{}",
-                    &old[..b],
-                    old[e + end.len()..].trim_start_matches('\n')
-                )
-            }
-            _ => format!("{}\n{block}", old.trim_end()),
-        },
+                    &body[..b],
+                    body[e + end.len()..].trim_start_matches('\n')
+                ),
+                _ if body.trim().is_empty() => block,
+                _ => format!("{}\n\n{block}", body.trim_end()),
+            };
+            format!("{header}{body}")
+        }
         Some(_) => {
             return Err(Error::WouldOverwrite {
                 path: path.to_path_buf(),
