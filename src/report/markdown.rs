@@ -38,6 +38,10 @@ fn latest_run_scope(report: &Report) -> String {
     }
 }
 
+/// How far apart (relative) `processes`' and `sequential`'s paired 1-worker countdowns may be,
+/// interval included, for the two binaries' loops to be said to cost the same.
+const SAME_LOOP: f64 = 0.02;
+
 fn header(report: &Report, out: &mut String) {
     let s = &report.settings;
     let m = &s.machine;
@@ -78,9 +82,33 @@ fn header(report: &Report, out: &mut String) {
             latest_run_scope(report)
         );
     }
-    if let Some(v) =
-        crate::instrument::verdict(&s.instrument).filter(|v| v.differ || !v.unpinned.is_empty())
+    // `processes`' workers run the other binary: its 1-worker countdown against `sequential`'s,
+    // in the same rounds, says whether the two loops cost the same, whatever the check's short
+    // bursts caught.
+    let same_work = [Group::CountdownWeak, Group::CountdownStrong]
+        .into_iter()
+        .find_map(|g| {
+            report
+                .get(g, StrategyKind::Processes, 1)?
+                .paired?
+                .vs_sequential
+        })
+        .filter(|e| e.lower >= 1.0 - SAME_LOOP && e.upper <= 1.0 + SAME_LOOP);
+    let verdict =
+        crate::instrument::verdict(&s.instrument).filter(|v| v.differ || !v.unpinned.is_empty());
+    if let (Some(v), Some(e)) = (&verdict, same_work)
+        && v.unpinned.is_empty()
     {
+        let _ = writeln!(
+            out,
+            "> **The instrument check read the binaries {:.1}% apart; the paired figures say their \
+                 loops cost the same.** `processes`' workers run the other binary, and its 1-worker \
+                 countdown took {} of `sequential`'s in the same rounds: the check's short bursts \
+                 caught the machine at different speeds. See *instrument* below.\n",
+            v.spread * 100.0,
+            est(e, 3)
+        );
+    } else if let Some(v) = verdict {
         let _ = writeln!(
             out,
             "> **The instrument moved.** The binaries of this run did not count down at the same cost \
@@ -1134,5 +1162,64 @@ mod prose_tests {
             "{section}"
         );
         assert!(!md.contains("Two `gil` threads share one core"), "{md}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instrument::Calibration;
+    use crate::stats::Estimate;
+    use crate::workload::Placement;
+
+    fn e(point: f64, half: f64) -> Estimate {
+        Estimate {
+            point,
+            lower: point - half,
+            upper: point + half,
+        }
+    }
+
+    /// A run whose instrument check read the worker binary 2× the bench's, and `processes`' paired
+    /// 1-worker countdown at `vs_sequential` of `sequential`'s.
+    fn page(vs_sequential: Estimate) -> String {
+        let mut report = crate::analysis::fixture::report(&[
+            (Group::CountdownWeak, StrategyKind::Sequential, 1, 32e6),
+            (Group::CountdownWeak, StrategyKind::Processes, 1, 33e6),
+        ]);
+        let calibration = |role: &str, relative: Estimate| Calibration {
+            role: role.into(),
+            program: role.into(),
+            phase: "start".into(),
+            placement: Placement::Pinned,
+            ns_per_decrement: e(0.33 * relative.point, 0.01),
+            relative,
+            bursts: 12,
+        };
+        report.settings.instrument = vec![
+            calibration("bench", e(1.0, 0.0)),
+            calibration("worker", e(2.0, 0.1)),
+        ];
+        let r = report
+            .records
+            .iter_mut()
+            .find(|r| r.strategy == StrategyKind::Processes)
+            .unwrap();
+        r.paired = Some(crate::analysis::PairedRatios {
+            vs_sequential: Some(vs_sequential),
+            ..Default::default()
+        });
+        Markdown.render(&report).unwrap()
+    }
+
+    #[test]
+    fn an_instrument_check_the_paired_same_work_contradicts_is_said_to_have_caught_the_machine() {
+        let p = page(e(1.003, 0.008));
+        assert!(p.contains("their loops cost the same"), "{p}");
+        assert!(!p.contains("The instrument moved"), "{p}");
+        // Where the paired countdowns differ too, the binaries do.
+        let p = page(e(1.10, 0.01));
+        assert!(p.contains("The instrument moved"), "{p}");
+        assert!(!p.contains("their loops cost the same"), "{p}");
     }
 }
