@@ -226,6 +226,24 @@ impl Crossing {
     }
 }
 
+/// Whether an estimate read from a file can stand on a log scale: finite, ordered, above zero
+/// (a file another run or another version wrote may hold anything).
+pub fn usable(e: &Estimate) -> bool {
+    e.is_valid() && e.lower > 0.0
+}
+
+impl Sweep {
+    /// Whether any point at `workers` can be drawn (a task time and a ratio both usable).
+    pub fn has_points_at(&self, workers: usize) -> bool {
+        self.sizes.iter().any(|p| {
+            p.task_ns.as_ref().is_some_and(usable)
+                && p.arms
+                    .iter()
+                    .any(|a| a.workers == workers && a.vs_sequential.as_ref().is_some_and(usable))
+        })
+    }
+}
+
 /// One strategy's break-even sizes at one worker count.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BreakEven {
@@ -268,12 +286,12 @@ impl BreakEven {
                     .sizes
                     .iter()
                     .filter_map(|p| {
-                        let x = p.task_ns?.point;
+                        let x = p.task_ns.filter(usable)?.point;
                         let a = p
                             .arms
                             .iter()
                             .find(|a| a.strategy == strategy && a.workers == workers)?;
-                        Some((x, a.vs_sequential?))
+                        Some((x, a.vs_sequential.filter(usable)?))
                     })
                     .unzip();
                 let info = strategy.info();
@@ -480,6 +498,32 @@ mod tests {
         }
         // Two sizes, one strategy and count each: a break-even per pair, none for `sequential`.
         assert_eq!(BreakEven::of(&sweep, &|_, _| None).len(), 4);
+    }
+
+    #[test]
+    fn points_no_log_scale_can_hold_are_left_out() {
+        use StrategyKind::*;
+        let mut bad = point(1_000, 1_000.0, &[(Threads, 2, 0.6)]);
+        bad.task_ns = Some(e(f64::NAN, 0.0));
+        let mut negative = point(3_000, 3_000.0, &[(Threads, 2, -0.5)]);
+        negative.arms[0].vs_sequential = Some(e(-0.5, 0.1));
+        let sweep = Sweep {
+            run_id: None,
+            cores: 2,
+            workers: vec![2],
+            sizes: vec![
+                point(100, 100.0, &[(Threads, 2, 2.0)]),
+                bad,
+                negative,
+                point(10_000, 10_000.0, &[(Threads, 2, 0.5)]),
+            ],
+        };
+        let b = BreakEven::of(&sweep, &|_, _| None);
+        // Only 100 ns and 10 µs stand: the crossing lies between them.
+        assert!(
+            matches!(b[0].beats_sequential, Crossing::At { size_ns, .. } if size_ns > 100.0 && size_ns < 10_000.0),
+            "{b:?}"
+        );
     }
 
     #[test]

@@ -198,7 +198,7 @@ pub fn section(report: &Report, out: &mut String) {
             crate::units::and_list(&disagree)
         );
     }
-    for &w in &sweep.workers {
+    for &w in sweep.workers.iter().filter(|&&w| sweep.has_points_at(w)) {
         let _ = write!(
             out,
             "![breakeven at {w} workers]({}) ",
@@ -206,4 +206,53 @@ pub fn section(report: &Report, out: &mut String) {
         );
     }
     out.push_str("\n\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::breakeven::{SizePoint, Sweep, SweepArm};
+    use crate::report::Exporter;
+    use crate::stats::Estimate;
+    use crate::strategy::StrategyKind;
+
+    #[test]
+    fn a_sweep_a_stranger_wrote_with_no_usable_point_draws_no_chart_and_links_none() {
+        let mut report = crate::analysis::fixture::report(&[(
+            crate::group::Group::CountdownWeak,
+            StrategyKind::Sequential,
+            1,
+            32e6,
+        )]);
+        let nan = Estimate {
+            point: f64::NAN,
+            lower: f64::NAN,
+            upper: f64::NAN,
+        };
+        report.breakeven = Some(Sweep {
+            run_id: None,
+            cores: 2,
+            workers: vec![2],
+            sizes: vec![SizePoint {
+                target_ns: 100,
+                decrements: 1,
+                tasks: 1,
+                task_ns: Some(nan),
+                rounds: 8,
+                arms: vec![SweepArm {
+                    strategy: StrategyKind::Threads.into(),
+                    workers: 2,
+                    vs_sequential: Some(nan),
+                }],
+            }],
+        });
+        let charts = crate::report::svg::render_all(&report).unwrap();
+        assert!(
+            charts
+                .iter()
+                .all(|(name, _)| !name.starts_with("breakeven"))
+        );
+        let page = crate::report::markdown::Markdown.render(&report).unwrap();
+        assert!(page.contains("When does parallel pay off?"));
+        assert!(!page.contains("breakeven-2.svg"), "{page}");
+    }
 }

@@ -310,7 +310,7 @@ pub fn render_all(report: &Report) -> Result<Vec<(String, String)>> {
         out.push((timeline_name(t), t.to_svg(&report.settings.strategies)));
     }
     if let Some(sweep) = &report.breakeven {
-        for &w in &sweep.workers {
+        for &w in sweep.workers.iter().filter(|&&w| sweep.has_points_at(w)) {
             out.push((breakeven_name(w), breakeven_chart(report, sweep, w)?));
         }
     }
@@ -333,11 +333,13 @@ fn breakeven_chart(
     let name = breakeven_name(workers);
     let mut series: Vec<(StrategyName, Vec<(f64, f64)>)> = Vec::new();
     for p in &sweep.sizes {
-        let Some(x) = p.task_ns.map(|t| t.point) else {
+        let Some(x) = p.task_ns.filter(crate::breakeven::usable).map(|t| t.point) else {
             continue;
         };
         for a in p.arms.iter().filter(|a| a.workers == workers) {
-            let Some(r) = a.vs_sequential else { continue };
+            let Some(r) = a.vs_sequential.filter(crate::breakeven::usable) else {
+                continue;
+            };
             let y = 1.0 / r.point;
             match series.iter_mut().find(|(k, _)| *k == a.strategy) {
                 Some((_, pts)) => pts.push((x, y)),
