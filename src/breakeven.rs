@@ -3,7 +3,7 @@
 //!
 //! The sweep runs a map of countdown tasks at log-spaced sizes ([`SIZES_NS`], 100 ns to 1 ms of
 //! work per task), each map about [`MAP_TARGET`] of work in all, under every strategy of the
-//! suite at the core count and one above, and under `sequential`. At each size, every arm is
+//! suite at 1 worker, the core count and one above, and under `sequential`. At each size, every arm is
 //! sampled once a round in alternating order and read at its fastest twentieth over the same
 //! rounds ([`crate::stats::ArmQuantiles`], the estimator of the report's paired ratios): each
 //! strategy's time over `sequential`'s at the same size is a paired figure with a 95% interval.
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::observe::{SizePoint, Sweep, SweepArm};
 
-use crate::advise::{calibrate, sample_maps, sequential_entry};
+use crate::advise::{calibrate, every_arm, sample_maps, sequential_entry};
 use crate::error::Result;
 use crate::interleave::Plan;
 use crate::stats::{ArmQuantiles, Estimate};
@@ -58,11 +58,11 @@ pub struct Budget {
     pub per_size: Duration,
 }
 
-/// A full run: about 3 s per size, 30 s in all on 2 cores.
+/// A full run: about 3.5 s per size, 38 s in all on 2 cores.
 pub const FULL: Budget = Budget {
     min_rounds: 8,
     max_rounds: 40,
-    per_size: Duration::from_secs(3),
+    per_size: Duration::from_millis(3_500),
 };
 
 /// With Criterion's `--quick`.
@@ -80,12 +80,19 @@ impl Budget {
     }
 }
 
-/// The sweep's worker counts on a machine of `cores` logical cores: the core count and one above
-/// (where a pool's workers outnumber the cores).
+/// The sweep's worker counts on a machine of `cores` logical cores: 1 (what a pool costs when it
+/// cannot gain: `advise` reads it), the core count and one above (where a pool's workers
+/// outnumber the cores).
 pub fn worker_counts(cores: usize) -> Vec<usize> {
     let c = cores.clamp(1, crate::limits::MAX_WORKERS - 1);
-    vec![c, c + 1]
+    let mut w = vec![1, c, c + 1];
+    w.dedup();
+    w
 }
+
+/// Fewest workers with a break-even: at 1 no pool can beat `sequential` (a ratio below 1 there
+/// is noise), so the sweep's 1-worker points are drawn and read by `advise`, not searched.
+pub const BREAK_EVEN_FROM_WORKERS: usize = 2;
 
 /// Measures the sweep for `strategies` at [`worker_counts`]`(cores)`, at `sizes` (ns of work
 /// per task; the benches pass [`SIZES_NS`]).
@@ -114,8 +121,9 @@ pub fn measure(
             max_rounds: budget.max_rounds,
             sample_time: Duration::ZERO,
         };
-        let jobs = vec![Job::Countdown { n: decrements }; tasks];
-        let (labels, rounds) = sample_maps(strategies, &seq, options, &workers, &jobs, &plan)?;
+        let jobs = |_| vec![Job::Countdown { n: decrements }; tasks];
+        let arms = every_arm(strategies, &seq, &workers);
+        let (labels, rounds) = sample_maps(&seq, &arms, options, &jobs, &plan)?;
         let q = ArmQuantiles::of(&rounds.samples);
         let arms = labels
             .iter()
@@ -274,7 +282,8 @@ impl BreakEven {
         let mut keys: Vec<(StrategyName, usize)> = Vec::new();
         for p in &sweep.sizes {
             for a in &p.arms {
-                if !keys.contains(&(a.strategy, a.workers)) {
+                if a.workers >= BREAK_EVEN_FROM_WORKERS && !keys.contains(&(a.strategy, a.workers))
+                {
                     keys.push((a.strategy, a.workers));
                 }
             }
@@ -475,7 +484,7 @@ mod tests {
             per_size: Duration::from_secs(600),
         };
         let sweep = measure(&suite, &Options::default(), 2, &[1_000, 100_000], budget).unwrap();
-        assert_eq!(sweep.workers, [2, 3]);
+        assert_eq!(sweep.workers, [1, 2, 3]);
         assert_eq!(sweep.sizes.len(), 2);
         for p in &sweep.sizes {
             assert_eq!(p.rounds, 6);
@@ -488,7 +497,14 @@ mod tests {
                 .collect();
             assert_eq!(
                 arms,
-                [("threads", 2), ("threads", 3), ("gil", 2), ("gil", 3)]
+                [
+                    ("threads", 1),
+                    ("threads", 2),
+                    ("threads", 3),
+                    ("gil", 1),
+                    ("gil", 2),
+                    ("gil", 3)
+                ]
             );
             assert!(
                 p.arms
@@ -496,7 +512,7 @@ mod tests {
                     .all(|a| a.vs_sequential.is_some_and(|e| e.is_valid()))
             );
         }
-        // Two sizes, one strategy and count each: a break-even per pair, none for `sequential`.
+        // A break-even per strategy at 2 and at 3 workers: none at 1, none for `sequential`.
         assert_eq!(BreakEven::of(&sweep, &|_, _| None).len(), 4);
     }
 

@@ -94,7 +94,7 @@ pub mod internal {
     pub use crate::group::Workloads;
     pub use crate::interleave::Plan;
     pub use crate::measure::Prepared;
-    pub use crate::observe::{Observations, Observed};
+    pub use crate::observe::{Observations, Observed, SizePoint, Sweep, SweepArm};
     pub use crate::probe::{Probe, capacity};
     pub use crate::report::{Report, ideal_ns};
     pub use crate::scaling::Paired;

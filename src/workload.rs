@@ -101,6 +101,29 @@ pub(crate) fn registered(id: u16) -> Option<Workload> {
         .copied()
 }
 
+/// The workload registered as `name` in this process, with its id; an error lists the names
+/// registered.
+pub fn registered_by_name(name: &str) -> crate::error::Result<(u16, Workload)> {
+    let all = workloads()
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((id, w)) = all.iter().find(|(_, w)| w.name == name) {
+        return Ok((*id, *w));
+    }
+    let names: Vec<&str> = all.values().map(|w| w.name).collect();
+    Err(crate::error::Error::invalid(
+        "workload",
+        name,
+        if names.is_empty() {
+            "this binary's suite registers no workload of its own (`poolscale::workload::register`); \
+             give `--task` for countdown tasks"
+                .to_string()
+        } else {
+            format!("not registered here; this suite registers {}", names.join(", "))
+        },
+    ))
+}
+
 /// The registered workload of a custom job; a job whose workload this process never registered
 /// is a programming error (its outputs could not be checked), so it panics with the id.
 fn custom(id: u16) -> Workload {

@@ -41,7 +41,11 @@ fn largest() -> f64 {
 /// The headline: at the core count, each strategy's break-even, smallest first.
 pub fn headline(report: &Report) -> Option<String> {
     let sweep = report.breakeven.as_ref()?;
-    let w = sweep.workers.first().copied()?;
+    let w = sweep
+        .workers
+        .iter()
+        .copied()
+        .find(|&w| w >= crate::breakeven::BREAK_EVEN_FROM_WORKERS)?;
     let mut at_w: Vec<&BreakEven> = report
         .break_evens
         .iter()
@@ -105,7 +109,8 @@ pub fn section(report: &Report, out: &mut String) {
         out,
         "A map of countdown tasks, {} of work in all, at {} task sizes from {} to {} of work each \
          (calibrated here; the sizes below are what one task took in `sequential`'s map), under \
-         every strategy at {} workers and under `sequential`. At each size every map was sampled \
+         every strategy at {} workers and under `sequential` (at 1 worker no pool can beat \
+         `sequential`: its chart shows what each pool costs, and `poolscale advise` reads it). At each size every map was sampled \
          once a round in alternating order ({rmin}–{rmax} rounds), each read at its fastest \
          twentieth over the same rounds: every ratio is paired, with a 95% interval. A \
          break-even is the size from which on a strategy's time stays below `sequential`'s, \

@@ -137,3 +137,40 @@ fn the_paired_invariants_check_the_crates_own_strategy() {
         "{checks:?}"
     );
 }
+
+#[test]
+fn advise_measures_the_crates_own_workload_under_its_own_strategies() {
+    let o = custom_pool(&[
+        "advise",
+        "--workload",
+        "collatz",
+        "--args",
+        "27",
+        "--tasks",
+        "2000",
+        "--workers",
+        "2",
+        "--budget",
+        "3s",
+        "--format",
+        "json",
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["workload"], "2000 tasks of collatz(27, 0)", "{v}");
+    assert_eq!(v["source"]["kind"], "measured", "{v}");
+    let mut names: Vec<&str> = v["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["strategy"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["mpsc", "rayon", "sequential", "threads"], "{v}");
+    // A workload the suite did not register is refused with the ones it did.
+    let o = custom_pool(&["advise", "--workload", "fib", "--tasks", "10"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(err.contains("collatz"), "{err}");
+}
