@@ -25,11 +25,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::breakeven::usable;
 use crate::error::{Error, Result};
 use crate::interleave::{Plan, Rounds, interleave};
 use crate::measure::{Arm, Prepared};
-use crate::observe::Sweep;
+use crate::observe::{Sweep, usable};
 use crate::stats::{ArmQuantiles, Estimate};
 use crate::strategy::{Entry, Options, Strategies, StrategyKind, StrategyName};
 use crate::workload::Job;
@@ -728,9 +727,13 @@ mod tests {
     }
 
     fn names() -> Vec<StrategyName> {
-        [StrategyKind::Sequential, StrategyKind::Threads, StrategyKind::Rayon]
-            .map(Into::into)
-            .to_vec()
+        [
+            StrategyKind::Sequential,
+            StrategyKind::Threads,
+            StrategyKind::Rayon,
+        ]
+        .map(Into::into)
+        .to_vec()
     }
 
     fn provenance() -> (Option<String>, Option<String>, String) {
@@ -751,7 +754,10 @@ mod tests {
         let seq = t * 10_000.0;
         assert!((a.candidates[2].expected_ns.point - seq).abs() < 1e-6);
         assert!((a.candidates[0].expected_ns.point - seq * r.point).abs() < 1e-3);
-        assert!(a.tie, "0.648 and 0.663, each ±0.01: their intervals overlap");
+        assert!(
+            a.tie,
+            "0.648 and 0.663, each ±0.01: their intervals overlap"
+        );
         assert_eq!(
             a.source,
             Source::Sweep {
@@ -763,14 +769,27 @@ mod tests {
         );
         // At a measured size the ratio is the measured one.
         let a = from_sweep(&sweep(), 2, 10_000.0, 10_000, &[2], &names(), provenance()).unwrap();
-        let threads = a.candidates.iter().find(|c| c.strategy == "threads").unwrap();
+        let threads = a
+            .candidates
+            .iter()
+            .find(|c| c.strategy == "threads")
+            .unwrap();
         assert!((threads.vs_sequential.unwrap().point - 0.55).abs() < 1e-9);
     }
 
     #[test]
     fn the_sweep_refuses_what_it_does_not_cover() {
         let ask = |cores, task: f64, tasks, workers: &[usize]| {
-            from_sweep(&sweep(), cores, task, tasks, workers, &names(), provenance()).unwrap_err()
+            from_sweep(
+                &sweep(),
+                cores,
+                task,
+                tasks,
+                workers,
+                &names(),
+                provenance(),
+            )
+            .unwrap_err()
         };
         assert!(ask(2, 100.0, 1_000_000, &[2]).contains("outside the sizes"));
         assert!(ask(2, 50_000.0, 10_000, &[2]).contains("outside the sizes"));
@@ -780,9 +799,17 @@ mod tests {
         assert!(ask(2, 5_000.0, 100, &[2]).contains("less than"));
         let suite_of_its_own = vec![StrategyKind::Sequential.into()];
         assert!(
-            from_sweep(&sweep(), 2, 5_000.0, 10_000, &[2], &suite_of_its_own, provenance())
-                .unwrap_err()
-                .contains("none of this suite")
+            from_sweep(
+                &sweep(),
+                2,
+                5_000.0,
+                10_000,
+                &[2],
+                &suite_of_its_own,
+                provenance()
+            )
+            .unwrap_err()
+            .contains("none of this suite")
         );
     }
 }

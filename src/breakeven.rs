@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::observe::{SizePoint, Sweep, SweepArm};
+pub use crate::observe::{SizePoint, Sweep, SweepArm, usable};
 
 use crate::advise::{calibrate, every_arm, sample_maps, sequential_entry};
 use crate::error::Result;
@@ -232,12 +232,6 @@ impl Crossing {
             other => other,
         })
     }
-}
-
-/// Whether an estimate read from a file can stand on a log scale: finite, ordered, above zero
-/// (a file another run or another version wrote may hold anything).
-pub fn usable(e: &Estimate) -> bool {
-    e.is_valid() && e.lower > 0.0
 }
 
 impl Sweep {

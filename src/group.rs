@@ -1,4 +1,4 @@
-//! The seven bench groups, listed once: the benches iterate [`Group::ALL`] to measure, and
+//! The eight bench groups, listed once: the benches iterate [`Group::ALL`] to measure, and
 //! `report`/`gate` iterate it to read and model the results.
 
 use std::str::FromStr;
@@ -28,6 +28,10 @@ pub enum Group {
     Wakeup,
     /// Start a pool of `w` workers, run one trivial job per worker, stop it.
     Startup,
+    /// A map of many countdown tasks of about a microsecond each: the task size near which pools
+    /// break even with `sequential` (`crate::breakeven`), where a pool that got dearer per task
+    /// loses its advantage first.
+    BreakEven,
 }
 
 /// The knobs that shape the jobs of every group: what one measured map runs. Sent to a sampling
@@ -126,6 +130,8 @@ pub enum Jobs {
     NappingSquares,
     /// Zero-nap squares: this many for the knobs and `w`.
     Squares(fn(&Workloads, usize) -> usize),
+    /// Countdowns of [`BREAK_EVEN_DECREMENTS`] each: this many for the knobs and `w`.
+    SmallCountdowns(fn(&Workloads, usize) -> usize),
 }
 
 /// What a group's measurement times.
@@ -176,6 +182,17 @@ const fn squares_per_worker(_: &Workloads, workers: usize) -> usize {
     workers
 }
 
+/// Countdown decrements in each `breakeven` task: about a microsecond of work (0.3 to 0.7 ns a
+/// decrement on the CPUs measured), just above where the pools break even with `sequential` on
+/// 2 cores (70 to 320 ns) and where a cost per task weighs most while a pool still pays off.
+/// Fixed, not calibrated, so that two builds and two runs count the same work.
+pub const BREAK_EVEN_DECREMENTS: u64 = 3_000;
+
+/// `breakeven`'s task count: ten times `dispatch`'s (10,000 by default: 10 to 20 ms of work).
+const fn small_countdowns(s: &Workloads, _: usize) -> usize {
+    s.dispatch_tasks.saturating_mul(10)
+}
+
 const PER_TASK: PerUnit = PerUnit {
     noun: "task",
     axis: "time per task (µs)",
@@ -185,7 +202,7 @@ const PER_TASK: PerUnit = PerUnit {
 
 /// Every group's facts, in report order: adding a group is a variant and a row here (and its
 /// heading sentence in the report).
-const SPECS: [GroupSpec; 7] = [
+const SPECS: [GroupSpec; 8] = [
     GroupSpec {
         group: Group::CountdownWeak,
         name: "countdown_weak",
@@ -261,6 +278,20 @@ const SPECS: [GroupSpec; 7] = [
                    2 to 3 times as much here (`cargo run --release --example start_methods`).",
         }),
     },
+    GroupSpec {
+        group: Group::BreakEven,
+        name: "breakeven",
+        jobs: Jobs::SmallCountdowns(small_countdowns),
+        timed: Timed::Map,
+        model: Model::PerUnit,
+        needs_pool: false,
+        per_unit: Some(PerUnit {
+            noun: "task",
+            axis: "time per task (µs)",
+            note: "Per task: the median divided by the task count, the work of one task included \
+                   (compare `sequential`'s: a pool below it pays off at this task size).",
+        }),
+    },
 ];
 
 // The table is in `Group` order, so a group finds its row by its index; checked when compiling.
@@ -274,8 +305,8 @@ const _: () = {
 
 impl Group {
     /// Every group, in report order.
-    pub const ALL: [Group; 7] = {
-        let mut all = [Group::CountdownWeak; 7];
+    pub const ALL: [Group; 8] = {
+        let mut all = [Group::CountdownWeak; 8];
         let mut i = 0;
         while i < SPECS.len() {
             all[i] = SPECS[i].group;
@@ -325,6 +356,12 @@ impl Group {
             Jobs::CountdownSplit => countdown_jobs(s.count, workers, true),
             Jobs::NappingSquares => square_jobs(s.tasks, s.nap()),
             Jobs::Squares(n) => square_jobs(n(s, workers), std::time::Duration::ZERO),
+            Jobs::SmallCountdowns(n) => vec![
+                Job::Countdown {
+                    n: BREAK_EVEN_DECREMENTS
+                };
+                n(s, workers)
+            ],
         }
     }
 
@@ -372,7 +409,7 @@ impl Group {
     /// against a model.
     pub fn units(self, s: &Workloads, workers: usize) -> Option<f64> {
         match (self.spec().per_unit, self.spec().jobs) {
-            (Some(_), Jobs::Squares(n)) => Some(n(s, workers) as f64),
+            (Some(_), Jobs::Squares(n) | Jobs::SmallCountdowns(n)) => Some(n(s, workers) as f64),
             _ => None,
         }
     }

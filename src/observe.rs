@@ -69,6 +69,12 @@ pub struct Sweep {
     pub sizes: Vec<SizePoint>,
 }
 
+/// Whether an estimate read from a file can stand on a log scale: finite, ordered, above zero
+/// (a file another run or another version wrote may hold anything).
+pub fn usable(e: &Estimate) -> bool {
+    e.is_valid() && e.lower > 0.0
+}
+
 /// One task size of the sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SizePoint {

@@ -119,7 +119,10 @@ pub fn registered_by_name(name: &str) -> crate::error::Result<(u16, Workload)> {
              give `--task` for countdown tasks"
                 .to_string()
         } else {
-            format!("not registered here; this suite registers {}", names.join(", "))
+            format!(
+                "not registered here; this suite registers {}",
+                names.join(", ")
+            )
         },
     ))
 }

@@ -79,12 +79,17 @@ fn advise_ranks_every_strategy_against_sequential_and_refuses_a_workload_of_noth
             &["advise", "--workload", "fib", "--tasks", "10"][..],
             "registers no workload",
         ),
+        (&["advise", "--tasks", "10"][..], "--task"),
         (
-            &["advise", "--tasks", "10"][..],
-            "--task",
-        ),
-        (
-            &["advise", "--workload", "fib", "--args", "1,x", "--tasks", "10"][..],
+            &[
+                "advise",
+                "--workload",
+                "fib",
+                "--args",
+                "1,x",
+                "--tasks",
+                "10",
+            ][..],
             "whole number",
         ),
     ] {
@@ -163,13 +168,28 @@ fn advise_reads_the_latest_sweep_where_it_covers_the_question_and_measures_where
     assert!((seq - 3_000.0 * 10_000.0).abs() < 1.0, "{seq}");
     // 1 worker is not in this sweep: measured on the spot, and said why.
     let (v, err) = ask(&[
-        "--task", "3us", "--tasks", "3000", "--workers", "1", "--budget", "4s",
+        "--task",
+        "3us",
+        "--tasks",
+        "3000",
+        "--workers",
+        "1",
+        "--budget",
+        "4s",
     ]);
     assert_eq!(v["source"]["kind"], "measured", "{v}");
     assert!(err.contains("not 1"), "{err}");
     // `--measure` measures even where the sweep covers it.
     let (v, _) = ask(&[
-        "--task", "3us", "--tasks", "10000", "--workers", "2", "--budget", "4s", "--measure",
+        "--task",
+        "3us",
+        "--tasks",
+        "10000",
+        "--workers",
+        "2",
+        "--budget",
+        "4s",
+        "--measure",
     ]);
     assert_eq!(v["source"]["kind"], "measured", "{v}");
 }

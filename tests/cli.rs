@@ -224,4 +224,3 @@ fn run_summarises_long_result_lists_and_its_help_names_every_strategy() {
         assert!(help.contains(k.as_str()), "`run --help` lacks {k}");
     }
 }
-

@@ -251,9 +251,7 @@ fn to_text(a: &Advice) -> String {
                 c.strategy.clone(),
                 c.workers.to_string(),
                 interval(&c.expected_ns, fmt_ns),
-                c.vs_sequential
-                    .as_ref()
-                    .map_or_else(|| "–".into(), ratio),
+                c.vs_sequential.as_ref().map_or_else(|| "–".into(), ratio),
             ]
         })
         .collect();

@@ -90,6 +90,7 @@ pub fn gate_workers(group: Group) -> &'static [usize] {
         Group::SquareSleep => &[3],
         Group::Dispatch | Group::DispatchBulk | Group::Wakeup => &[1],
         Group::Startup => &[2],
+        Group::BreakEven => &[2],
     }
 }
 

@@ -1134,6 +1134,12 @@ fn describe(g: Group, s: &crate::group::Workloads) -> String {
             humantime::format_duration(crate::group::WAKEUP_IDLE)
         ),
         Group::Startup => "start a pool of w workers, run one trivial job on each, stop it".into(),
+        Group::BreakEven => format!(
+            "{} countdown tasks of {} decrements each (about a microsecond): the task size near \
+             which the pools break even with `sequential`",
+            g.jobs(s, 1).len(),
+            crate::group::BREAK_EVEN_DECREMENTS
+        ),
     }
 }
 
