@@ -20,7 +20,12 @@ fn suite(c: &mut Criterion) {
         worker_program: Some(env!("CARGO_BIN_EXE_poolscale").into()),
         ..Options::default()
     };
-    poolscale::bench::suite(c, &Strategies::builtin(), &options);
+    // A run that cannot measure as it must (a bad POOLSCALE_* variable, another run measuring
+    // into the same directory) is an error; the bench binary says so and exits 2.
+    if let Err(e) = poolscale::bench::suite(c, &Strategies::builtin(), &options) {
+        eprintln!("poolscale bench: {e}");
+        std::process::exit(2);
+    }
 }
 
 criterion_group! {

@@ -4,7 +4,7 @@
 //!
 //! Two ways to answer, the same shape of answer ([`Advice`]):
 //!
-//! - **From the latest break-even sweep** ([`from_sweep`]): the sweep of [`crate::breakeven`]
+//! - **From the latest break-even sweep** ([`from_sweep`]): the sweep of [`crate::analysis::breakeven`]
 //!   measured every strategy's time over `sequential`'s at ten task sizes, paired; the answer
 //!   reads each ratio at the task size asked for, interpolated on log scales between the two
 //!   measured sizes around it (its interval from theirs), and scales `sequential`'s time (the
@@ -13,7 +13,7 @@
 //!   to be as small a share as in the sweep's maps, a machine with its core count).
 //! - **Measured on the spot** ([`advise`]): a map of the workload under every strategy of the suite
 //!   at each worker count, and `sequential`'s, all sampled once a round in alternating order
-//!   ([`crate::interleave`]), each read at its fastest twentieth over the same rounds with an
+//!   ([`crate::measure::interleave`]), each read at its fastest twentieth over the same rounds with an
 //!   interval from resampling them ([`crate::stats::ArmQuantiles`]): the estimator of the report's
 //!   paired ratios. A workload whose map would take long is measured on fewer tasks (enough for
 //!   every worker count to get several) and its times scaled to the whole.
@@ -26,9 +26,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::interleave::{Plan, Rounds, interleave};
+use crate::measure::interleave::{Plan, Rounds};
+use crate::measure::sweep::{
+    SizePoint, Sweep, calibrate, every_arm, sample_maps, sequential_entry, usable,
+};
 use crate::measure::{Arm, Prepared};
-use crate::observe::{Sweep, usable};
 use crate::stats::{ArmQuantiles, Estimate};
 use crate::strategy::{Entry, Options, Strategies, StrategyKind, StrategyName};
 use crate::workload::Job;
@@ -193,9 +195,6 @@ pub enum CheckVerdict {
 /// How long one measured map of `sequential` should take: long enough that dispatch and
 /// wake-ups show as they do in the real workload, short enough for many rounds.
 pub const MAP_TARGET: Duration = Duration::from_millis(30);
-
-/// Decrements of the calibration burst (about a millisecond).
-const CALIBRATION_DECREMENTS: u64 = 2_000_000;
 
 /// The tasks to measure: all of them, or fewer when the map would be long, but at least eight
 /// per worker of the largest count (so the scaling of the map with tasks is linear by then).
@@ -377,7 +376,7 @@ pub fn from_sweep(
             crate::units::fmt_ns(SWEEP_LEAST_WORK.as_nanos() as f64)
         ));
     }
-    let points: Vec<(f64, &crate::observe::SizePoint)> = sweep
+    let points: Vec<(f64, &SizePoint)> = sweep
         .sizes
         .iter()
         .filter_map(|p| Some((p.task_ns.filter(usable)?.point, p)))
@@ -408,7 +407,7 @@ pub fn from_sweep(
         0.0
     };
     let between = |a: f64, b: f64| (a.ln() + t * (b.ln() - a.ln())).exp();
-    let ratio_at = |p: &crate::observe::SizePoint, s: StrategyName, w: usize| {
+    let ratio_at = |p: &SizePoint, s: StrategyName, w: usize| {
         p.arms
             .iter()
             .find(|a| a.strategy == s && a.workers == w)
@@ -533,109 +532,6 @@ pub fn check(cfg: &AdviseConfig, advice: &Advice) -> Result<Option<Check>> {
     }))
 }
 
-/// The suite's `sequential` (the built-in one where the suite has none): the baseline every
-/// candidate is held to.
-pub fn sequential_entry(strategies: &Strategies) -> Result<Entry> {
-    Ok(match strategies.get(StrategyKind::Sequential.into()) {
-        Some(e) => e.clone(),
-        None => Strategies::builtin()
-            .entry(StrategyKind::Sequential.into())?
-            .clone(),
-    })
-}
-
-/// The countdown decrements that take `target_ns` on one core here, and the cost of one
-/// decrement, ns: a first guess from a burst of known length, then refined three times on about
-/// a millisecond of tasks of that size, each time at the fastest twentieth of a few samples (the
-/// machine's speed drifts; a neighbour only ever slows a sample).
-pub fn calibrate(seq: &Entry, options: &Options, target_ns: f64) -> Result<(u64, f64)> {
-    let fastest_twentieth = |arm: &mut Prepared, k: usize| -> Result<f64> {
-        let mut t: Vec<f64> = (0..k)
-            .map(|_| arm.sample(1).map(|d| d.as_nanos() as f64))
-            .collect::<Result<_>>()?;
-        Ok(crate::stats::quantile(&mut t, crate::stats::LOW_QUANTILE).unwrap_or(1.0))
-    };
-    let mut calibration = Prepared::with_pool(
-        "calibration",
-        seq.start(1, options)?,
-        vec![Job::Countdown {
-            n: CALIBRATION_DECREMENTS,
-        }],
-    );
-    let mut ns_per_decrement =
-        fastest_twentieth(&mut calibration, 15)? / CALIBRATION_DECREMENTS as f64;
-    let mut decrements = ((target_ns / ns_per_decrement).round() as u64).max(1);
-    let per_ms = ((1e6 / target_ns).ceil() as usize).clamp(1, 10_000);
-    for _ in 0..3 {
-        crate::interrupt::check()?;
-        let mut one = Prepared::with_pool(
-            "calibration",
-            seq.start(1, options)?,
-            vec![Job::Countdown { n: decrements }; per_ms],
-        );
-        let t = fastest_twentieth(&mut one, 9)? / per_ms as f64;
-        ns_per_decrement = t / decrements as f64;
-        decrements = ((target_ns / ns_per_decrement).round() as u64).max(1);
-    }
-    Ok((decrements, ns_per_decrement))
-}
-
-/// Every strategy of `strategies` but `seq` at each of `workers`: the arms [`sample_maps`] holds
-/// against `sequential`.
-pub fn every_arm(strategies: &Strategies, seq: &Entry, workers: &[usize]) -> Vec<(Entry, usize)> {
-    strategies
-        .entries()
-        .iter()
-        .filter(|e| e.name != seq.name)
-        .flat_map(|e| workers.iter().map(move |&w| (e.clone(), w)))
-        .collect()
-}
-
-/// Samples one map under `seq` at 1 worker (arm 0) and under each of `arms` (arms 1.., named by
-/// the labels returned), the jobs of a map at `w` workers being `jobs(w)`, once a round in
-/// alternating order, until every arm's time over `sequential`'s is within ±2% or `plan` says
-/// stop.
-pub fn sample_maps(
-    seq: &Entry,
-    arms: &[(Entry, usize)],
-    options: &Options,
-    jobs: &dyn Fn(usize) -> Vec<Job>,
-    plan: &Plan,
-) -> Result<(Vec<(StrategyName, usize)>, Rounds)> {
-    let mut labels: Vec<(StrategyName, usize)> = vec![(seq.name, 1)];
-    let mut prepared: Vec<Prepared> = vec![Prepared::with_pool(
-        "sequential",
-        seq.start(1, options)?,
-        jobs(1),
-    )];
-    for (e, w) in arms {
-        crate::interrupt::check()?;
-        prepared.push(Prepared::with_pool(
-            format!("{}/{w}", e.name),
-            e.start(*w, options)?,
-            jobs(*w),
-        ));
-        labels.push((e.name, *w));
-    }
-    let n = prepared.len();
-    let mut all: Vec<&mut dyn Arm> = prepared.iter_mut().map(|a| a as &mut dyn Arm).collect();
-    let rounds = interleave(
-        &mut all,
-        Some(vec![1; n]),
-        plan,
-        &mut fastrand::Rng::new(),
-        |s| {
-            ArmQuantiles::of(s).is_some_and(|q| {
-                (1..n).all(|i| {
-                    q.estimate(|r| r[i] / r[0])
-                        .is_none_or(|v| crate::stats::half_width(&v) <= 0.02)
-                })
-            })
-        },
-    )?;
-    Ok((labels, rounds))
-}
-
 /// Every arm's expected time (its quantile × `scale`) and its ratio to arm 0 (`sequential`),
 /// fastest first.
 fn rank(q: &ArmQuantiles, labels: &[(StrategyName, usize)], scale: f64) -> Vec<Candidate> {
@@ -699,19 +595,19 @@ mod tests {
 
     /// A sweep at 1 µs and 10 µs: threads/2 at 0.8× then 0.55×, rayon/2 at 0.7× then 0.6×.
     fn sweep() -> Sweep {
-        let point = |t: f64, threads: f64, rayon: f64| crate::observe::SizePoint {
+        let point = |t: f64, threads: f64, rayon: f64| SizePoint {
             target_ns: t as u64,
             decrements: 1,
             tasks: 1,
             task_ns: Some(est(t, t * 0.01)),
             rounds: 8,
             arms: vec![
-                crate::observe::SweepArm {
+                crate::measure::sweep::SweepArm {
                     strategy: StrategyKind::Threads.into(),
                     workers: 2,
                     vs_sequential: Some(est(threads, 0.01)),
                 },
-                crate::observe::SweepArm {
+                crate::measure::sweep::SweepArm {
                     strategy: StrategyKind::Rayon.into(),
                     workers: 2,
                     vs_sequential: Some(est(rayon, 0.01)),

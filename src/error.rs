@@ -8,6 +8,10 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A bench run that cannot measure or record as it must (its countdown loop moved, another
+    /// run holds its directory).
+    #[error("cannot measure: {0}")]
+    CannotMeasure(String),
     /// A user-supplied value is out of range or malformed.
     #[error("invalid {what} `{value}`: {reason}")]
     Invalid {

@@ -29,13 +29,13 @@ pub enum Group {
     /// Start a pool of `w` workers, run one trivial job per worker, stop it.
     Startup,
     /// A map of many countdown tasks of about a microsecond each: the task size near which pools
-    /// break even with `sequential` (`crate::breakeven`), where a pool that got dearer per task
+    /// break even with `sequential` (`crate::analysis::breakeven`), where a pool that got dearer per task
     /// loses its advantage first.
     BreakEven,
 }
 
 /// The knobs that shape the jobs of every group: what one measured map runs. Sent to a sampling
-/// side as is (see `crate::sampling`), recorded in the settings file.
+/// side as is (see `crate::gate::sampling`), recorded in the settings file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workloads {
     /// countdown decrements per job (countdown_weak) or in all (countdown_strong).
@@ -98,7 +98,7 @@ pub const fn bulk_tasks(dispatch_tasks: usize) -> usize {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Model {
     /// Work grows with `w`: `max(t1, w·t1 / cores)` for a preemptive strategy (see
-    /// [`crate::analysis::ideal_ns`] for the serial and queue-of-jobs cases).
+    /// [`ideal_ns`] for the serial and queue-of-jobs cases).
     Weak,
     /// Fixed work divided: `t1 / min(w, cores)` for a preemptive strategy.
     Strong,
@@ -387,18 +387,6 @@ impl Group {
         self.spec().model
     }
 
-    /// How the scaling laws of [`crate::fit`] read this group's curve, or why they do not apply.
-    pub fn scaling_fit(self) -> Result<crate::fit::Scaling, &'static str> {
-        match self.model() {
-            Model::Weak => Ok(crate::fit::Scaling::Weak),
-            Model::Strong => Ok(crate::fit::Scaling::Strong),
-            Model::Rounds => Err(
-                "latency-bound: its speedup follows the rounds model ceil(tasks / w), not contention",
-            ),
-            Model::PerUnit => Err("reported per unit: there is no speedup curve to fit"),
-        }
-    }
-
     /// How the group is reported per unit, if it is ([`Model::PerUnit`] groups).
     pub fn per_unit(self) -> Option<PerUnit> {
         self.spec().per_unit
@@ -412,6 +400,72 @@ impl Group {
             (Some(_), Jobs::Squares(n) | Jobs::SmallCountdowns(n)) => Some(n(s, workers) as f64),
             _ => None,
         }
+    }
+}
+
+/// The group's ideal time for a strategy with the facts `info` at `w` workers, given its 1-worker
+/// time `t1` (ns): a true lower bound, so `measured / ideal` is at least 1 up to noise.
+///
+/// - CPU-bound groups use what the strategy declares. A strategy that does not compute in
+///   parallel (`sequential`, `gil`) is the serial case: weak `w·t1`, strong `t1`. A preemptive one
+///   (OS threads and processes are time-sliced) can spread `w` jobs over `c` cores: weak
+///   `max(t1, w·t1/c)`, strong `t1 / min(w, c)`. One with queue-of-jobs semantics runs whole jobs
+///   in rounds: weak `t1·ceil(w/c)`, strong `(t1/w)·ceil(w/c)`.
+/// - `square_sleep` is latency-bound: a worker holds one job at a time, so `ceil(tasks/w)` naps for
+///   a parallel strategy (the seed's Pool(3): 4 rounds), all naps for one that is not.
+pub fn ideal_ns(
+    group: Group,
+    info: &crate::strategy::StrategyInfo,
+    w: usize,
+    t1: Option<f64>,
+    cores: usize,
+    workloads: &Workloads,
+) -> Option<f64> {
+    ideal_with_cores(group, info, w, t1, cores.max(1) as f64, workloads)
+}
+
+/// [`ideal_ns`] for a machine that gives `cores` cores' worth of computing, a fraction when it
+/// is shared (what a run's capacity samples measured): CPU-bound ideals spread over `cores`, at
+/// least one.
+pub fn ideal_with_cores(
+    group: Group,
+    info: &crate::strategy::StrategyInfo,
+    w: usize,
+    t1: Option<f64>,
+    cores: f64,
+    workloads: &Workloads,
+) -> Option<f64> {
+    let c = if cores.is_finite() {
+        cores.max(1.0)
+    } else {
+        1.0
+    };
+    let wf = w.max(1) as f64;
+    let rounds = (wf / c).ceil();
+    match group.model() {
+        Model::Weak => t1.map(|t1| {
+            if !info.computes_in_parallel {
+                wf * t1
+            } else if info.preemptive {
+                t1.max(wf * t1 / c)
+            } else {
+                t1 * rounds
+            }
+        }),
+        Model::Strong => t1.map(|t1| {
+            if !info.computes_in_parallel {
+                t1
+            } else if info.preemptive {
+                t1 / wf.min(c)
+            } else {
+                t1 / wf * rounds
+            }
+        }),
+        Model::Rounds => {
+            let w_eff = if info.parallel { w.max(1) } else { 1 };
+            Some(workloads.tasks.div_ceil(w_eff) as f64 * workloads.nap_ns as f64)
+        }
+        Model::PerUnit => None,
     }
 }
 
@@ -436,6 +490,11 @@ impl BenchId {
             strategy: strategy.into(),
             workers,
         }
+    }
+
+    /// The same group and strategy at one worker: the benchmark its speedup is held to.
+    pub fn at_one(self) -> BenchId {
+        BenchId { workers: 1, ..self }
     }
 }
 
@@ -474,10 +533,7 @@ impl FromStr for BenchId {
                 "expected group/strategy/workers, e.g. countdown_weak/threads/2",
             ));
         };
-        if w.is_empty()
-            || !w.bytes().all(|b| b.is_ascii_digit())
-            || (w.len() > 1 && w.starts_with('0'))
-        {
+        if !crate::limits::is_bare_number(w) {
             return Err(Error::invalid(
                 "bench id",
                 s,
@@ -518,7 +574,7 @@ mod tests {
 
     #[test]
     fn every_group_has_its_row_and_its_per_unit_count_is_its_job_count() {
-        let s = crate::settings::Settings::defaults().workloads();
+        let s = crate::results::settings::Settings::defaults().workloads();
         for g in Group::ALL {
             assert_eq!(g.spec().group, g);
             assert_eq!(g.as_str().parse::<Group>().unwrap(), g);

@@ -37,49 +37,34 @@
 //! which may change in any release.
 #![deny(unsafe_code)]
 
+// The stages, in the order the data flows through them: error, limits, units, escape, stats,
+// platform, workload, strategy, group, measure, results, analysis, report, gate, advise, seed,
+// hidden, bench, cli. Each imports only the stages before it (`tests/layering.rs` holds the crate
+// to it, and lists them in that order).
 mod advise;
 mod analysis;
 #[cfg(feature = "bench")]
 pub mod bench;
-#[cfg_attr(not(feature = "bench"), allow(dead_code))]
-mod breakeven;
-mod child;
 mod cli;
-mod cpu;
-mod data;
 mod error;
 mod escape;
-mod fit;
-mod fsutil;
 mod gate;
 mod group;
 mod hidden;
-mod instrument;
-mod interleave;
-mod interrupt;
-mod layouts;
 mod limits;
-mod machine;
 mod measure;
-mod observe;
-mod probe;
+mod platform;
 mod report;
-mod run;
-mod sampling;
-mod scaling;
+mod results;
 mod seed;
-mod settings;
 mod stats;
-mod store;
 pub mod strategy;
-mod sys;
-mod timeline;
 mod units;
 pub mod workload;
 
 pub use cli::main_with;
 pub use error::{Error, Result};
-pub use interrupt::Cancel;
+pub use platform::interrupt::Cancel;
 pub use strategy::{Options, Outcome, Strategy, StrategyKind};
 pub use workload::Job;
 
@@ -87,22 +72,23 @@ pub use workload::Job;
 /// it may change in any release.
 #[doc(hidden)]
 pub mod internal {
-    pub use crate::cpu::{CpuTime, Usage};
     pub use crate::gate::ab::RESTART_EVERY;
     pub use crate::gate::paired::{PairedConfig, relative_efficiency};
     pub use crate::gate::{CheckVerdict, Limits};
     pub use crate::group::Workloads;
-    pub use crate::interleave::Plan;
     pub use crate::measure::Prepared;
-    pub use crate::observe::{Observations, Observed, SizePoint, Sweep, SweepArm};
-    pub use crate::probe::{Probe, capacity};
+    pub use crate::measure::cpu::{CpuTime, Usage};
+    pub use crate::measure::interleave::Plan;
+    pub use crate::measure::probe::{Probe, capacity};
+    pub use crate::measure::scaling::Paired;
+    pub use crate::measure::sweep::{SizePoint, Sweep, SweepArm};
+    pub use crate::measure::timeline::Timeline;
     pub use crate::report::{Report, ideal_ns};
-    pub use crate::scaling::Paired;
-    pub use crate::settings::Settings;
+    pub use crate::results::observe::{Observations, Observed};
+    pub use crate::results::settings::Settings;
     pub use crate::strategy::gil::GilThreads;
     pub use crate::strategy::processes::worker::FAULT_ENV;
     pub use crate::strategy::processes::{ProcessPool, forkserver};
-    pub use crate::timeline::Timeline;
 
     /// The estimators, for the examples that measure by hand.
     pub mod stats {

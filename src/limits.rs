@@ -69,18 +69,10 @@ pub fn parse_workers(s: &str) -> Result<usize> {
     workers(w)
 }
 
-/// Parses a worker count written as a bare decimal number, as in a bench id or a directory name:
-/// `2`, not `+2`, `02` or ` 2`.
-pub fn parse_bare_workers(s: &str) -> Result<usize> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
-        return Err(Error::invalid(
-            "worker count",
-            s,
-            "expected a bare number such as 2",
-        ));
-    }
-    parse_workers(s)
+/// Whether `s` is a count written as a bare decimal number, as in a bench id or a directory
+/// name: `2`, not `+2`, `02` or ` 2`.
+pub fn is_bare_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && !(s.len() > 1 && s.starts_with('0'))
 }
 
 /// Parses a comma-separated worker list such as `1,2,4,8` (deduplicated, sorted).

@@ -227,12 +227,12 @@ fn planted_countdown(extra: u64, check: &mut dyn FnMut()) {
 }
 
 /// Performs `steps` decrements of `*left` (at most `*left` of them), in the pinned kernel where
-/// there is one ([`crate::sys::countdown_pinned`]), else in a Rust loop whose speed depends on
+/// there is one ([`crate::platform::sys::countdown_pinned`]), else in a Rust loop whose speed depends on
 /// code layout.
 #[inline(never)]
 pub(crate) fn countdown_steps(left: &mut u64, steps: u64) {
     let todo = steps.min(*left);
-    let rest = match crate::sys::countdown_pinned(todo) {
+    let rest = match crate::platform::sys::countdown_pinned(todo) {
         Some(rest) => rest,
         None => {
             let mut n = todo;
@@ -270,10 +270,10 @@ impl Placement {
 
 /// Checks the countdown loop's placement in this binary by reading its machine code.
 pub fn placement() -> Placement {
-    if crate::sys::countdown_pinned(0).is_none() {
+    if crate::platform::sys::countdown_pinned(0).is_none() {
         Placement::Unpinned
-    } else if crate::sys::countdown_loop_address()
-        .is_some_and(|a| a % crate::sys::COUNTDOWN_LOOP_ALIGN == 0)
+    } else if crate::platform::sys::countdown_loop_address()
+        .is_some_and(|a| a % crate::platform::sys::COUNTDOWN_LOOP_ALIGN == 0)
     {
         Placement::Pinned
     } else {

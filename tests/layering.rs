@@ -1,7 +1,8 @@
-//! The crate's modules import one way only: no module uses one that (directly or not) uses it
-//! back. Read from the sources, as a contributor would: every `crate::module` outside comments
-//! and `#[cfg(test)]` items (above or below them) is an edge from the file's top-level module to
-//! `module`.
+//! The crate's floor plan holds: `src/` is a list of stages in the order the data flows through
+//! them ([`STAGES`], as `lib.rs` declares them), and each stage imports only the stages before
+//! it; inside a stage, no module uses one that (directly or not) uses it back. Read from the
+//! sources, as a contributor would: every `crate::stage` (and `crate::stage::module`) outside
+//! comments and `#[cfg(test)]` items (above or below them) is an edge.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -121,13 +122,120 @@ fn path_back(g: &BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) -> Op
 
 mod common;
 
+/// The stages, first to last: a stage may import the ones before it. A new top-level module must
+/// be placed here (the test fails until it is).
+const STAGES: [&str; 19] = [
+    "error", "limits", "units", "escape", "stats", "platform", "workload", "strategy", "group",
+    "measure", "results", "analysis", "report", "gate", "advise", "seed", "hidden", "bench", "cli",
+];
+
 #[test]
-fn no_module_imports_one_that_imports_it_back() {
+fn every_stage_imports_only_the_stages_before_it() {
     let g = graph();
-    assert!(g.len() > 20, "read too few modules: {:?}", g.keys());
+    let mut wrong = Vec::new();
+    for (m, deps) in &g {
+        let Some(i) = STAGES.iter().position(|s| s == m) else {
+            wrong.push(format!(
+                "`{m}` is not a stage of tests/layering.rs's STAGES"
+            ));
+            continue;
+        };
+        for d in deps {
+            let j = STAGES.iter().position(|s| s == d).unwrap_or(usize::MAX);
+            if j >= i {
+                wrong.push(format!("{m} imports {d}, a later stage"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let lib =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
+    let mut declared: Vec<&str> = lib
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start_matches("pub ");
+            l.strip_prefix("mod ")?.strip_suffix(';')
+        })
+        .collect();
+    declared.sort_unstable();
+    let mut stages = STAGES.to_vec();
+    stages.sort_unstable();
+    assert_eq!(declared, stages, "lib.rs declares exactly the stages");
+}
+
+/// Modules one level down: `measure::interleave` for `src/measure/interleave.rs`, the stage
+/// itself for its `mod.rs` or a top-level file.
+fn inner_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let module_of = |rel: &Path| -> Option<String> {
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| {
+                c.as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_string()
+            })
+            .collect();
+        match parts.as_slice() {
+            [one] if one != "lib" && one != "main" => Some(one.clone()),
+            [stage, m] if m == "mod" => Some(stage.clone()),
+            [stage, m, ..] => Some(format!("{stage}::{m}")),
+            _ => None,
+        }
+    };
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in common::walk(&src)
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
+        let Some(m) = module_of(f.strip_prefix(&src).unwrap()) else {
+            continue;
+        };
+        let code = without_tests(&std::fs::read_to_string(f).unwrap());
+        let entry = g.entry(m.clone()).or_default();
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            let mut rest = line;
+            while let Some(i) = rest.find("crate::") {
+                rest = &rest[i + "crate::".len()..];
+                let path: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_' || *c == ':')
+                    .collect();
+                let mut parts = path.split("::").filter(|p| !p.is_empty());
+                let (Some(a), b) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                let two = b.map(|b| format!("{a}::{b}"));
+                let target = match two {
+                    Some(t)
+                        if src.join(a).join(format!("{}.rs", b.unwrap())).exists()
+                            || src.join(a).join(b.unwrap()).is_dir() =>
+                    {
+                        t
+                    }
+                    _ => a.to_string(),
+                };
+                if target != m {
+                    entry.insert(target);
+                }
+            }
+        }
+    }
+    g
+}
+
+#[test]
+fn no_module_inside_a_stage_imports_one_that_imports_it_back() {
+    let g = inner_graph();
+    assert!(
+        g.contains_key("measure::interleave") && g.contains_key("results::observe"),
+        "read too few modules: {:?}",
+        g.keys()
+    );
     let mut cycles = Vec::new();
     for (m, deps) in &g {
-        for d in deps {
+        for d in deps.iter().filter(|d| g.contains_key(*d)) {
             if let Some(back) = path_back(&g, m, d) {
                 cycles.push(format!("{m} -> {}", back.join(" -> ")));
             }

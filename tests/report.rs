@@ -280,7 +280,7 @@ fn the_committed_reference_never_beats_its_ideal() {
     let r = Report::load_json(&path).unwrap();
     let mut checked = 0;
     for rec in &r.records {
-        let t1 = r.get(rec.group, rec.strategy, 1).map(|one| one.median_ns);
+        let t1 = r.get(rec.id.at_one()).map(|one| one.median_ns);
         let Some(ideal) = ideal_ns(
             rec.group,
             &rec.strategy.info(),

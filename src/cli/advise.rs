@@ -11,8 +11,8 @@ use crate::advise::{
     Advice, AdviseConfig, CheckVerdict, Question, Source, advise, check, from_sweep,
 };
 use crate::limits;
-use crate::observe::Observations;
-use crate::settings::Settings;
+use crate::results::observe::Observations;
+use crate::results::settings::Settings;
 use crate::strategy::Strategies;
 use crate::units::{fmt_ns, text_table};
 
@@ -99,13 +99,17 @@ fn answer_from_sweep(
     let Question::Countdown { task, tasks } = &cfg.question else {
         return Ok(Err("the sweep measured countdown tasks only".into()));
     };
-    let Some(settings) = Settings::load_exact(dir, "new")? else {
+    let Some(settings) = Settings::load_exact(dir, crate::results::data::LATEST)? else {
         return Ok(Err(format!(
             "no bench run in {} (`cargo bench` or `cargo bench -- breakeven` measures the sweep)",
             dir.display()
         )));
     };
-    let sweep = match Observations::load(dir, "new", settings.run_id.as_deref())? {
+    let sweep = match Observations::load(
+        dir,
+        crate::results::data::LATEST,
+        settings.run_id.as_deref(),
+    )? {
         Ok(Some(o)) => o.breakeven,
         Ok(None) => None,
         Err(why) => return Ok(Err(why)),
@@ -161,7 +165,7 @@ pub(super) fn command(a: &AdviseArgs, strategies: &Strategies) -> anyhow::Result
     let dir = a
         .criterion_dir
         .clone()
-        .unwrap_or_else(crate::store::criterion_home);
+        .unwrap_or_else(crate::results::store::criterion_home);
     let from = if a.measure {
         None
     } else {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{cli_options, outln};
-use crate::instrument::{Burst, ProbeBinary, ThisBinary, calibrate, verdict};
+use crate::measure::instrument::{Burst, ProbeBinary, ThisBinary, calibrate, verdict};
 use crate::units::text_table;
 
 #[derive(Debug, Args)]
@@ -27,7 +27,11 @@ pub(super) fn command(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
     let mut this = ThisBinary;
     let mut others = Vec::new();
     for p in &args.programs {
-        others.push(ProbeBinary::start(p, crate::instrument::BURST, &options)?);
+        others.push(ProbeBinary::start(
+            p,
+            crate::measure::instrument::BURST,
+            &options,
+        )?);
     }
     let mut all = Vec::new();
     for k in 0..args.repeat {
@@ -43,11 +47,11 @@ pub(super) fn command(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
                 outln!("{}: {}", c.role, p.display())?;
             }
         }
-        let header = crate::instrument::table_header("this");
+        let header = crate::measure::instrument::table_header("this");
         let header: Vec<&str> = header.iter().map(String::as_str).collect();
         outln!(
             "{}",
-            text_table(&header, &crate::instrument::table_rows(&c))
+            text_table(&header, &crate::measure::instrument::table_rows(&c))
         )?;
         all.extend(c);
     }
@@ -57,7 +61,7 @@ pub(super) fn command(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
             v.spread * 100.0,
             if v.differ {
                 "more than 5%: these binaries' countdowns do not cost the same"
-            } else if v.spread > crate::instrument::TOLERANCE {
+            } else if v.spread > crate::measure::instrument::TOLERANCE {
                 "its interval reaches within 5%, so not resolved: run again with `--repeat 3`"
             } else {
                 "within 5%"

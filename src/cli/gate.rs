@@ -19,9 +19,9 @@ use crate::gate::{
     parse_percent,
 };
 use crate::group::Group;
-use crate::interleave::Plan;
 use crate::limits;
-use crate::settings::Settings;
+use crate::measure::interleave::Plan;
+use crate::results::settings::Settings;
 use crate::strategy::Strategies;
 
 #[derive(Debug, Args)]

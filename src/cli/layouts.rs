@@ -1,5 +1,5 @@
 //! `poolscale layouts`: builds a binary and K code-layout variants of it from a source tree, for
-//! `gate --ab --layouts K` ([`crate::layouts`]).
+//! `gate --ab --layouts K` ([`crate::gate::layouts`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::outln;
-use crate::layouts::{BuildConfig, build};
+use crate::gate::layouts::{BuildConfig, build};
 
 #[derive(Debug, Args)]
 pub(super) struct LayoutsArgs {

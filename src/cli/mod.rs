@@ -114,7 +114,7 @@ pub fn main_with(strategies: &Strategies) -> ExitCode {
     if let Some(code) = crate::hidden::serve(strategies) {
         return ExitCode::from(u8::try_from(code).unwrap_or(2));
     }
-    crate::interrupt::install();
+    crate::platform::interrupt::install();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::command(&args, strategies),

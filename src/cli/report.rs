@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{outln, warn};
 use crate::report;
-use crate::store::{criterion_home, default_report_dir};
+use crate::results::store::{criterion_home, default_report_dir};
 
 /// Where Criterion's results are.
 #[derive(Debug, Args)]
@@ -44,9 +44,12 @@ pub(super) struct ReportArgs {
 }
 
 pub(super) fn command(a: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let baseline = a.baseline.as_deref().unwrap_or("new");
+    let baseline = a
+        .baseline
+        .as_deref()
+        .unwrap_or(crate::results::data::LATEST);
     let dir = a.data.dir();
-    let loaded = report::load(&dir, baseline, a.strict)
+    let loaded = report::load(&dir, baseline, a.strict, crate::analysis::Depth::Full)
         .with_context(|| format!("cannot read benchmark results from `{}`", dir.display()))?;
     for w in &loaded.warnings {
         warn(w);

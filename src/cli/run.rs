@@ -1,4 +1,4 @@
-//! `poolscale run`: arguments to [`crate::run::execute`], its record printed.
+//! `poolscale run`: arguments to [`crate::measure::run::execute`], its record printed.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{cli_options, outln};
 use crate::limits;
-use crate::run::{JobKind, RunConfig, execute};
+use crate::measure::run::{JobKind, RunConfig, execute};
 use crate::strategy::processes::StartMethod;
 use crate::strategy::{Strategies, StrategyName};
 
@@ -110,11 +110,11 @@ pub(super) fn command(a: &RunArgs, strategies: &Strategies) -> anyhow::Result<Ex
         format!(
             "{} failed to run with {}",
             a.strategy,
-            crate::run::workers_phrase(a.workers)
+            crate::measure::run::workers_phrase(a.workers)
         )
     })?;
     if let (Some(path), Some(t)) = (&a.timeline, &rec.timeline) {
-        crate::timeline::write_svg(path, t, &strategies.names())?;
+        crate::measure::timeline::write_svg(path, t, &strategies.names())?;
         if !a.json {
             outln!("wrote {}", path.display())?;
         }

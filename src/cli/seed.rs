@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 
 use super::{cli_options, emit, outln};
 use crate::limits;
-use crate::machine::Machine;
+use crate::platform::machine::Machine;
 use crate::seed;
 use crate::strategy::{Strategies, StrategyKind, StrategyName};
 use crate::units::text_table;
@@ -116,7 +116,7 @@ pub(super) fn command(args: &SeedArgs, suite: &Strategies) -> anyhow::Result<Exi
                 .collect::<crate::Result<Vec<_>>>()?;
             let python = find_python(a.shared.python);
             // What the machine gives two workers, before and after: the lesson needs two cores.
-            let given = || crate::probe::capacity(2, "seed", &options).ok();
+            let given = || crate::measure::probe::capacity(2, "seed", &options).ok();
             let before = given();
             let rows = seed::countdown(
                 &strategies,
@@ -195,7 +195,7 @@ pub(super) fn command(args: &SeedArgs, suite: &Strategies) -> anyhow::Result<Exi
                     } else {
                         sibling(path, "python")
                     };
-                    crate::timeline::write_svg(&p, &r.timeline(), &suite.names())?;
+                    crate::measure::timeline::write_svg(&p, &r.timeline(), &suite.names())?;
                     outln!("wrote {}", p.display())?;
                 }
             }

@@ -1,9 +1,9 @@
 //! `gate --ab OLD [--new NEW]`: an interleaved A/B comparison of two builds, the gate mode that
 //! does not cry wolf on a machine whose speed drifts.
 //!
-//! Both builds run as persistent sampling sides ([`crate::sampling`]). For each selected
+//! Both builds run as persistent sampling sides ([`crate::gate::sampling`]). For each selected
 //! benchmark both sides start their pool once, outside any timed region; the driver then
-//! alternates OLD and NEW samples in randomised blocks (A B | B A, [`crate::interleave`]), each
+//! alternates OLD and NEW samples in randomised blocks (A B | B A, [`crate::measure::interleave`]), each
 //! sample the same number of iterations on both sides and long enough to time well
 //! ([`Plan::sample_time`]), every output verified by the side that produced it. The estimate is
 //! the ratio NEW/OLD by Hodges–Lehmann on the per-pair log ratios, with its 95% Wilcoxon
@@ -24,12 +24,12 @@ use serde::Serialize;
 
 use super::{Row, Thresholds, Verdict};
 use crate::error::{Error, Result};
+use crate::gate::sampling::{RemoteArm, RemoteBurst, Side};
 use crate::group::Workloads;
 use crate::group::{BenchId, Group};
-use crate::instrument::{Burst, Calibration};
-use crate::interleave::{Plan, interleave};
 use crate::measure::Arm;
-use crate::sampling::{RemoteArm, RemoteBurst, Side};
+use crate::measure::instrument::{Burst, Calibration};
+use crate::measure::interleave::{Plan, interleave};
 use crate::stats::{Estimate, median, paired_ratio};
 use crate::strategy::StrategyName;
 
@@ -60,7 +60,7 @@ pub struct AbConfig {
     pub seed: u64,
     /// Code-layout variants per side (0: none). With K, OLD's and NEW's variants
     /// (`BINARY.layout-1` … `-K`, built by `poolscale layouts`) are sampled in turn, and each
-    /// benchmark's layout spread is measured beside its change ([`crate::layouts`]).
+    /// benchmark's layout spread is measured beside its change ([`crate::gate::layouts`]).
     pub layouts: u32,
 }
 
@@ -172,7 +172,7 @@ impl AbDetail {
     /// How benchmark `id` was sampled: `rounds` of `iters` iterations per sample.
     fn of(
         id: BenchId,
-        rounds: &crate::interleave::Rounds,
+        rounds: &crate::measure::interleave::Rounds,
         iters: u64,
         confirmed: Option<bool>,
     ) -> Self {
@@ -188,7 +188,11 @@ impl AbDetail {
 
 impl Row {
     /// The row with each side's median over `rounds` (OLD first) and the paired change `est`.
-    fn measured(mut self, rounds: &crate::interleave::Rounds, est: Option<Estimate>) -> Row {
+    fn measured(
+        mut self,
+        rounds: &crate::measure::interleave::Rounds,
+        est: Option<Estimate>,
+    ) -> Row {
         self.before = median(&rounds.arm(0));
         self.after = median(&rounds.arm(1));
         self.change = est.map(|e| e.point - 1.0);
@@ -206,7 +210,7 @@ fn measure_once(
     id: BenchId,
     threshold: f64,
     rng: &mut fastrand::Rng,
-) -> Result<(crate::interleave::Rounds, u64)> {
+) -> Result<(crate::measure::interleave::Rounds, u64)> {
     let arm = |side| RemoteArm {
         side,
         id,
@@ -217,8 +221,8 @@ fn measure_once(
     let mut a = arm(old);
     let mut b = arm(new);
     // The same iterations on both sides, sized on the slower one.
-    let ia = crate::interleave::calibrate(&mut a, cfg.plan.sample_time)?;
-    let ib = crate::interleave::calibrate(&mut b, cfg.plan.sample_time)?;
+    let ia = crate::measure::interleave::calibrate(&mut a, cfg.plan.sample_time)?;
+    let ib = crate::measure::interleave::calibrate(&mut b, cfg.plan.sample_time)?;
     let iters = ia.min(ib);
     let rounds = interleave(
         &mut [&mut a, &mut b],
@@ -236,7 +240,7 @@ fn measure_once(
 }
 
 /// The instrument check of both sides at `phase`: each times the countdown in its own process,
-/// in alternation ([`crate::instrument::calibrate`]). `None` when a side's build predates it.
+/// in alternation ([`crate::measure::instrument::calibrate`]). `None` when a side's build predates it.
 pub fn instrument(old: &mut Side, new: &mut Side, phase: &str) -> Result<Option<Vec<Calibration>>> {
     if old.calibrate(1000)?.is_none() || new.calibrate(1000)?.is_none() {
         return Ok(None);
@@ -244,7 +248,7 @@ pub fn instrument(old: &mut Side, new: &mut Side, phase: &str) -> Result<Option<
     let (po, pn) = (old.program().to_path_buf(), new.program().to_path_buf());
     let mut a = RemoteBurst(old);
     let mut b = RemoteBurst(new);
-    crate::instrument::calibrate(
+    crate::measure::instrument::calibrate(
         phase,
         &mut [
             ("old".into(), po, &mut a as &mut dyn Burst),
@@ -394,7 +398,7 @@ fn run_layouts(
 ) -> Result<AbOutcome> {
     let k = cfg.layouts as usize;
     let start_all = |name: &'static str, binary: &std::path::Path| -> Result<Vec<Side>> {
-        crate::layouts::variants(binary, cfg.layouts)?
+        crate::gate::layouts::variants(binary, cfg.layouts)?
             .iter()
             .map(|p| Side::start(name, p))
             .collect()
@@ -440,8 +444,8 @@ fn run_layouts(
                 .collect(),
             next: 0,
         };
-        let ia = crate::interleave::calibrate(&mut a, cfg.plan.sample_time)?;
-        let ib = crate::interleave::calibrate(&mut b, cfg.plan.sample_time)?;
+        let ia = crate::measure::interleave::calibrate(&mut a, cfg.plan.sample_time)?;
+        let ib = crate::measure::interleave::calibrate(&mut b, cfg.plan.sample_time)?;
         let iters = ia.min(ib);
         (a.next, b.next) = (0, 0);
         let rounds = interleave(
@@ -472,8 +476,8 @@ fn run_layouts(
                 .collect()
         };
         let spread = [
-            crate::layouts::spread(&per_variant(0)),
-            crate::layouts::spread(&per_variant(1)),
+            crate::gate::layouts::spread(&per_variant(0)),
+            crate::gate::layouts::spread(&per_variant(1)),
         ]
         .into_iter()
         .flatten()

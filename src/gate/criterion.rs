@@ -6,15 +6,16 @@
 
 use std::collections::BTreeMap;
 
+use super::invariants::{Invariant, Measured};
 use super::{
     Bound, Check, CheckVerdict, GateResult, Limits, Row, Thresholds, Verdict, change_verdict,
 };
-use crate::analysis::{BenchRecord, Report};
+use crate::analysis::{BenchRecord, Depth, Report};
 use crate::error::{Error, Result};
 use crate::group::{BenchId, Group};
-use crate::settings::Settings;
+use crate::results::data::{LATEST, PREVIOUS};
+use crate::results::settings::Settings;
 use crate::stats::Estimate;
-use crate::strategy::StrategyKind;
 
 /// The checks that read Criterion's results.
 #[derive(Clone, Debug)]
@@ -37,14 +38,14 @@ pub struct DataChecks {
 pub(super) fn run(d: &DataChecks, result: &mut GateResult) -> Result<()> {
     if let Some(b) = d.baseline.as_deref() {
         match b {
-            "new" => {
+            LATEST => {
                 return Err(Error::invalid(
                     "baseline",
                     b,
                     "`new` is the latest run itself; compare against a baseline saved with `cargo bench -- --save-baseline NAME`",
                 ));
             }
-            "base" => {
+            PREVIOUS => {
                 return Err(Error::invalid(
                     "baseline",
                     b,
@@ -56,7 +57,7 @@ pub(super) fn run(d: &DataChecks, result: &mut GateResult) -> Result<()> {
     }
     // Stale results are left out and counted: with --strict they fail the gate (exit 1), like
     // a missing benchmark, rather than stopping it as an error.
-    let current = crate::analysis::load(&d.criterion_dir, "new", false)?;
+    let current = crate::analysis::load(&d.criterion_dir, LATEST, false, Depth::Records)?;
     result.warnings.extend(current.warnings);
     let current = current.report;
     result.stale += current.stale.len();
@@ -64,7 +65,7 @@ pub(super) fn run(d: &DataChecks, result: &mut GateResult) -> Result<()> {
     let after = points(&current, d.normalize);
     let mut befores = Vec::new();
     if let Some(b) = &d.baseline {
-        let before = crate::analysis::load(&d.criterion_dir, b, false)?;
+        let before = crate::analysis::load(&d.criterion_dir, b, false, Depth::Records)?;
         result.warnings.extend(before.warnings);
         result.stale += before.report.stale.len();
         befores.push((format!("baseline `{b}`"), before.report));
@@ -210,7 +211,7 @@ pub fn drift(report: &Report) -> f64 {
 /// The points of a report, optionally normalised by each (group, strategy)'s 1-worker median.
 /// Benchmarks that cannot be normalised (no 1-worker time) are left out.
 pub fn points(report: &Report, normalize: bool) -> BTreeMap<BenchId, Estimate> {
-    let t1 = |r: &BenchRecord| report.get(r.group, r.strategy, 1).map(|one| one.median_ns);
+    let t1 = |r: &BenchRecord| report.get(r.id.at_one()).map(|one| one.median_ns);
     report
         .records
         .iter()
@@ -315,57 +316,40 @@ fn judge(check: String, bound: Bound, measured: Option<f64>) -> Check {
     }
 }
 
-/// Checks the machine-independent invariants on one report.
+/// Checks the machine-independent invariants ([`Invariant::ALL`]) on one report.
 pub fn invariants(report: &Report, limits: &Limits) -> Vec<Check> {
-    let mut checks = Vec::new();
+    const W: usize = 2;
     let present = report.all_strategies();
-    // square_sleep: every strategy near its ideal at every worker count (its worst point).
-    for &kind in &present {
-        let worst = report
-            .group(Group::SquareSleep)
-            .filter(|r| r.strategy == kind)
-            .filter_map(|r| r.measured_over_ideal)
-            .reduce(f64::max);
-        checks.push(judge(
-            format!("square_sleep/{kind} worst measured/ideal"),
-            Bound::AtMost(limits.max_square_ratio),
-            worst,
-        ));
-    }
-    // countdown_weak: compute-parallel strategies keep their efficiency at 2 workers.
-    for kind in present.iter().copied().filter(|k| k.computes_in_parallel()) {
-        let check = format!("countdown_weak/{kind} efficiency at 2 workers");
-        let bound = Bound::AtLeast(limits.min_weak_efficiency);
-        if report.cores < 2 {
-            checks.push(Check {
-                check,
-                measured: None,
-                lower: None,
-                upper: None,
-                bound: format!("{bound} (needs 2+ cores; this machine has 1)"),
-                verdict: CheckVerdict::Skipped,
-                detail: None,
-            });
-            continue;
+    let mut checks = Vec::new();
+    for inv in Invariant::ALL {
+        for kind in inv.strategies(&present, Measured::Data) {
+            if let Some(skip) = inv.skipped(kind, W, report.cores, limits, Measured::Data) {
+                checks.push(skip);
+                continue;
+            }
+            let at = |w: usize| report.get(BenchId::new(Group::CountdownWeak, kind, w));
+            let measured = match inv {
+                Invariant::WeakEfficiency => at(W).and_then(|r| r.efficiency),
+                Invariant::GilSerialises => match (at(1), at(W)) {
+                    (Some(one), Some(two)) if one.median_ns > 0.0 => {
+                        Some(two.median_ns / one.median_ns)
+                    }
+                    _ => None,
+                },
+                // Its worst point over every worker count.
+                Invariant::SquareNearIdeal => report
+                    .group(Group::SquareSleep)
+                    .filter(|r| r.strategy == kind)
+                    .filter_map(|r| r.measured_over_ideal)
+                    .reduce(f64::max),
+            };
+            checks.push(judge(
+                inv.name(kind, W, Measured::Data),
+                inv.bound(limits, Measured::Data),
+                measured,
+            ));
         }
-        let eff = report
-            .get(Group::CountdownWeak, kind, 2)
-            .and_then(|r| r.efficiency);
-        checks.push(judge(check, bound, eff));
     }
-    // gil: the seed's effect shows.
-    let ratio = match (
-        report.get(Group::CountdownWeak, StrategyKind::Gil, 1),
-        report.get(Group::CountdownWeak, StrategyKind::Gil, 2),
-    ) {
-        (Some(one), Some(two)) if one.median_ns > 0.0 => Some(two.median_ns / one.median_ns),
-        _ => None,
-    };
-    checks.push(judge(
-        "countdown_weak/gil 2-worker time / 1-worker time".to_string(),
-        Bound::AtLeast(limits.min_gil_slowdown),
-        ratio,
-    ));
     checks
 }
 
@@ -373,8 +357,9 @@ pub fn invariants(report: &Report, limits: &Limits) -> Vec<Check> {
 mod tests {
     use super::*;
     use crate::analysis::fixture::report;
+    use crate::strategy::StrategyKind;
+    use crate::strategy::StrategyKind::*;
     use Group::*;
-    use StrategyKind::*;
 
     const MS: f64 = 1e6;
 
@@ -488,7 +473,7 @@ mod tests {
 #[cfg(test)]
 mod machine_tests {
     use super::*;
-    use crate::probe::Capacity;
+    use crate::measure::probe::Capacity;
 
     fn with_capacity(given: f64, ns: f64) -> Settings {
         let mut s = Settings::defaults();
@@ -507,7 +492,7 @@ mod machine_tests {
             lower: ns,
             upper: ns,
         };
-        s.instrument.push(crate::instrument::Calibration {
+        s.instrument.push(crate::measure::instrument::Calibration {
             role: "bench".into(),
             program: "bench".into(),
             phase: "start".into(),

@@ -16,8 +16,11 @@
 
 pub mod ab;
 mod criterion;
+mod invariants;
+pub(crate) mod layouts;
 pub mod paired;
 mod result;
+pub(crate) mod sampling;
 mod verdict;
 
 use crate::error::Result;
@@ -73,7 +76,9 @@ pub fn run(cfg: &GateConfig, progress: &mut dyn FnMut(&str)) -> Result<GateResul
             result.rows = outcome.rows;
             result.ab = outcome.details;
             result.instrument = outcome.instrument;
-            if let Some(v) = crate::instrument::verdict(&result.instrument).filter(|v| v.differ) {
+            if let Some(v) =
+                crate::measure::instrument::verdict(&result.instrument).filter(|v| v.differ)
+            {
                 result.warnings.push(format!(
                     "the two sides' countdowns differ by {:.1}% per decrement: CPU-bound rows measure the two binaries' loops as well as the change",
                     v.spread * 100.0

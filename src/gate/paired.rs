@@ -1,9 +1,9 @@
 //! Paired, capacity-relative invariants: facts about scaling measured live, robust to a machine
 //! whose speed drifts and whose cores come and go.
 //!
-//! Each check samples its arms in alternating rounds ([`crate::interleave`]) and judges within-round
+//! Each check samples its arms in alternating rounds ([`crate::measure::interleave`]) and judges within-round
 //! ratios, so drift common to the arms cancels. The efficiency checks also sample, in the same
-//! rounds, the [capacity probe](crate::probe): `w` independent processes counting with no
+//! rounds, the [capacity probe](crate::measure::probe): `w` independent processes counting with no
 //! coordination, i.e. what the machine can give at that moment. A strategy is judged on its
 //! efficiency *relative to the probe's*: at 0.6 while the probe is also at 0.6 it has not
 //! regressed (the machine lost part of a core); at 0.5 while the probe is at 0.98 it has.
@@ -26,14 +26,15 @@
 
 use std::time::Duration;
 
+use super::invariants::{Invariant, Measured};
 use super::{Bound, Check, CheckVerdict, Limits};
 use crate::error::Result;
 use crate::group::Workloads;
 use crate::group::{BenchId, Group};
-use crate::interleave::{Plan, Rounds, interleave};
+use crate::measure::interleave::{Plan, Rounds, interleave};
+use crate::measure::probe::Probe;
+use crate::measure::scaling::{estimate, ratio};
 use crate::measure::{Arm, Prepared};
-use crate::probe::Probe;
-use crate::scaling::{estimate, ratio};
 use crate::stats::Estimate;
 use crate::strategy::{Options, Strategies, StrategyKind, StrategyName};
 
@@ -59,56 +60,41 @@ pub struct PairedConfig {
     pub seed: u64,
 }
 
-/// Runs every paired invariant, telling `progress` before each.
+/// Runs every paired invariant ([`Invariant::ALL`]), telling `progress` before each.
 pub fn run(cfg: &PairedConfig, progress: &mut dyn FnMut(&str)) -> Result<Vec<Check>> {
     let mut rng = fastrand::Rng::with_seed(cfg.seed);
     let mut checks = Vec::new();
-    let w = cfg.workers;
     let cores = num_cpus::get();
-    let needs_cores = |check: String, bound: String| Check {
-        check,
-        measured: None,
-        lower: None,
-        upper: None,
-        bound,
-        verdict: CheckVerdict::Skipped,
-        detail: Some(format!("needs {w}+ cores; this machine has {cores}")),
-    };
-    let entries = cfg.strategies.entries();
-    for kind in entries.iter().filter(|e| e.name.computes_in_parallel()) {
-        let kind = kind.name;
-        let name = format!("countdown_weak/{kind} efficiency at {w} workers / probe's");
-        let bound = Bound::AtLeast(cfg.limits.min_relative_efficiency);
-        if cores < w {
-            checks.push(needs_cores(name, bound.to_string()));
+    let present = cfg.strategies.names();
+    for inv in Invariant::ALL {
+        let w = match inv {
+            Invariant::SquareNearIdeal => cfg.square_workers,
+            _ => cfg.workers,
+        };
+        let kinds = inv.strategies(&present, Measured::Live);
+        if inv == Invariant::SquareNearIdeal {
+            // Every strategy in the same rounds: one interleaved measurement for the list.
+            progress(&format!("square_sleep measured/ideal at {w} workers"));
+            checks.extend(square_near_ideal(cfg, &kinds, &mut rng)?);
             continue;
         }
-        progress(&name);
-        let (mut one, mut many) = countdown_arms(cfg, kind)?;
-        checks.push(relative_efficiency(
-            cfg,
-            &mut one,
-            &mut many,
-            name,
-            bound.to_string(),
-            &mut rng,
-        )?);
-    }
-    if cfg.strategies.get(StrategyKind::Gil.into()).is_some() {
-        let name = format!("countdown_weak/gil {w}-worker time / 1-worker time");
-        let bound = Bound::AtLeast(cfg.limits.min_gil_slowdown);
-        if cores < w {
-            checks.push(needs_cores(name, bound.to_string()));
-        } else {
+        for kind in kinds {
+            if let Some(skip) = inv.skipped(kind, w, cores, &cfg.limits, Measured::Live) {
+                checks.push(skip);
+                continue;
+            }
+            let name = inv.name(kind, w, Measured::Live);
+            let bound = inv.bound(&cfg.limits, Measured::Live).to_string();
             progress(&name);
-            checks.push(gil_serialises(cfg, name, bound.to_string(), &mut rng)?);
+            checks.push(match inv {
+                Invariant::WeakEfficiency => {
+                    let (mut one, mut many) = countdown_arms(cfg, kind)?;
+                    relative_efficiency(cfg, &mut one, &mut many, name, bound, &mut rng)?
+                }
+                _ => gil_serialises(cfg, name, bound, &mut rng)?,
+            });
         }
     }
-    progress(&format!(
-        "square_sleep measured/ideal at {} workers",
-        cfg.square_workers
-    ));
-    checks.extend(square_near_ideal(cfg, &mut rng)?);
     Ok(checks)
 }
 
@@ -203,7 +189,7 @@ fn describe(rounds: &Rounds, probe: Option<Estimate>, workers: usize, extra: &st
         "{extra}{probe}; {} rounds in {:.1} s{}",
         rounds.samples.len(),
         rounds.elapsed.as_secs_f64(),
-        if rounds.stop == crate::interleave::Stop::Decided {
+        if rounds.stop == crate::measure::interleave::Stop::Decided {
             ""
         } else {
             ", budget spent"
@@ -269,29 +255,26 @@ fn gil_serialises(
     ))
 }
 
-fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<Check>> {
+fn square_near_ideal(
+    cfg: &PairedConfig,
+    kinds: &[StrategyName],
+    rng: &mut fastrand::Rng,
+) -> Result<Vec<Check>> {
     let max = cfg.limits.max_square_ratio;
     let w = cfg.square_workers;
     let mut prepared = Vec::new();
     let mut ideals = Vec::new();
-    for kind in cfg.strategies.entries() {
+    for &kind in kinds {
         prepared.push(Prepared::start_in(
             &cfg.strategies,
-            BenchId::new(Group::SquareSleep, kind.name, w),
+            BenchId::new(Group::SquareSleep, kind, w),
             &cfg.workloads,
             &cfg.options,
         )?);
         // `ideal_ns` needs no 1-worker time or core count for the rounds model.
         ideals.push(
-            crate::analysis::ideal_ns(
-                Group::SquareSleep,
-                &kind.name.info(),
-                w,
-                None,
-                1,
-                &cfg.workloads,
-            )
-            .filter(|i| *i > 0.0),
+            crate::group::ideal_ns(Group::SquareSleep, &kind.info(), w, None, 1, &cfg.workloads)
+                .filter(|i| *i > 0.0),
         );
     }
     let est = |s: &[Vec<f64>], i: usize| -> Option<Estimate> {
@@ -306,13 +289,10 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
             (0..n).all(|i| judge(est(s, i)).is_some())
         })?
     };
-    Ok(cfg
-        .strategies
-        .entries()
+    Ok(kinds
         .iter()
-        .map(|e| e.name)
         .enumerate()
-        .map(|(i, kind)| {
+        .map(|(i, &kind)| {
             let e = est(&rounds.samples, i);
             let verdict = if ideals[i].is_none() {
                 Some(CheckVerdict::Missing)
@@ -320,8 +300,10 @@ fn square_near_ideal(cfg: &PairedConfig, rng: &mut fastrand::Rng) -> Result<Vec<
                 judge(e)
             };
             finish(
-                format!("square_sleep/{kind} measured/ideal at {w} workers"),
-                Bound::AtMost(max).to_string(),
+                Invariant::SquareNearIdeal.name(kind, w, Measured::Live),
+                Invariant::SquareNearIdeal
+                    .bound(&cfg.limits, Measured::Live)
+                    .to_string(),
                 e,
                 verdict,
                 format!(

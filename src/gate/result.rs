@@ -111,7 +111,7 @@ pub struct GateResult {
     /// Stale results left out (Criterion data older than the latest run).
     pub stale: usize,
     /// `--ab`: both sides' cost per countdown decrement at the start and end of the run.
-    pub instrument: Vec<crate::instrument::Calibration>,
+    pub instrument: Vec<crate::measure::instrument::Calibration>,
 }
 
 impl Serialize for GateResult {
@@ -127,7 +127,7 @@ impl Serialize for GateResult {
             ab: &'a [AbDetail],
             warnings: &'a [String],
             #[serde(skip_serializing_if = "<[_]>::is_empty")]
-            instrument: &'a [crate::instrument::Calibration],
+            instrument: &'a [crate::measure::instrument::Calibration],
         }
         Json {
             exit_code: self.exit_code(),
@@ -361,22 +361,22 @@ impl GateResult {
 }
 
 /// The instrument check of an A/B run: each side's cost per decrement, and whether they agree.
-pub fn instrument_table(calibrations: &[crate::instrument::Calibration]) -> String {
+pub fn instrument_table(calibrations: &[crate::measure::instrument::Calibration]) -> String {
     let mut out = String::from(
         "instrument: ns per countdown decrement, each side timing its own loop, interleaved\n",
     );
-    let header = crate::instrument::table_header("old");
+    let header = crate::measure::instrument::table_header("old");
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     out.push_str(&text_table(
         &header,
-        &crate::instrument::table_rows(calibrations),
+        &crate::measure::instrument::table_rows(calibrations),
     ));
-    if let Some(v) = crate::instrument::verdict(calibrations) {
+    if let Some(v) = crate::measure::instrument::verdict(calibrations) {
         if v.differ {
             out.push_str(&format!(
                 "instrument: the two sides' countdowns differ by {:.1}% (more than {:.0}%): CPU-bound rows measure the loops as well as the change\n",
                 v.spread * 100.0,
-                crate::instrument::TOLERANCE * 100.0
+                crate::measure::instrument::TOLERANCE * 100.0
             ));
         } else {
             out.push_str(&format!(

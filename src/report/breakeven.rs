@@ -1,11 +1,12 @@
 //! The report's break-even section: at what work per task each strategy starts to beat
-//! `sequential` and comes within reach of its ideal, from the sweep of [`crate::breakeven`].
+//! `sequential` and comes within reach of its ideal, from the sweep of [`crate::analysis::breakeven`].
 
 use std::fmt::Write;
 
 use super::Report;
-use crate::breakeven::{BreakEven, Crossing, NEAR_IDEAL, SIZES_NS};
+use crate::analysis::breakeven::{BreakEven, Crossing, NEAR_IDEAL};
 use crate::escape::markdown_code as code;
+use crate::measure::sweep::SIZES_NS;
 use crate::units::{fmt_ns, markdown_table as table};
 
 /// How far apart (a factor) a measured break-even and its prediction may be and still be said
@@ -45,7 +46,7 @@ pub fn headline(report: &Report) -> Option<String> {
         .workers
         .iter()
         .copied()
-        .find(|&w| w >= crate::breakeven::BREAK_EVEN_FROM_WORKERS)?;
+        .find(|&w| w >= crate::analysis::breakeven::BREAK_EVEN_FROM_WORKERS)?;
     let mut at_w: Vec<&BreakEven> = report
         .break_evens
         .iter()
@@ -121,7 +122,7 @@ pub fn section(report: &Report, out: &mut String) {
          map of N tasks of t takes N·t/k + N·d + F against `sequential`'s N·t + N·d₀ + F₀ (k the \
          ideal speedup, d per task, F per map, from `dispatch` and `dispatch_bulk` at the same \
          count).\n",
-        fmt_ns(crate::breakeven::MAP_TARGET.as_nanos() as f64),
+        fmt_ns(crate::measure::sweep::MAP_TARGET.as_nanos() as f64),
         sweep.sizes.len(),
         fmt_ns(smallest()),
         fmt_ns(largest()),
@@ -215,7 +216,7 @@ pub fn section(report: &Report, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use crate::breakeven::{SizePoint, Sweep, SweepArm};
+    use crate::measure::sweep::{SizePoint, Sweep, SweepArm};
     use crate::report::Exporter;
     use crate::stats::Estimate;
     use crate::strategy::StrategyKind;

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::{Exporter, Report};
 use crate::error::Result;
 use crate::escape::{markdown_code as code, markdown_text as text};
-use crate::group::{Group, Model};
+use crate::group::{BenchId, Group, Model};
 use crate::strategy::StrategyKind;
 use crate::units::{fmt_ns, fmt_pct, fmt_ratio};
 
@@ -89,13 +89,13 @@ fn header(report: &Report, out: &mut String) {
         .into_iter()
         .find_map(|g| {
             report
-                .get(g, StrategyKind::Processes, 1)?
+                .get(BenchId::new(g, StrategyKind::Processes, 1))?
                 .paired?
                 .vs_sequential
         })
         .filter(|e| e.lower >= 1.0 - SAME_LOOP && e.upper <= 1.0 + SAME_LOOP);
-    let verdict =
-        crate::instrument::verdict(&s.instrument).filter(|v| v.differ || !v.unpinned.is_empty());
+    let verdict = crate::measure::instrument::verdict(&s.instrument)
+        .filter(|v| v.differ || !v.unpinned.is_empty());
     if let (Some(v), Some(e)) = (&verdict, same_work)
         && v.unpinned.is_empty()
     {
@@ -293,7 +293,7 @@ fn text_list(items: &[String]) -> String {
 }
 
 /// The instrument check in one cell: each binary's cost per decrement at the start and end.
-fn instrument_summary(c: &[crate::instrument::Calibration]) -> String {
+fn instrument_summary(c: &[crate::measure::instrument::Calibration]) -> String {
     let mut parts: Vec<String> = c
         .iter()
         .map(|c| {
@@ -307,7 +307,7 @@ fn instrument_summary(c: &[crate::instrument::Calibration]) -> String {
             )
         })
         .collect();
-    if let Some(v) = crate::instrument::verdict(c) {
+    if let Some(v) = crate::measure::instrument::verdict(c) {
         parts.push(format!(
             "countdown loop {}; binaries {} ({:.1}% apart)",
             if v.unpinned.is_empty() {
@@ -348,7 +348,7 @@ fn headlines(report: &Report, out: &mut String) {
     let all = report.all_strategies();
     let weak = |k: crate::strategy::StrategyName| {
         report
-            .get(Group::CountdownWeak, k, 2)
+            .get(BenchId::new(Group::CountdownWeak, k, 2))
             .and_then(|r| r.efficiency)
     };
     let paired = report.paired(Group::CountdownWeak);
@@ -358,7 +358,7 @@ fn headlines(report: &Report, out: &mut String) {
         .filter_map(|k| {
             let e = weak(k)?;
             let interval = report
-                .get(Group::CountdownWeak, k, 2)
+                .get(BenchId::new(Group::CountdownWeak, k, 2))
                 .and_then(|r| r.paired?.efficiency);
             Some(format!(
                 "{k} {}",
@@ -379,7 +379,7 @@ fn headlines(report: &Report, out: &mut String) {
         let given_paired: Vec<String> = all
             .iter()
             .filter_map(|k| {
-                let r = report.get(Group::CountdownWeak, *k, 2)?;
+                let r = report.get(BenchId::new(Group::CountdownWeak, *k, 2))?;
                 let p = r.paired?;
                 Some(format!(
                     "{k} {}",
@@ -393,7 +393,12 @@ fn headlines(report: &Report, out: &mut String) {
             .collect();
         let cores_given = all
             .iter()
-            .filter_map(|k| report.get(Group::CountdownWeak, *k, 2)?.paired?.cores_given)
+            .filter_map(|k| {
+                report
+                    .get(BenchId::new(Group::CountdownWeak, *k, 2))?
+                    .paired?
+                    .cores_given
+            })
             .map(|e| e.point)
             .collect::<Vec<_>>();
         if paired && !given_paired.is_empty() {
@@ -410,7 +415,7 @@ fn headlines(report: &Report, out: &mut String) {
             let held: Vec<String> = all
                 .iter()
                 .filter_map(|k| {
-                    let r = report.get(Group::CountdownWeak, *k, 2)?;
+                    let r = report.get(BenchId::new(Group::CountdownWeak, *k, 2))?;
                     Some(format!("{k} {}", fmt_ratio(r.measured_over_ideal_given)))
                 })
                 .collect();
@@ -433,7 +438,7 @@ fn headlines(report: &Report, out: &mut String) {
     let busy: Vec<String> = all
         .iter()
         .filter_map(|k| {
-            let r = report.get(Group::CountdownWeak, *k, 2)?;
+            let r = report.get(BenchId::new(Group::CountdownWeak, *k, 2))?;
             Some(format!("{k} {:.2}", r.cores_busy?))
         })
         .collect();
@@ -451,7 +456,7 @@ fn headlines(report: &Report, out: &mut String) {
     let sq: Vec<String> = all
         .iter()
         .filter_map(|k| {
-            let r = report.get(Group::SquareSleep, *k, 3)?;
+            let r = report.get(BenchId::new(Group::SquareSleep, *k, 3))?;
             Some(format!("{k} {}", fmt_ratio(r.measured_over_ideal)))
         })
         .collect();
@@ -544,8 +549,9 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
                     .filter(|r| r.strategy == k)
                     .map(|r| {
                         format!(
-                            "[{}]({link}/{g}/{k}/{}/report/index.html)",
-                            r.workers, r.workers
+                            "[{}]({link}/{})",
+                            r.workers,
+                            crate::results::data::bench_page(r.id)
                         )
                     })
                     .collect();
@@ -554,7 +560,8 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
             .collect();
         let _ = writeln!(
             out,
-            "Criterion's pages: [the group]({link}/{g}/report/index.html) · {}\n",
+            "Criterion's pages: [the group]({link}/{}) · {}\n",
+            crate::results::data::group_page(g),
             per.join(" · ")
         );
     }
@@ -933,9 +940,9 @@ fn dispatch_section(report: &Report, out: &mut String) {
 
 /// Why the curve bends: the Amdahl and USL fits of the group's strategies, or why there are none.
 fn fit_section(report: &Report, g: Group, out: &mut String) {
-    use crate::fit::FitOutcome;
+    use crate::analysis::fit::FitOutcome;
     let _ = writeln!(out, "**Scaling fit.** ");
-    let reason = match g.scaling_fit() {
+    let reason = match crate::analysis::fit::Scaling::of(g) {
         Err(why) => Some(why.to_string()),
         Ok(_) => None,
     };
@@ -1174,7 +1181,7 @@ mod prose_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::instrument::Calibration;
+    use crate::measure::instrument::Calibration;
     use crate::stats::Estimate;
     use crate::workload::Placement;
 

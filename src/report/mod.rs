@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-pub use crate::analysis::{BenchRecord, Report, ideal_ns, load};
+pub use crate::analysis::{BenchRecord, Report, load};
+pub use crate::group::ideal_ns;
 
 /// An output format: one file rendered from a [`Report`].
 pub trait Exporter {
@@ -95,7 +96,7 @@ pub fn is_report_file_name(name: &str) -> bool {
     })
 }
 
-use crate::fsutil::sha256_hex as digest;
+use crate::platform::fsutil::sha256_hex as digest;
 
 /// Guards an output directory: creates it, locks it against a concurrent `report`, and refuses
 /// to replace files `report` did not write. The manifest names a file with the digest of its new
@@ -109,7 +110,7 @@ pub struct OutDir {
     /// Manifest entries refused (not a name `report` gives), for a warning.
     refused: Vec<String>,
     force: bool,
-    _lock: crate::fsutil::DirLock,
+    _lock: crate::platform::fsutil::DirLock,
 }
 
 impl OutDir {
@@ -118,11 +119,12 @@ impl OutDir {
     pub fn open(dir: &Path, force: bool) -> Result<OutDir> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
-        let lock = crate::fsutil::DirLock::acquire(dir, std::time::Duration::from_secs(60))?;
+        let lock =
+            crate::platform::fsutil::DirLock::acquire(dir, std::time::Duration::from_secs(60))?;
         // Under the lock no other report is writing here: temporary files are an interrupted
         // run's leftovers.
-        crate::fsutil::remove_leftover_temps(dir);
-        let text = crate::fsutil::read_small_file_if_any(&dir.join(MANIFEST), 1 << 20)?
+        crate::platform::fsutil::remove_leftover_temps(dir);
+        let text = crate::platform::fsutil::read_small_file_if_any(&dir.join(MANIFEST), 1 << 20)?
             .unwrap_or_default();
         let mut ours: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut refused = Vec::new();
@@ -165,7 +167,7 @@ impl OutDir {
         let path = self.dir.join(name);
         let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
         regular
-            && crate::fsutil::read_small_bytes(&path, MAX_REPORT_FILE)
+            && crate::platform::fsutil::read_small_bytes(&path, MAX_REPORT_FILE)
                 .is_ok_and(|bytes| hashes.contains(&digest(&bytes)))
     }
 
@@ -188,7 +190,7 @@ impl OutDir {
             .or_default()
             .insert(digest(contents));
         self.save_manifest()?;
-        crate::fsutil::atomic_write(&path, contents)?;
+        crate::platform::fsutil::atomic_write(&path, contents)?;
         // From now on only the new contents are this name's.
         self.ours.insert(
             name.to_string(),
@@ -205,7 +207,7 @@ impl OutDir {
                 text.push_str(&format!("{h}  {name}\n"));
             }
         }
-        crate::fsutil::atomic_write(&self.dir.join(MANIFEST), text.as_bytes())
+        crate::platform::fsutil::atomic_write(&self.dir.join(MANIFEST), text.as_bytes())
     }
 
     /// The path a file would have.

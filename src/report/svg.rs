@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::{Report, ideal_ns};
 use crate::error::{Error, Result};
-use crate::group::{Group, Model};
+use crate::group::{BenchId, Group, Model};
 use crate::strategy::{StrategyKind, StrategyName};
 
 const SIZE: (u32, u32) = (760, 460);
@@ -61,7 +61,7 @@ pub fn chart_name(group: Group, plot: &str) -> String {
 }
 
 /// The file name of a timeline in the report.
-pub fn timeline_name(t: &crate::timeline::Timeline) -> String {
+pub fn timeline_name(t: &crate::measure::timeline::Timeline) -> String {
     let safe: String = t
         .title
         .chars()
@@ -87,7 +87,7 @@ fn time_axis(group: Group) -> (&'static str, fn(&super::BenchRecord) -> f64) {
 /// The ideal curve for a parallel strategy, as (workers, value in the chart's unit).
 fn ideal_curve(report: &Report, group: Group, speedup: bool) -> Vec<(f64, f64)> {
     let t1 = report
-        .get(group, StrategyKind::Sequential, 1)
+        .get(BenchId::new(group, StrategyKind::Sequential, 1))
         .map(|r| r.median_ns);
     let ideal = |w: usize, t1: Option<f64>| {
         ideal_ns(
@@ -319,7 +319,7 @@ pub fn render_all(report: &Report) -> Result<Vec<(String, String)>> {
 
 /// The file name of the break-even chart at `workers`.
 pub fn breakeven_name(workers: usize) -> String {
-    format!("{}-{workers}.svg", crate::breakeven::NAME)
+    format!("{}-{workers}.svg", crate::measure::sweep::NAME)
 }
 
 /// Speedup over `sequential` against work per task (both log scales) at `workers`: one line per
@@ -327,17 +327,21 @@ pub fn breakeven_name(workers: usize) -> String {
 /// crosses 1.
 fn breakeven_chart(
     report: &Report,
-    sweep: &crate::breakeven::Sweep,
+    sweep: &crate::measure::sweep::Sweep,
     workers: usize,
 ) -> Result<String> {
     let name = breakeven_name(workers);
     let mut series: Vec<(StrategyName, Vec<(f64, f64)>)> = Vec::new();
     for p in &sweep.sizes {
-        let Some(x) = p.task_ns.filter(crate::breakeven::usable).map(|t| t.point) else {
+        let Some(x) = p
+            .task_ns
+            .filter(crate::measure::sweep::usable)
+            .map(|t| t.point)
+        else {
             continue;
         };
         for a in p.arms.iter().filter(|a| a.workers == workers) {
-            let Some(r) = a.vs_sequential.filter(crate::breakeven::usable) else {
+            let Some(r) = a.vs_sequential.filter(crate::measure::sweep::usable) else {
                 continue;
             };
             let y = 1.0 / r.point;
@@ -412,7 +416,7 @@ fn breakeven_chart(
                 .iter()
                 .find(|b| b.strategy == *kind && b.workers == workers)
                 .and_then(|b| match b.beats_sequential {
-                    crate::breakeven::Crossing::At { size_ns, .. } => Some(size_ns),
+                    crate::analysis::breakeven::Crossing::At { size_ns, .. } => Some(size_ns),
                     _ => None,
                 });
             if let Some(x) = crossing {
@@ -475,20 +479,22 @@ mod tests {
             .settings
             .strategies
             .push(StrategyName::declared("teal_pool", info).unwrap());
-        report.timelines.push(crate::timeline::Timeline::new(
-            "square_sleep/teal_pool/3",
-            "teal_pool",
-            3,
-            std::time::Duration::from_millis(40),
-            vec![crate::strategy::Outcome {
-                value: 0,
-                worker: 0,
-                pid: 1,
-                started_ns: 0,
-                finished_ns: 10_000_000,
-            }],
-            Vec::new(),
-        ));
+        report
+            .timelines
+            .push(crate::measure::timeline::Timeline::new(
+                "square_sleep/teal_pool/3",
+                "teal_pool",
+                3,
+                std::time::Duration::from_millis(40),
+                vec![crate::strategy::Outcome {
+                    value: 0,
+                    worker: 0,
+                    pid: 1,
+                    started_ns: 0,
+                    finished_ns: 10_000_000,
+                }],
+                Vec::new(),
+            ));
         let charts = render_all(&report).unwrap();
         let (_, svg) = charts
             .iter()

@@ -5,7 +5,7 @@
 
 use crate::analysis::{BenchRecord, Report};
 use crate::escape::markdown_code as code;
-use crate::group::Group;
+use crate::group::{BenchId, Group};
 use crate::stats::Estimate;
 use crate::strategy::{StrategyKind, StrategyName};
 
@@ -56,7 +56,7 @@ pub struct Conclusions {
     pub cores: usize,
     /// Median cores' worth the machine gave during the run, where sampled.
     pub given: Option<f64>,
-    /// Whether the run recorded a busy machine ([`crate::settings::Given::busy`]).
+    /// Whether the run recorded a busy machine ([`crate::results::settings::Given::busy`]).
     pub busy: bool,
     /// Every strategy measured at `workers` in countdown_weak, fastest first (by time over
     /// `sequential`'s where measured paired, else by efficiency).
@@ -84,13 +84,13 @@ fn point(e: f64) -> Estimate {
 /// `gil`'s 2-worker time over its 1-worker time in countdown_weak: paired where measured
 /// (`2 / speedup`), else the medians' quotient. The report's headline and verdict both read it.
 pub fn gil_slowdown(report: &Report) -> Option<Estimate> {
-    let g2 = report.get(Group::CountdownWeak, StrategyKind::Gil, 2)?;
+    let g2 = report.get(BenchId::new(Group::CountdownWeak, StrategyKind::Gil, 2))?;
     let paired = g2.paired.and_then(|p| p.speedup).map(|s| Estimate {
         point: 2.0 / s.point,
         lower: 2.0 / s.upper,
         upper: 2.0 / s.lower,
     });
-    let one = report.get(Group::CountdownWeak, StrategyKind::Gil, 1)?;
+    let one = report.get(BenchId::new(Group::CountdownWeak, StrategyKind::Gil, 1))?;
     Some(paired.unwrap_or_else(|| point(g2.median_ns / one.median_ns)))
 }
 

@@ -30,7 +30,7 @@ pub struct CountdownRow {
 /// pairs' ratios within their range.
 pub fn pair_estimate(pairs: &[(f64, f64)]) -> Option<Estimate> {
     let rounds: Vec<Vec<f64>> = pairs.iter().map(|&(a, b)| vec![a, b]).collect();
-    if let Some(e) = crate::scaling::ratio(&rounds, 0, 1) {
+    if let Some(e) = crate::measure::scaling::ratio(&rounds, 0, 1) {
         return Some(e);
     }
     let ratios: Vec<f64> = pairs.iter().map(|&(a, b)| b / a).collect();

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::*;
 use crate::error::{Error, Result};
-use crate::machine::Machine;
+use crate::platform::machine::Machine;
 use crate::units::markdown_table as table;
 
 /// First line of a Markdown file written by `seed --markdown`.
@@ -31,7 +31,7 @@ pub fn write_markdown(path: &Path, name: &str, section: &str, machine: &Machine)
          ran on.\n\n"
     );
     // Bounded, regular files only: a FIFO or /dev/zero named as the output is refused at once.
-    let existing = crate::fsutil::read_small_file_if_any(path, 16 << 20)?;
+    let existing = crate::platform::fsutil::read_small_file_if_any(path, 16 << 20)?;
     let text = match existing {
         None => format!("{header}{block}"),
         Some(old) if old.starts_with(MARKER) => {
@@ -59,7 +59,7 @@ pub fn write_markdown(path: &Path, name: &str, section: &str, machine: &Machine)
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
     }
-    crate::fsutil::atomic_write(path, text.as_bytes())
+    crate::platform::fsutil::atomic_write(path, text.as_bytes())
 }
 
 /// Markdown for program 1's table.

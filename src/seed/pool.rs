@@ -49,9 +49,9 @@ impl PoolRun {
         self.items.len().div_ceil(self.workers.max(1))
     }
 
-    /// The run as a [`crate::timeline::Timeline`]: a lane per worker, labelled by pid where
+    /// The run as a [`crate::measure::timeline::Timeline`]: a lane per worker, labelled by pid where
     /// the workers are processes, a bar per input value `x` (as the rounds table shows them).
-    pub fn timeline(&self) -> crate::timeline::Timeline {
+    pub fn timeline(&self) -> crate::measure::timeline::Timeline {
         let ns = |s: f64| (s.max(0.0) * 1e9) as u64;
         let jobs = self
             .items
@@ -66,7 +66,7 @@ impl PoolRun {
                 finished_ns: ns(it.end_s),
             })
             .collect();
-        crate::timeline::Timeline::new(
+        crate::measure::timeline::Timeline::new(
             format!(
                 "Pool({}).map(f, range({})), {}",
                 self.workers,

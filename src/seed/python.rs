@@ -67,25 +67,28 @@ impl Python {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .map_err(|e| Error::io(format!("cannot run `{}`", self.program.display()), e))?;
-        let _group = crate::interrupt::GroupGuard::new(child.id());
+        let _group = crate::platform::interrupt::GroupGuard::new(child.id());
         let pgid = i32::try_from(child.id()).unwrap_or(0);
         // stderr is drained on its own thread, so an interpreter that writes more than a pipe
         // buffer never blocks; only its last 64 KiB are kept.
         let stderr = match child.stderr.take() {
-            Some(mut e) => Some(crate::child::thread("python-stderr", move || {
-                let mut tail: Vec<u8> = Vec::new();
-                let mut buf = [0u8; 8192];
-                while let Ok(n) = std::io::Read::read(&mut e, &mut buf) {
-                    if n == 0 {
-                        break;
+            Some(mut e) => Some(crate::platform::child::thread(
+                "python-stderr",
+                move || {
+                    let mut tail: Vec<u8> = Vec::new();
+                    let mut buf = [0u8; 8192];
+                    while let Ok(n) = std::io::Read::read(&mut e, &mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        tail.extend_from_slice(&buf[..n]);
+                        if tail.len() > STDERR_TAIL {
+                            tail.drain(..tail.len() - STDERR_TAIL);
+                        }
                     }
-                    tail.extend_from_slice(&buf[..n]);
-                    if tail.len() > STDERR_TAIL {
-                        tail.drain(..tail.len() - STDERR_TAIL);
-                    }
-                }
-                tail
-            })?),
+                    tail
+                },
+            )?),
             None => None,
         };
         // stdout is read line by line on another thread, so that this one waits for the
@@ -93,7 +96,7 @@ impl Python {
         // the pipe cannot keep poolscale waiting.
         let (tx, lines) = std::sync::mpsc::sync_channel::<Vec<u8>>(64);
         if let Some(stdout) = child.stdout.take() {
-            crate::child::thread("python-stdout", move || {
+            crate::platform::child::thread("python-stdout", move || {
                 use std::io::BufRead;
                 let mut reader = std::io::BufReader::new(stdout);
                 loop {
@@ -121,7 +124,7 @@ impl Python {
         };
         let deadline = Instant::now() + PYTHON_DEADLINE;
         let status = loop {
-            crate::interrupt::check()?;
+            crate::platform::interrupt::check()?;
             match lines.recv_timeout(Duration::from_millis(100)) {
                 Ok(buf) => take(buf),
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {}
@@ -134,7 +137,7 @@ impl Python {
                 break status;
             }
             if Instant::now() > deadline {
-                crate::sys::kill_group(pgid);
+                crate::platform::sys::kill_group(pgid);
                 let _ = child.wait();
                 return Err(Error::Python {
                     program: self.program.clone(),
@@ -154,7 +157,7 @@ impl Python {
                 Err(_) => break,
             }
         }
-        crate::sys::kill_group(pgid);
+        crate::platform::sys::kill_group(pgid);
         let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
         if !status.success() {
             return Err(Error::Python {

@@ -1,6 +1,8 @@
 //! The six ways of running a list of jobs, behind one trait ([`Strategy`]) and one enum
-//! ([`StrategyKind`]). The CLI, the benches and the reports iterate [`StrategyKind::ALL`], so adding
-//! a strategy is one new module plus one enum arm.
+//! ([`StrategyKind`]). The CLI, the benches and the reports iterate [`StrategyKind::ALL`] and ask
+//! a strategy for its facts ([`StrategyInfo`]), so adding a built-in is one new module, one enum
+//! variant and one row of the checked table `BUILTINS` (name, facts, how to start it); a
+//! strategy of your own is one [`Strategies::with`] call.
 //!
 //! Contract (checked by `tests/equivalence.rs`): every strategy, at every worker count, returns the
 //! results of `sequential`, in input order, and records which worker ran each job.
@@ -105,7 +107,7 @@ pub trait Strategy: Send {
     }
 
     /// The pids of the pool's live worker processes, whose CPU time counts as the pool's
-    /// (see `crate::cpu`). Default: none, the workers are threads of this process.
+    /// (see `crate::measure::cpu`). Default: none, the workers are threads of this process.
     fn worker_pids(&self) -> Vec<u32> {
         Vec::new()
     }
@@ -147,27 +149,100 @@ pub enum StrategyKind {
     Gil,
 }
 
+/// One built-in strategy's row of [`BUILTINS`]: its name, its facts and how to start it.
+struct Builtin {
+    kind: StrategyKind,
+    name: &'static str,
+    info: StrategyInfo,
+    start: fn(usize, &Options) -> Result<Box<dyn Strategy>>,
+}
+
+/// The facts of a built-in: preemptive (OS threads and processes are time-sliced).
+const fn facts(
+    parallel: bool,
+    computes: bool,
+    children: bool,
+    colour: (u8, u8, u8),
+) -> StrategyInfo {
+    StrategyInfo {
+        parallel,
+        computes_in_parallel: computes,
+        child_processes: children,
+        preemptive: true,
+        colour,
+    }
+}
+
+/// Every built-in, baseline first: adding one is a variant of [`StrategyKind`], its module and a
+/// row here.
+const BUILTINS: [Builtin; 6] = [
+    Builtin {
+        kind: StrategyKind::Sequential,
+        name: "sequential",
+        info: facts(false, false, false, (90, 90, 90)),
+        start: |w, _| Ok(Box::new(sequential::Sequential::new(w))),
+    },
+    Builtin {
+        kind: StrategyKind::Threads,
+        name: "threads",
+        info: facts(true, true, false, (31, 119, 180)),
+        start: |w, _| Ok(Box::new(threads::Threads::new(w))),
+    },
+    Builtin {
+        kind: StrategyKind::Rayon,
+        name: "rayon",
+        info: facts(true, true, false, (255, 127, 14)),
+        start: |w, _| Ok(Box::new(rayon::Rayon::new(w)?)),
+    },
+    Builtin {
+        kind: StrategyKind::Crossbeam,
+        name: "crossbeam",
+        info: facts(true, true, false, (44, 160, 44)),
+        start: |w, _| Ok(Box::new(crossbeam::Crossbeam::new(w))),
+    },
+    Builtin {
+        kind: StrategyKind::Processes,
+        name: "processes",
+        info: facts(true, true, true, (148, 103, 189)),
+        start: |w, options| Ok(Box::new(processes::ProcessPool::start(w, options)?)),
+    },
+    Builtin {
+        kind: StrategyKind::Gil,
+        name: "gil",
+        info: facts(true, false, false, (214, 39, 40)),
+        start: |w, options| Ok(Box::new(gil::GilThreads::new(w, options.switch_interval))),
+    },
+];
+
+// The table is in `StrategyKind` order and names every variant once, so a variant finds its row
+// by its index; checked when compiling.
+const _: () = {
+    let mut i = 0;
+    while i < BUILTINS.len() {
+        assert!(BUILTINS[i].kind as usize == i);
+        i += 1;
+    }
+};
+
 impl StrategyKind {
     /// Every strategy, baseline first.
-    pub const ALL: [StrategyKind; 6] = [
-        StrategyKind::Sequential,
-        StrategyKind::Threads,
-        StrategyKind::Rayon,
-        StrategyKind::Crossbeam,
-        StrategyKind::Processes,
-        StrategyKind::Gil,
-    ];
+    pub const ALL: [StrategyKind; BUILTINS.len()] = {
+        let mut all = [StrategyKind::Sequential; BUILTINS.len()];
+        let mut i = 0;
+        while i < BUILTINS.len() {
+            all[i] = BUILTINS[i].kind;
+            i += 1;
+        }
+        all
+    };
+
+    fn row(self) -> &'static Builtin {
+        &BUILTINS[self as usize]
+    }
 
     /// The stable lowercase name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            StrategyKind::Sequential => "sequential",
-            StrategyKind::Threads => "threads",
-            StrategyKind::Rayon => "rayon",
-            StrategyKind::Crossbeam => "crossbeam",
-            StrategyKind::Processes => "processes",
-            StrategyKind::Gil => "gil",
-        }
+        self.row().name
     }
 
     /// The strategy named `name` (its [`StrategyKind::as_str`]); an error lists the names.
@@ -177,34 +252,7 @@ impl StrategyKind {
 
     /// The strategy's facts.
     pub fn info(self) -> &'static StrategyInfo {
-        const fn facts(
-            parallel: bool,
-            computes: bool,
-            children: bool,
-            colour: (u8, u8, u8),
-        ) -> StrategyInfo {
-            StrategyInfo {
-                parallel,
-                computes_in_parallel: computes,
-                child_processes: children,
-                preemptive: true,
-                colour,
-            }
-        }
-        const SEQUENTIAL: StrategyInfo = facts(false, false, false, (90, 90, 90));
-        const THREADS: StrategyInfo = facts(true, true, false, (31, 119, 180));
-        const RAYON: StrategyInfo = facts(true, true, false, (255, 127, 14));
-        const CROSSBEAM: StrategyInfo = facts(true, true, false, (44, 160, 44));
-        const PROCESSES: StrategyInfo = facts(true, true, true, (148, 103, 189));
-        const GIL: StrategyInfo = facts(true, false, false, (214, 39, 40));
-        match self {
-            StrategyKind::Sequential => &SEQUENTIAL,
-            StrategyKind::Threads => &THREADS,
-            StrategyKind::Rayon => &RAYON,
-            StrategyKind::Crossbeam => &CROSSBEAM,
-            StrategyKind::Processes => &PROCESSES,
-            StrategyKind::Gil => &GIL,
-        }
+        &self.row().info
     }
 
     /// Whether the strategy runs its jobs in parallel at all (all but `sequential`).
@@ -230,14 +278,7 @@ impl StrategyKind {
     /// Starts a pool of `workers` workers (threads, a rayon pool, child processes...).
     pub fn start(self, workers: usize, options: &Options) -> Result<Box<dyn Strategy>> {
         let w = limits::workers(workers)?;
-        Ok(match self {
-            StrategyKind::Sequential => Box::new(sequential::Sequential::new(w)),
-            StrategyKind::Threads => Box::new(threads::Threads::new(w)),
-            StrategyKind::Rayon => Box::new(rayon::Rayon::new(w)?),
-            StrategyKind::Crossbeam => Box::new(crossbeam::Crossbeam::new(w)),
-            StrategyKind::Processes => Box::new(processes::ProcessPool::start(w, options)?),
-            StrategyKind::Gil => Box::new(gil::GilThreads::new(w, options.switch_interval)),
-        })
+        (self.row().start)(w, options)
     }
 }
 
@@ -287,7 +328,7 @@ pub struct Options {
     /// once per program and process) or each by `exec` (see [`processes::StartMethod`]).
     pub start: processes::StartMethod,
     /// Stops a running map (default: this process's Ctrl-C flag).
-    pub cancel: crate::interrupt::Cancel,
+    pub cancel: crate::platform::interrupt::Cancel,
 }
 
 impl Default for Options {
@@ -299,7 +340,7 @@ impl Default for Options {
             chunk: None,
             worker_env: Vec::new(),
             start: processes::StartMethod::default(),
-            cancel: crate::interrupt::Cancel::default(),
+            cancel: crate::platform::interrupt::Cancel::default(),
         }
     }
 }

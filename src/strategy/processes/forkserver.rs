@@ -49,7 +49,7 @@ const SERVER_TIMEOUT: Duration = Duration::from_secs(10);
 /// A started fork server.
 #[derive(Debug)]
 struct Server {
-    process: crate::child::Process,
+    process: crate::platform::child::Process,
     pid: u32,
     socket: UnixStream,
 }
@@ -67,7 +67,7 @@ impl Server {
             source,
         };
         let (ours, theirs) = UnixStream::pair().map_err(spawn_err)?;
-        let started = crate::child::spawn(
+        let started = crate::platform::child::spawn(
             program,
             FORKSERVER_ARG,
             Some(Stdio::from(OwnedFd::from(theirs))),
@@ -108,7 +108,7 @@ impl Server {
         let mut header = [0u8; 8];
         header[..4].copy_from_slice(REQUEST_MAGIC);
         header[4..].copy_from_slice(&(env.len() as u32).to_le_bytes());
-        let sent = crate::sys::send_with_fds(&self.socket, &header, &[stdin, stdout])?;
+        let sent = crate::platform::sys::send_with_fds(&self.socket, &header, &[stdin, stdout])?;
         self.socket.write_all(&header[sent..])?;
         self.socket.write_all(env)?;
         let mut reply = [0u8; 12];
@@ -242,7 +242,7 @@ pub fn server_pid(program: &Path) -> Option<u32> {
 }
 
 /// The pids of this process's running fork servers (whose CPU time, the forks, counts with the
-/// pools': see `crate::cpu::Snapshot`).
+/// pools': see `crate::measure::cpu::Snapshot`).
 pub fn server_pids() -> Vec<u32> {
     let servers = SERVERS.lock().unwrap_or_else(|p| p.into_inner());
     servers
@@ -265,10 +265,10 @@ pub fn stop_all() {
 /// Runs the fork server on the socket that is its standard input; returns the exit code. It stays
 /// single-threaded, so that each fork is a faithful copy.
 pub fn serve() -> i32 {
-    crate::sys::ignore_interrupts();
+    crate::platform::sys::ignore_interrupts();
     let refuse =
         cfg!(debug_assertions) && std::env::var_os(FAULT_ENV).is_some_and(|v| v == "refuse");
-    let mut socket = match crate::sys::stdin_socket() {
+    let mut socket = match crate::platform::sys::stdin_socket() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("poolscale fork server: {e}; it is started by a process pool, not by hand");
@@ -285,7 +285,7 @@ pub fn serve() -> i32 {
     }
     loop {
         let mut header = [0u8; 8];
-        let (n, fds) = match crate::sys::recv_with_fds(&socket, &mut header) {
+        let (n, fds) = match crate::platform::sys::recv_with_fds(&socket, &mut header) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("poolscale fork server: cannot read a request: {e}");
@@ -313,7 +313,7 @@ pub fn serve() -> i32 {
         let forked = if refuse {
             Err(std::io::Error::from_raw_os_error(libc::EPERM))
         } else {
-            crate::sys::fork_sibling()
+            crate::platform::sys::fork_sibling()
         };
         let pid = match forked {
             Ok(Some(pid)) => i64::from(pid),
@@ -333,13 +333,13 @@ pub fn serve() -> i32 {
 /// In the copy the server just made: the job pipe becomes stdin (replacing the socket, which a
 /// worker must not hold), the reply pipe stdout; then the worker loop, and exit.
 fn become_worker(fds: Vec<OwnedFd>, env: &[u8]) -> ! {
-    let setup = crate::sys::dup_onto(fds[0].as_fd(), 0)
-        .and_then(|()| crate::sys::dup_onto(fds[1].as_fd(), 1))
+    let setup = crate::platform::sys::dup_onto(fds[0].as_fd(), 0)
+        .and_then(|()| crate::platform::sys::dup_onto(fds[1].as_fd(), 1))
         .and_then(|()| {
             for entry in env.split(|&b| b == 0).filter(|e| !e.is_empty()) {
                 let text = String::from_utf8_lossy(entry);
                 let (k, v) = text.split_once('=').unwrap_or((&text, ""));
-                crate::sys::set_env_single_threaded(k, v)?;
+                crate::platform::sys::set_env_single_threaded(k, v)?;
             }
             Ok(())
         });

@@ -28,9 +28,9 @@ use std::time::{Duration, Instant};
 
 use self::protocol::{JOB_LEN, PROTOCOL_VERSION, REPLY_LEN, Reply, decode_reply, encode_job};
 use super::{Observer, Options, Outcome, Started, Strategy, StrategyKind, elapsed_ns};
-use crate::child::Process;
 use crate::error::{Error, Result};
-use crate::sys::Interest;
+use crate::platform::child::Process;
+use crate::platform::sys::Interest;
 use crate::workload::Job;
 
 /// The hidden subcommand that turns `poolscale` into a worker.
@@ -135,17 +135,17 @@ pub struct ProcessPool {
     /// How its workers were started.
     started_by: StartMethod,
     /// Stops a running map: the pool then kills and reaps its workers.
-    cancel: crate::interrupt::Cancel,
+    cancel: crate::platform::interrupt::Cancel,
     /// Why the pool refuses work, after a failed map.
     broken: Option<String>,
     /// Tells the Ctrl-C handler to let this pool reap its workers.
-    _interrupt: crate::interrupt::PoolGuard,
+    _interrupt: crate::platform::interrupt::PoolGuard,
 }
 
 /// Describes how a process ended, e.g. "was killed by signal 9 (SIGKILL)".
 pub fn describe_exit(status: ExitStatus) -> String {
     if let Some(sig) = status.signal() {
-        match crate::sys::signal_name(sig) {
+        match crate::platform::sys::signal_name(sig) {
             Some(name) => format!("was killed by signal {sig} ({name})"),
             None => format!("was killed by signal {sig}"),
         }
@@ -165,7 +165,7 @@ impl ProcessPool {
             None => default_worker_program()?,
         };
         let (rx, tx) = std::io::pipe().map_err(|e| Error::io("cannot create the job pipe", e))?;
-        crate::sys::set_nonblocking(tx.as_fd())
+        crate::platform::sys::set_nonblocking(tx.as_fd())
             .map_err(|e| Error::io("cannot configure the job pipe", e))?;
         let mut pool = ProcessPool {
             workers: Vec::with_capacity(workers),
@@ -176,7 +176,7 @@ impl ProcessPool {
             started_by: StartMethod::Spawn,
             cancel: options.cancel.clone(),
             broken: None,
-            _interrupt: crate::interrupt::PoolGuard::new(),
+            _interrupt: crate::platform::interrupt::PoolGuard::new(),
         };
         // On any error below, dropping `pool` kills and reaps the workers started so far.
         if options.start == StartMethod::ForkServer {
@@ -222,7 +222,7 @@ impl ProcessPool {
         stdout: std::os::fd::OwnedFd,
     ) -> std::io::Result<()> {
         let stdout = std::fs::File::from(stdout);
-        let nonblocking = crate::sys::set_nonblocking(stdout.as_fd());
+        let nonblocking = crate::platform::sys::set_nonblocking(stdout.as_fd());
         self.workers.push(Worker {
             process,
             pid,
@@ -241,12 +241,17 @@ impl ProcessPool {
             source,
         };
         let stdin = self.jobs_rx.try_clone().map_err(spawn_err)?;
-        let started =
-            crate::child::spawn(program, WORKER_ARG, Some(Stdio::from(stdin)), true, |c| {
+        let started = crate::platform::child::spawn(
+            program,
+            WORKER_ARG,
+            Some(Stdio::from(stdin)),
+            true,
+            |c| {
                 c.envs(options.worker_env.iter().map(|(k, v)| (k, v)));
-            })
-            .and_then(crate::child::Spawned::with_stdout)
-            .map_err(spawn_err)?;
+            },
+        )
+        .and_then(crate::platform::child::Spawned::with_stdout)
+        .map_err(spawn_err)?;
         let (process, pid, stdout) = started;
         self.add_worker(process, pid, stdout.into())
             .map_err(spawn_err)
@@ -323,7 +328,7 @@ impl ProcessPool {
             });
         }
         let n = self.workers.len();
-        match crate::sys::poll(&fds, timeout) {
+        match crate::platform::sys::poll(&fds, timeout) {
             Ok(ready) => Ok(ready.into_iter().filter(|&k| k < n).collect()),
             Err(e) => Err(self.fail(Error::io("poll on the worker pipes failed", e))),
         }

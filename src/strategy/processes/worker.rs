@@ -49,10 +49,10 @@ fn parse_fault(spec: &str) -> Option<(Fault, u64)> {
 
 /// Runs the worker loop on stdin/stdout; returns the process exit code.
 pub fn serve() -> i32 {
-    if let Err(code) = crate::child::exit_with_parent("worker") {
+    if let Err(code) = crate::platform::child::exit_with_parent("worker") {
         return code;
     }
-    crate::sys::ignore_interrupts();
+    crate::platform::sys::ignore_interrupts();
     // The fault hook exists in debug builds only (the tests'); a release binary never reads it.
     let fault = if cfg!(debug_assertions) {
         std::env::var(FAULT_ENV).ok().and_then(|s| parse_fault(&s))
@@ -61,7 +61,7 @@ pub fn serve() -> i32 {
     };
     // Raw, unbuffered handles: a buffered stdin would read ahead and steal jobs that belong to
     // sibling workers sharing the pipe, and every reply must reach the parent at once.
-    let (mut input, mut output) = match crate::child::raw_stdio() {
+    let (mut input, mut output) = match crate::platform::child::raw_stdio() {
         Ok(io) => io,
         Err(e) => {
             eprintln!("poolscale worker: cannot open stdin/stdout: {e}");

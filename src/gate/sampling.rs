@@ -18,7 +18,7 @@
 //! end of input: the side stops its pool, reaps its workers and exits 0.
 //! ```
 //!
-//! `calibrate` is the instrument check ([`crate::instrument`]): the side times one countdown of
+//! `calibrate` is the instrument check ([`crate::measure::instrument`]): the side times one countdown of
 //! `count` decrements in its own process and says how long it took and where its loop lies. A
 //! side older than the check answers it with an error, and the driver reports it as not measured.
 //!
@@ -36,11 +36,11 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::child::Process;
 use crate::error::{Error, Result};
 use crate::group::BenchId;
 use crate::group::Workloads;
 use crate::measure::{Arm, Prepared};
+use crate::platform::child::Process;
 use crate::strategy::Options;
 use crate::strategy::processes::describe_exit;
 
@@ -136,10 +136,10 @@ pub enum Reply {
 /// input, measuring the strategies of `suite` (a binary of yours serves its own through
 /// `poolscale::bench::serve` or `poolscale::main_with`). Returns the exit code.
 pub fn serve(suite: &crate::strategy::Strategies) -> i32 {
-    if let Err(code) = crate::child::exit_with_parent("sampling side") {
+    if let Err(code) = crate::platform::child::exit_with_parent("sampling side") {
         return code;
     }
-    crate::sys::ignore_interrupts();
+    crate::platform::sys::ignore_interrupts();
     let options = match std::env::current_exe() {
         Ok(exe) => Options {
             worker_program: Some(exe),
@@ -244,7 +244,7 @@ pub struct Side {
     last: Duration,
     /// The strategies it announced.
     strategies: Vec<crate::strategy::StrategyName>,
-    _interrupt: crate::interrupt::PoolGuard,
+    _interrupt: crate::platform::interrupt::PoolGuard,
 }
 
 impl Side {
@@ -259,16 +259,16 @@ impl Side {
         use std::os::unix::process::CommandExt;
         // Its own process group: helpers a side starts die with it (see `Drop`).
         let (mut child, pid, stdin, stdout) =
-            crate::child::spawn(program, SAMPLE_ARG, None, true, |c| {
+            crate::platform::child::spawn(program, SAMPLE_ARG, None, true, |c| {
                 c.process_group(0);
             })
-            .and_then(crate::child::Spawned::piped)
+            .and_then(crate::platform::child::Spawned::piped)
             .map_err(|e| fail(None, format!("cannot be started: {e}")))?;
         // Bounded: at most LINES_AHEAD lines of at most 1 MiB wait; a side that floods its output
         // blocks on its pipe (and is killed as soon as a line breaks the protocol) instead of
         // growing the driver.
         let (tx, lines) = std::sync::mpsc::sync_channel(LINES_AHEAD);
-        let reader = crate::child::thread("side-reader", move || {
+        let reader = crate::platform::child::thread("side-reader", move || {
             // Bounded lines: a side that is not poolscale may write anything.
             let mut reader = BufReader::new(stdout);
             loop {
@@ -293,7 +293,7 @@ impl Side {
         if let Err(e) = reader {
             // The side cannot be read: end it (and its group) before saying so.
             if let Ok(pgid) = i32::try_from(pid) {
-                crate::sys::kill_group(pgid);
+                crate::platform::sys::kill_group(pgid);
             }
             child.stop(Duration::ZERO);
             return Err(fail(Some(pid), e.to_string()));
@@ -307,7 +307,7 @@ impl Side {
             lines,
             last: Duration::ZERO,
             strategies: Vec::new(),
-            _interrupt: crate::interrupt::PoolGuard::new(),
+            _interrupt: crate::platform::interrupt::PoolGuard::new(),
         };
         let not_ours = "it is not a poolscale binary with the sampling mode (poolscale 0.2 or later); \
              give --ab the path to a `poolscale` built from the target branch (cargo build --release)";
@@ -356,7 +356,7 @@ impl Side {
     /// Kills the side's whole process group (its helpers too) and reaps the side.
     fn kill(&mut self) {
         if let Ok(pgid) = i32::try_from(self.pid) {
-            crate::sys::kill_group(pgid);
+            crate::platform::sys::kill_group(pgid);
         }
         self.child.stop(Duration::ZERO);
     }
@@ -381,7 +381,7 @@ impl Side {
                 .recv_timeout(left.min(Duration::from_millis(100)))
             {
                 Err(RecvTimeoutError::Timeout) if !left.is_zero() => {
-                    crate::interrupt::check()?;
+                    crate::platform::interrupt::check()?;
                     // A side that has exited answers nothing more, even while a process it left
                     // behind holds its output open: say so now, not at the deadline.
                     if let Ok(Some(status)) = self.child.try_wait() {
@@ -402,7 +402,7 @@ impl Side {
         let line = match received {
             Ok(Line::Text(t)) => t,
             Ok(Line::End) | Err(RecvTimeoutError::Disconnected) => {
-                crate::interrupt::check()?;
+                crate::platform::interrupt::check()?;
                 // Give the exiting side a moment to be reaped, for its status.
                 let status = (0..50).find_map(|_| match self.child.try_wait() {
                     Ok(Some(s)) => Some(describe_exit(s)),
@@ -435,7 +435,7 @@ impl Side {
 
     /// Sends one request and reads its reply within `timeout`.
     pub fn request(&mut self, req: &Request, timeout: Duration, what: &str) -> Result<Reply> {
-        crate::interrupt::check()?;
+        crate::platform::interrupt::check()?;
         let mut line = serde_json::to_vec(req)
             .map_err(|e| self.error(format!("cannot encode {what}: {e}")))?;
         line.push(b'\n');
@@ -476,7 +476,7 @@ impl Side {
     /// Has the side time one countdown of `count` decrements in its own process; `Ok(None)` when
     /// its build predates the instrument check (it answers anything but a calibration).
     pub fn calibrate(&mut self, count: u64) -> Result<Option<(u64, crate::workload::Placement)>> {
-        let timeout = crate::probe::answer_timeout(count);
+        let timeout = crate::measure::probe::answer_timeout(count);
         match self.request(&Request::Calibrate { count }, timeout, "calibration")? {
             Reply::Calibration { ns, placement } if ns > 0 => Ok(Some((ns, placement))),
             Reply::Calibration { ns, .. } => Err(self.error(format!(
@@ -505,7 +505,7 @@ impl Drop for Side {
         self.stdin = None;
         self.child.stop(Duration::from_secs(2));
         if let Ok(pgid) = i32::try_from(self.pid) {
-            crate::sys::kill_group(pgid);
+            crate::platform::sys::kill_group(pgid);
         }
     }
 }
@@ -534,7 +534,7 @@ pub struct RemoteArm<'a> {
 /// A side as a binary of the instrument check.
 pub struct RemoteBurst<'a>(pub &'a mut Side);
 
-impl crate::instrument::Burst for RemoteBurst<'_> {
+impl crate::measure::instrument::Burst for RemoteBurst<'_> {
     fn burst(&mut self, n: u64) -> Result<(u64, crate::workload::Placement)> {
         self.0.calibrate(n)?.ok_or_else(|| {
             self.0

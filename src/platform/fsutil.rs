@@ -102,7 +102,7 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<()> {
         .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(fail)?;
-    let _registered = crate::interrupt::TempGuard::new(tmp.path());
+    let _registered = crate::platform::interrupt::TempGuard::new(tmp.path());
     tmp.write_all(contents).map_err(fail)?;
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
@@ -175,7 +175,7 @@ impl DirLock {
         }
         let deadline = Instant::now() + wait;
         loop {
-            crate::interrupt::check()?;
+            crate::platform::interrupt::check()?;
             match file.try_lock() {
                 Ok(()) => return Ok(DirLock { _file: file }),
                 Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {

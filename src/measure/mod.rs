@@ -1,19 +1,42 @@
+//! Stage 2, measuring: everything that times something, in this process or in a child.
+//!
+//! - this module: the one measuring path ([`Prepared`], [`Arm`]);
+//! - [`interleave`]: arms sampled in alternating rounds, the basis of every paired figure;
+//! - [`scaling`]: the paired pass over a CPU-bound group (the report's ratios);
+//! - [`sweep`]: the break-even sweep, and the maps `advise` samples;
+//! - [`probe`]: how many cores the machine gives now; [`instrument`]: the countdown's cost per
+//!   decrement in each binary; [`cpu`]: CPU time of a process and its workers; [`timeline`]: one
+//!   map drawn job by job; [`run`]: one workload under one strategy (`poolscale run`).
+//!
+//! May import: `error`, `limits`, `units`, `escape`, `stats`, `platform`, `workload`, `strategy`,
+//! `group`. Nothing here reads or writes a results file, analyses or renders.
+//!
 //! The one measuring path: start the pool outside the timed region, time `iters` maps, verify
 //! every output outside the timed region. The benches (`benches/scaling.rs`), the sampling sides
 //! of `gate --ab` and the paired invariants all measure through [`Prepared::sample`], so a number
 //! from any of them means the same thing.
 //!
-//! [`Arm`] is what the interleaving driver ([`crate::interleave`]) alternates between: a prepared
-//! benchmark in this process, a capacity probe ([`crate::probe`]) or a benchmark on the other end
-//! of a pipe ([`crate::sampling`]).
+//! [`Arm`] is what the interleaving driver ([`crate::measure::interleave`]) alternates between: a prepared
+//! benchmark in this process, a capacity probe ([`crate::measure::probe`]) or a benchmark on the other end
+//! of a pipe ([`crate::gate::sampling`]).
+
+pub(crate) mod cpu;
+pub(crate) mod instrument;
+pub(crate) mod interleave;
+pub(crate) mod probe;
+pub(crate) mod run;
+pub(crate) mod scaling;
+#[cfg_attr(not(feature = "bench"), allow(dead_code))]
+pub(crate) mod sweep;
+pub(crate) mod timeline;
 
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::group::BenchId;
 use crate::group::Workloads;
+use crate::measure::timeline::Timeline;
 use crate::strategy::{Observer, Options, Strategies, Strategy, verify};
-use crate::timeline::Timeline;
 use crate::workload::Job;
 
 /// Something that can be timed on demand: `sample(iters)` runs `iters` iterations and returns
@@ -59,8 +82,8 @@ pub struct Prepared {
     label: String,
     /// Time the wait until the one job starts on an idle pool, not the map.
     wakeup: bool,
-    usage: crate::cpu::Usage,
-    cancel: crate::interrupt::Cancel,
+    usage: crate::measure::cpu::Usage,
+    cancel: crate::platform::interrupt::Cancel,
     workers: usize,
     jobs: Vec<Job>,
     pool: Pool,
@@ -115,15 +138,15 @@ impl Prepared {
             wakeup: false,
             usage: Default::default(),
             label: label.into(),
-            cancel: crate::interrupt::Cancel::default(),
+            cancel: crate::platform::interrupt::Cancel::default(),
             workers: pool.workers(),
             jobs,
             pool: Pool::Started(pool),
         }
     }
 
-    /// Wall and CPU time over every [`Arm::sample`] window so far (see [`crate::cpu`]).
-    pub fn usage(&self) -> crate::cpu::Usage {
+    /// Wall and CPU time over every [`Arm::sample`] window so far (see [`crate::measure::cpu`]).
+    pub fn usage(&self) -> crate::measure::cpu::Usage {
         self.usage
     }
 
@@ -173,7 +196,7 @@ impl Arm for Prepared {
             Pool::Started(pool) => pool.worker_pids(),
             Pool::PerIteration(..) => Vec::new(),
         };
-        let before = crate::cpu::Snapshot::take(&pids);
+        let before = crate::measure::cpu::Snapshot::take(&pids);
         let mut total = Duration::ZERO;
         for _ in 0..iters.max(1) {
             self.cancel.check()?;
@@ -203,7 +226,7 @@ impl Arm for Prepared {
                 }
             };
         }
-        let (wall, cpu) = crate::cpu::Snapshot::take(&pids).since(&before);
+        let (wall, cpu) = crate::measure::cpu::Snapshot::take(&pids).since(&before);
         self.usage.add(iters.max(1), wall, cpu);
         Ok(total)
     }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::sys::Interest;
+use crate::platform::sys::Interest;
 
 /// Set (debug builds only) to make [`exit_with_parent`] act as if no thread could be started.
 pub const WATCHDOG_FAULT_ENV: &str = "POOLSCALE_WATCHDOG_FAULT";
@@ -174,7 +174,7 @@ impl Process {
     pub(crate) fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
         match self {
             Process::Spawned(c) => c.try_wait(),
-            Process::Forked(pid) => crate::sys::waitpid(*pid, true),
+            Process::Forked(pid) => crate::platform::sys::waitpid(*pid, true),
         }
     }
 
@@ -182,7 +182,7 @@ impl Process {
     pub(crate) fn kill(&mut self) -> std::io::Result<()> {
         match self {
             Process::Spawned(c) => c.kill(),
-            Process::Forked(pid) => crate::sys::kill(*pid, libc::SIGKILL),
+            Process::Forked(pid) => crate::platform::sys::kill(*pid, libc::SIGKILL),
         }
     }
 
@@ -190,7 +190,7 @@ impl Process {
     pub(crate) fn wait(&mut self) -> std::io::Result<ExitStatus> {
         match self {
             Process::Spawned(c) => c.wait(),
-            Process::Forked(pid) => crate::sys::waitpid(*pid, false)?
+            Process::Forked(pid) => crate::platform::sys::waitpid(*pid, false)?
                 .ok_or_else(|| std::io::Error::other("waitpid returned early")),
         }
     }
@@ -207,7 +207,7 @@ impl Process {
     /// process's pidfd, so it returns as soon as the process has ended.
     pub(crate) fn wait_timeout(&mut self, grace: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + grace;
-        let pidfd = crate::sys::pidfd_open(self.pid()).ok();
+        let pidfd = crate::platform::sys::pidfd_open(self.pid()).ok();
         loop {
             match self.try_wait() {
                 Ok(Some(s)) => return Some(s),
@@ -222,7 +222,7 @@ impl Process {
                                 fd: fd.as_fd(),
                                 write: false,
                             }];
-                            let _ = crate::sys::poll(&interest, left);
+                            let _ = crate::platform::sys::poll(&interest, left);
                         }
                         None => std::thread::sleep(Duration::from_micros(200).min(left)),
                     }

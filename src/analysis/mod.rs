@@ -1,21 +1,32 @@
+//! Stage 4, the analysis: the results on disk turned into what a report says, pure (no rendering,
+//! no I/O beyond reading the results): [`fit`] (Amdahl, Gustafson and the USL over a curve),
+//! [`breakeven`] (the task sizes where pools break even, from the sweep) and this module.
+//!
+//! May import: every stage below (`results`, `measure` for the types it recorded, `group`,
+//! `strategy`, ...). Nothing here renders or measures.
+//!
 //! The analysis: Criterion's measurements turned into one [`BenchRecord`] per benchmark (speedup,
 //! efficiency, the group's ideal time, measured/ideal, per-unit cost), gathered in a [`Report`].
 //! Pure: no rendering here ([`crate::report`] renders every format from these records) and no
 //! I/O beyond reading the data ([`load`], [`Report::load_json`]).
+
+#[cfg_attr(not(feature = "bench"), allow(dead_code))]
+pub(crate) mod breakeven;
+pub(crate) mod fit;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, Freshness};
 use crate::error::{Error, Result};
 use crate::group::Workloads;
-use crate::group::{BenchId, Group, Model};
-use crate::observe::Observations;
-use crate::settings::Settings;
+use crate::group::{BenchId, Group, Model, ideal_ns, ideal_with_cores};
+use crate::results::data::{Dataset, Freshness};
+use crate::results::observe::Observations;
+use crate::results::settings::Settings;
 use crate::stats::Estimate;
-use crate::strategy::{StrategyInfo, StrategyName};
+use crate::strategy::StrategyName;
 
 /// One measured benchmark and what follows from it: the single source of every output format.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,7 +85,7 @@ pub struct BenchRecord {
     /// same settings (see [`Settings::earlier_runs`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
-    /// The ratios measured paired in the same run ([`crate::scaling`]), with their 95%
+    /// The ratios measured paired in the same run ([`crate::measure::scaling`]), with their 95%
     /// intervals. When present, `speedup`, `efficiency`, `measured_over_ideal` and
     /// `measured_over_ideal_given` above are their points, and `from_medians` keeps what
     /// Criterion's medians (taken apart) would have said.
@@ -119,7 +130,12 @@ pub struct MedianRatios {
 
 impl BenchRecord {
     /// Takes the ratios measured paired (`p`), keeping the medians' in `from_medians`.
-    fn apply_paired(&mut self, p: &crate::observe::Paired, cores: usize, workloads: &Workloads) {
+    fn apply_paired(
+        &mut self,
+        p: &crate::measure::scaling::Paired,
+        cores: usize,
+        workloads: &Workloads,
+    ) {
         let w = self.workers as f64;
         let inv = |e: Estimate| Estimate {
             point: 1.0 / e.point,
@@ -222,11 +238,11 @@ fn dispatch_costs(data: &Dataset, workloads: &Workloads) -> Vec<DispatchCost> {
         .iter()
         .filter(|m| {
             matches!(
-                m.group,
+                m.id.group,
                 Group::Dispatch | Group::DispatchBulk | Group::Wakeup
             )
         })
-        .map(|m| (m.strategy, m.workers))
+        .map(|m| (m.id.strategy, m.id.workers))
         .collect();
     keys.sort_unstable();
     keys.dedup();
@@ -235,8 +251,8 @@ fn dispatch_costs(data: &Dataset, workloads: &Workloads) -> Vec<DispatchCost> {
     keys.into_iter()
         .map(|(k, w)| {
             let line = match (
-                data.get(Group::Dispatch, k, w),
-                data.get(Group::DispatchBulk, k, w),
+                data.get(BenchId::new(Group::Dispatch, k, w)),
+                data.get(BenchId::new(Group::DispatchBulk, k, w)),
             ) {
                 (Some(a), Some(b)) => slope_intercept(n1, a.median, n2, b.median),
                 _ => None,
@@ -246,13 +262,15 @@ fn dispatch_costs(data: &Dataset, workloads: &Workloads) -> Vec<DispatchCost> {
                 workers: w,
                 per_task_ns: line.map(|l| l.0),
                 per_map_ns: line.map(|l| l.1),
-                wakeup_ns: data.get(Group::Wakeup, k, w).map(|m| m.median),
+                wakeup_ns: data
+                    .get(BenchId::new(Group::Wakeup, k, w))
+                    .map(|m| m.median),
             }
         })
         .collect()
 }
 
-/// A scaling fit of one strategy in one group, or why there is none (see [`crate::fit`]).
+/// A scaling fit of one strategy in one group, or why there is none (see [`crate::analysis::fit`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupFit {
     /// The group.
@@ -260,7 +278,7 @@ pub struct GroupFit {
     /// The strategy.
     pub strategy: StrategyName,
     /// The fit, or the reason there is none.
-    pub outcome: crate::fit::FitOutcome,
+    pub outcome: crate::analysis::fit::FitOutcome,
 }
 
 /// The version of `results.json`'s layout this build writes. Version 1 (poolscale 0.1) had no
@@ -303,21 +321,21 @@ pub struct Report {
     #[serde(default)]
     pub stale: Vec<BenchId>,
     /// One map of each benchmark the report draws as a timeline (see
-    /// `crate::observe::draws_timeline`), in bench id order.
+    /// `crate::results::observe::draws_timeline`), in bench id order.
     #[serde(default)]
-    pub timelines: Vec<crate::timeline::Timeline>,
+    pub timelines: Vec<crate::measure::timeline::Timeline>,
     /// Amdahl and USL fits per group and parallel strategy, where the group has a speedup curve.
     #[serde(default)]
     pub fits: Vec<GroupFit>,
     /// Per task, per map and wake-up costs, per strategy and worker count.
     #[serde(default)]
     pub dispatch: Vec<DispatchCost>,
-    /// The break-even sweep's ratios, where the run measured it ([`crate::breakeven`]).
+    /// The break-even sweep's ratios, where the run measured it ([`crate::analysis::breakeven`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub breakeven: Option<crate::observe::Sweep>,
+    pub breakeven: Option<crate::measure::sweep::Sweep>,
     /// The break-even task sizes found in it, per strategy and worker count.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub break_evens: Vec<crate::breakeven::BreakEven>,
+    pub break_evens: Vec<crate::analysis::breakeven::BreakEven>,
     /// Where Criterion's own pages are, relative to the directory the report is written into
     /// (set by `crate::report::write_all` when both lie in one `target` directory; a committed
     /// report links to none, since `target/` is not committed).
@@ -325,7 +343,7 @@ pub struct Report {
     pub criterion_link: Option<String>,
 }
 
-impl crate::store::Versioned for Report {
+impl crate::results::store::Versioned for Report {
     const WHAT: &'static str = "results file";
     const SCHEMA: u32 = REPORT_SCHEMA;
     const MAX_BYTES: u64 = 64 << 20;
@@ -337,94 +355,28 @@ impl crate::store::Versioned for Report {
     }
 }
 
-/// The group's ideal time for a strategy with the facts `info` at `w` workers, given its 1-worker
-/// time `t1` (ns): a true lower bound, so `measured / ideal` is at least 1 up to noise.
-///
-/// - CPU-bound groups use what the strategy declares. A strategy that does not compute in
-///   parallel (`sequential`, `gil`) is the serial case: weak `w·t1`, strong `t1`. A preemptive one
-///   (OS threads and processes are time-sliced) can spread `w` jobs over `c` cores: weak
-///   `max(t1, w·t1/c)`, strong `t1 / min(w, c)`. One with queue-of-jobs semantics runs whole jobs
-///   in rounds: weak `t1·ceil(w/c)`, strong `(t1/w)·ceil(w/c)`.
-/// - `square_sleep` is latency-bound: a worker holds one job at a time, so `ceil(tasks/w)` naps for
-///   a parallel strategy (the seed's Pool(3): 4 rounds), all naps for one that is not.
-pub fn ideal_ns(
-    group: Group,
-    info: &StrategyInfo,
-    w: usize,
-    t1: Option<f64>,
-    cores: usize,
-    workloads: &Workloads,
-) -> Option<f64> {
-    ideal_with_cores(group, info, w, t1, cores.max(1) as f64, workloads)
-}
-
-/// [`ideal_ns`] for a machine that gives `cores` cores' worth of computing, a fraction when it
-/// is shared (what a run's capacity samples measured): CPU-bound ideals spread over `cores`, at
-/// least one.
-pub fn ideal_with_cores(
-    group: Group,
-    info: &StrategyInfo,
-    w: usize,
-    t1: Option<f64>,
-    cores: f64,
-    workloads: &Workloads,
-) -> Option<f64> {
-    let c = if cores.is_finite() {
-        cores.max(1.0)
-    } else {
-        1.0
-    };
-    let wf = w.max(1) as f64;
-    let rounds = (wf / c).ceil();
-    match group.model() {
-        Model::Weak => t1.map(|t1| {
-            if !info.computes_in_parallel {
-                wf * t1
-            } else if info.preemptive {
-                t1.max(wf * t1 / c)
-            } else {
-                t1 * rounds
-            }
-        }),
-        Model::Strong => t1.map(|t1| {
-            if !info.computes_in_parallel {
-                t1
-            } else if info.preemptive {
-                t1 / wf.min(c)
-            } else {
-                t1 / wf * rounds
-            }
-        }),
-        Model::Rounds => {
-            let w_eff = if info.parallel { w.max(1) } else { 1 };
-            Some(workloads.tasks.div_ceil(w_eff) as f64 * workloads.nap_ns as f64)
-        }
-        Model::PerUnit => None,
-    }
-}
-
 /// Fits every parallel strategy's curve in every group that has one.
 fn fits(data: &Dataset, cores: usize) -> Vec<GroupFit> {
     let mut out = Vec::new();
     for group in Group::ALL {
-        let Ok(scaling) = group.scaling_fit() else {
+        let Ok(scaling) = crate::analysis::fit::Scaling::of(group) else {
             continue;
         };
         let mut strategies: Vec<StrategyName> = data
             .measurements
             .iter()
-            .filter(|m| m.group == group)
-            .map(|m| m.strategy)
+            .filter(|m| m.id.group == group)
+            .map(|m| m.id.strategy)
             .collect();
         strategies.sort();
         strategies.dedup();
         for strategy in strategies {
-            let points: Vec<crate::fit::Point> = data
+            let points: Vec<crate::analysis::fit::Point> = data
                 .measurements
                 .iter()
-                .filter(|m| m.group == group && m.strategy == strategy)
-                .map(|m| crate::fit::Point {
-                    workers: m.workers,
+                .filter(|m| m.id.group == group && m.id.strategy == strategy)
+                .map(|m| crate::analysis::fit::Point {
+                    workers: m.id.workers,
                     time: m.median,
                 })
                 .collect();
@@ -432,9 +384,9 @@ fn fits(data: &Dataset, cores: usize) -> Vec<GroupFit> {
                 continue;
             }
             let outcome = if strategy.is_parallel() {
-                crate::fit::fit(&points, scaling, cores)
+                crate::analysis::fit::fit(&points, scaling, cores)
             } else {
-                crate::fit::FitOutcome::NotFitted(
+                crate::analysis::fit::FitOutcome::NotFitted(
                     "runs on one thread whatever w: nothing to fit".into(),
                 )
             };
@@ -459,14 +411,25 @@ impl BenchRecord {
     }
 }
 
+/// How much of a report to derive: a gate comparing medians needs no scaling fits (their
+/// bootstrap is most of a report's analysis) and no break-evens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    /// Everything a report shows.
+    Full,
+    /// The records only (medians, ratios, per-unit costs, dispatch costs): what the gate reads.
+    Records,
+}
+
 impl Report {
-    /// Derives the records from a dataset.
+    /// Derives the records from a dataset (and, at [`Depth::Full`], the fits and break-evens).
     pub fn build(
         data: &Dataset,
         settings: Option<Settings>,
         observations: Option<&Observations>,
         criterion_dir: &Path,
         baseline: &str,
+        depth: Depth,
     ) -> Report {
         let settings_recorded = settings.is_some();
         let settings = settings.unwrap_or_else(|| {
@@ -482,51 +445,51 @@ impl Report {
             .iter()
             .map(|m| {
                 let t = m.median.point;
-                let t1 = data.get(m.group, m.strategy, 1).map(|one| one.median.point);
-                let w = m.workers as f64;
-                let model = m.group.model();
+                let t1 = data.get(m.id.at_one()).map(|one| one.median.point);
+                let w = m.id.workers as f64;
+                let model = m.id.group.model();
                 let speedup = match model {
                     Model::Weak => t1.map(|t1| w * t1 / t),
                     Model::Strong | Model::Rounds => t1.map(|t1| t1 / t),
                     Model::PerUnit => None,
                 };
                 let ideal = ideal_ns(
-                    m.group,
-                    &m.strategy.info(),
-                    m.workers,
+                    m.id.group,
+                    &m.id.strategy.info(),
+                    m.id.workers,
                     t1,
                     cores,
                     &settings.workloads(),
                 );
                 let ideal_given = given.and_then(|c| {
                     ideal_with_cores(
-                        m.group,
-                        &m.strategy.info(),
-                        m.workers,
+                        m.id.group,
+                        &m.id.strategy.info(),
+                        m.id.workers,
                         t1,
                         c,
                         &settings.workloads(),
                     )
                 });
-                let per_unit_ns = m
-                    .group
-                    .units(&settings.workloads(), m.workers)
-                    .map(|n| t / n);
-                let per_unit = m.group.per_unit().map(|u| u.noun);
+                let per_unit_ns =
+                    m.id.group
+                        .units(&settings.workloads(), m.id.workers)
+                        .map(|n| t / n);
+                let per_unit = m.id.group.per_unit().map(|u| u.noun);
                 let usage = observations
-                    .and_then(|o| o.benches.get(&m.id()))
+                    .and_then(|o| o.benches.get(&m.id))
                     .map(|o| o.usage)
                     .filter(|u| u.iters > 0);
                 let per_iter = |ns: u64| ns as f64 / usage.map_or(1, |u| u.iters) as f64;
                 let mut record = BenchRecord {
-                    oversubscribed: m.strategy.is_parallel() && m.workers > cores,
+                    oversubscribed: m.id.strategy.is_parallel() && m.id.workers > cores,
                     cpu_user_ns: usage.map(|u| per_iter(u.cpu.user_ns)),
                     cpu_sys_ns: usage.map(|u| per_iter(u.cpu.sys_ns)),
                     cores_busy: usage.and_then(|u| u.cores_busy()),
-                    id: m.id(),
-                    group: m.group,
-                    strategy: m.strategy,
-                    workers: m.workers,
+                    id: m.id,
+                    group: m.id.group,
+                    strategy: m.id.strategy,
+                    workers: m.id.workers,
                     median_ns: t,
                     median_lower_ns: m.median.lower,
                     median_upper_ns: m.median.upper,
@@ -542,7 +505,7 @@ impl Report {
                     // The run the benches recorded for it; for older data, the run that had
                     // started when its file was written.
                     run_id: observations
-                        .and_then(|o| o.benches.get(&m.id()))
+                        .and_then(|o| o.benches.get(&m.id))
                         .filter(|b| b.estimates.is_some())
                         .and_then(|b| b.run_id.clone())
                         .or_else(|| m.written.and_then(|w| settings.run_of(w))),
@@ -550,7 +513,7 @@ impl Report {
                     from_medians: None,
                 };
                 if let Some(p) = observations
-                    .and_then(|o| o.benches.get(&m.id()))
+                    .and_then(|o| o.benches.get(&m.id))
                     .and_then(|b| b.paired.as_ref())
                 {
                     record.apply_paired(p, cores, &settings.workloads());
@@ -562,28 +525,35 @@ impl Report {
             .map(|o| {
                 o.benches
                     .iter()
-                    .filter(|(id, _)| data.measurements.iter().any(|m| &m.id() == *id))
+                    .filter(|(id, _)| data.measurements.iter().any(|m| &m.id == *id))
                     .filter_map(|(_, b)| b.timeline.clone())
                     .collect()
             })
             .unwrap_or_default();
-        let fits = fits(data, cores);
+        let fits = if depth == Depth::Full {
+            fits(data, cores)
+        } else {
+            Vec::new()
+        };
         let dispatch = dispatch_costs(data, &settings.workloads());
         // A sweep's strategies carry the facts the benches recorded (a suite's own included).
-        let breakeven = observations.and_then(|o| o.breakeven.clone()).map(|mut s| {
-            for a in s.sizes.iter_mut().flat_map(|p| p.arms.iter_mut()) {
-                a.strategy = a.strategy.resolve(&settings.strategies);
-            }
-            s
-        });
+        let breakeven = observations
+            .and_then(|o| o.breakeven.clone())
+            .filter(|_| depth == Depth::Full)
+            .map(|mut s| {
+                for a in s.sizes.iter_mut().flat_map(|p| p.arms.iter_mut()) {
+                    a.strategy = a.strategy.resolve(&settings.strategies);
+                }
+                s
+            });
         let break_evens = breakeven
             .as_ref()
             .map(|s| {
-                crate::breakeven::BreakEven::of(s, &|strategy, workers| {
+                crate::analysis::breakeven::BreakEven::of(s, &|strategy, workers| {
                     let d = dispatch
                         .iter()
                         .find(|d| d.strategy == strategy && d.workers == workers)?;
-                    Some(crate::breakeven::Costs {
+                    Some(crate::analysis::breakeven::Costs {
                         per_task: d.per_task_ns?.point,
                         per_map: d.per_map_ns?.point,
                     })
@@ -617,16 +587,8 @@ impl Report {
     }
 
     /// One record, if present.
-    pub fn get(
-        &self,
-        group: Group,
-        strategy: impl Into<StrategyName>,
-        workers: usize,
-    ) -> Option<&BenchRecord> {
-        let strategy = strategy.into();
-        self.records
-            .iter()
-            .find(|r| r.group == group && r.strategy == strategy && r.workers == workers)
+    pub fn get(&self, id: BenchId) -> Option<&BenchRecord> {
+        self.records.iter().find(|r| r.id == id)
     }
 
     /// The groups with at least one record, in report order.
@@ -708,7 +670,7 @@ impl Report {
     /// Reads a `results.json` written by any version of `poolscale report`, checking every number
     /// a comparison would use.
     pub fn load_json(path: &Path) -> Result<Report> {
-        let mut report: Report = crate::store::read_versioned(path)?;
+        let mut report: Report = crate::results::store::read_versioned(path)?;
         let bad = |reason: String| Error::invalid("results file", path.display(), reason);
         if report.records.is_empty() {
             return Err(bad("it has no records: nothing to compare against".into()));
@@ -728,8 +690,8 @@ impl Report {
             crate::limits::workers(r.workers).map_err(|e| bad(format!("{}: {e}", r.id)))?;
             let (lo, m, hi) = (r.median_lower_ns, r.median_ns, r.median_upper_ns);
             let ok = [lo, m, hi].iter().all(|v| v.is_finite())
-                && lo >= crate::data::MIN_PLAUSIBLE_NS
-                && hi <= crate::data::MAX_PLAUSIBLE_NS
+                && lo >= crate::results::data::MIN_PLAUSIBLE_NS
+                && hi <= crate::results::data::MAX_PLAUSIBLE_NS
                 && m > 0.0
                 && lo <= m
                 && m <= hi;
@@ -745,7 +707,7 @@ impl Report {
             .machine
             .validate()
             .map_err(|e| bad(e.to_string()))?;
-        if report.cores == 0 || report.cores > crate::machine::Machine::MAX_CORES {
+        if report.cores == 0 || report.cores > crate::platform::machine::Machine::MAX_CORES {
             return Err(bad(format!("{} cores is out of range", report.cores)));
         }
         for t in &report.timelines {
@@ -766,8 +728,8 @@ pub struct Loaded {
 
 /// Reads `baseline` (`new`: the latest run) from a Criterion directory into a report: only the
 /// results of that baseline's latest recorded run; older ones are listed as stale, or with
-/// `strict` refused ([`Error::Stale`]).
-pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
+/// `strict` refused ([`Error::Stale`]); derived to `depth`.
+pub fn load(dir: &Path, baseline: &str, strict: bool, depth: Depth) -> Result<Loaded> {
     let own = Settings::load_exact(dir, baseline)?;
     let mut warnings = Vec::new();
     // Another run's observations (two `cargo bench` runs at once) are left out, and said so.
@@ -812,7 +774,7 @@ pub fn load(dir: &Path, baseline: &str, strict: bool) -> Result<Loaded> {
         data.resolve(&s.strategies);
     }
     Ok(Loaded {
-        report: Report::build(&data, settings, observations.as_ref(), dir, baseline),
+        report: Report::build(&data, settings, observations.as_ref(), dir, baseline, depth),
         warnings,
     })
 }
@@ -835,7 +797,10 @@ mod schema_tests {
         assert!(r.tool_version.is_empty() && r.stale.is_empty());
         assert_eq!(r.settings.schema_version, 1);
         assert_eq!(r.records.len(), 145);
-        assert!(r.get(Group::CountdownWeak, StrategyKind::Gil, 2).is_some());
+        assert!(
+            r.get(BenchId::new(Group::CountdownWeak, StrategyKind::Gil, 2))
+                .is_some()
+        );
     }
 }
 
@@ -844,7 +809,7 @@ mod schema_tests {
 #[cfg(test)]
 pub(crate) mod fixture {
     use super::*;
-    use crate::data::Measurement;
+    use crate::results::data::Measurement;
     #[allow(unused_imports)]
     use crate::strategy::StrategyKind;
 
@@ -859,9 +824,7 @@ pub(crate) mod fixture {
                     upper: t * 1.01,
                 };
                 Measurement {
-                    group,
-                    strategy: strategy.into(),
-                    workers,
+                    id: BenchId::new(group, strategy, workers),
                     median: e,
                     mean: e,
                     written: None,
@@ -878,7 +841,7 @@ pub(crate) mod fixture {
         s.tasks = 10;
         s.nap_ns = 10_000_000;
         s.dispatch_tasks = 1000;
-        Report::build(&data, Some(s), None, Path::new("mem"), "new")
+        Report::build(&data, Some(s), None, Path::new("mem"), "new", Depth::Full)
     }
 }
 
@@ -886,6 +849,7 @@ pub(crate) mod fixture {
 mod model_tests {
     use super::fixture::report;
     use super::*;
+    use crate::strategy::StrategyInfo;
     #[allow(unused_imports)]
     use crate::strategy::StrategyKind;
 
@@ -920,28 +884,28 @@ mod model_tests {
             (Dispatch, Rayon, 1, 200_000.0),
             (Startup, Processes, 4, 4.0 * MS),
         ]);
-        let weak = r.get(CountdownWeak, Threads, 4).unwrap();
+        let weak = r.get(BenchId::new(CountdownWeak, Threads, 4)).unwrap();
         // Weak: speedup w·t1/t; ideal max(t1, w·t1/cores) for a preemptive strategy.
         assert_eq!((weak.speedup, weak.efficiency), (Some(2.0), Some(0.5)));
         assert_eq!(weak.ideal_ns, Some(200.0 * MS));
-        let strong = r.get(CountdownStrong, Threads, 2).unwrap();
+        let strong = r.get(BenchId::new(CountdownStrong, Threads, 2)).unwrap();
         assert_eq!(
             (strong.speedup, strong.ideal_ns),
             (Some(2.0), Some(50.0 * MS))
         );
         // Rounds: ceil(10/3) naps of 10 ms for a parallel strategy; one worker for sequential.
-        let sq = r.get(SquareSleep, Threads, 3).unwrap();
+        let sq = r.get(BenchId::new(SquareSleep, Threads, 3)).unwrap();
         assert_eq!(sq.ideal_ns, Some(40.0 * MS));
         assert_eq!(sq.measured_over_ideal, Some(1.0));
-        let seq = r.get(SquareSleep, Sequential, 3).unwrap();
+        let seq = r.get(BenchId::new(SquareSleep, Sequential, 3)).unwrap();
         assert_eq!(seq.ideal_ns, Some(100.0 * MS));
         // Per unit: per task and per worker, named from the group.
-        let d = r.get(Dispatch, Rayon, 1).unwrap();
+        let d = r.get(BenchId::new(Dispatch, Rayon, 1)).unwrap();
         assert_eq!(
             (d.per_unit_ns, d.per_unit.as_deref()),
             (Some(200.0), Some("task"))
         );
-        let st = r.get(Startup, Processes, 4).unwrap();
+        let st = r.get(BenchId::new(Startup, Processes, 4)).unwrap();
         assert_eq!(
             (st.per_unit_ns, st.per_unit.as_deref()),
             (Some(1.0 * MS), Some("worker"))

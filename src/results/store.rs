@@ -2,7 +2,7 @@
 //! names poolscale's own files beside them, and the one reader of a versioned JSON file.
 //!
 //! A Criterion directory holds `GROUP/STRATEGY/WORKERS/BASELINE/estimates.json` (read by
-//! [`crate::data`]); `new` is the latest run, any other name a saved baseline
+//! [`crate::results::data`]); `new` is the latest run, any other name a saved baseline
 //! (`--save-baseline NAME`). Beside them poolscale keeps, per run, its settings and observations:
 //! `poolscale-KIND.json` for the latest run and `poolscale-KIND.BASELINE.json` for a saved
 //! baseline ([`Kept`]). `results.json` is the report's export. Each carries a `schema_version`;
@@ -15,14 +15,14 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Result};
 
 /// Criterion's name for the latest run's results.
-pub const LATEST: &str = "new";
+pub use crate::results::data::LATEST;
 
 /// A file poolscale keeps beside Criterion's results, one per run and saved baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kept {
-    /// The run's settings, machine and instrument checks ([`crate::settings::Settings`]).
+    /// The run's settings, machine and instrument checks ([`crate::results::settings::Settings`]).
     Settings,
-    /// The CPU time and timelines it observed ([`crate::observe::Observations`]).
+    /// The CPU time and timelines it observed ([`crate::results::observe::Observations`]).
     Observations,
 }
 
@@ -47,9 +47,9 @@ impl Kept {
     pub fn save(self, criterion_dir: &Path, baseline: Option<&str>, json: &str) -> Result<()> {
         std::fs::create_dir_all(criterion_dir)
             .map_err(|e| Error::io(format!("cannot create `{}`", criterion_dir.display()), e))?;
-        crate::fsutil::atomic_write(&self.path(criterion_dir, LATEST), json.as_bytes())?;
+        crate::platform::fsutil::atomic_write(&self.path(criterion_dir, LATEST), json.as_bytes())?;
         if let Some(b) = baseline.filter(|b| *b != LATEST) {
-            crate::fsutil::atomic_write(&self.path(criterion_dir, b), json.as_bytes())?;
+            crate::platform::fsutil::atomic_write(&self.path(criterion_dir, b), json.as_bytes())?;
         }
         Ok(())
     }
@@ -74,7 +74,7 @@ pub trait Versioned: DeserializeOwned {
 /// Reads a versioned JSON file: bounded in size, parsed, and refused by name when a newer
 /// poolscale wrote it.
 pub fn read_versioned<T: Versioned>(path: &Path) -> Result<T> {
-    let text = crate::fsutil::read_small_file(path, T::MAX_BYTES)?;
+    let text = crate::platform::fsutil::read_small_file(path, T::MAX_BYTES)?;
     let value: T = serde_json::from_str(&text).map_err(|source| Error::MalformedJson {
         path: path.to_path_buf(),
         source,

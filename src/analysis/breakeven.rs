@@ -1,156 +1,25 @@
-//! Break-even task sizes: below what work per task does running tasks in parallel lose to
-//! running them in place, and from what size does a pool come within reach of its ideal?
+//! Break-even task sizes, from the sweep [`crate::measure::sweep`] measured: below what work
+//! per task does running tasks in parallel lose to running them in place, and from what size
+//! does a pool come within reach of its ideal?
 //!
-//! The sweep runs a map of countdown tasks at log-spaced sizes ([`SIZES_NS`], 100 ns to 1 ms of
-//! work per task), each map about [`MAP_TARGET`] of work in all, under every strategy of the
-//! suite at 1 worker, the core count and one above, and under `sequential`. At each size, every arm is
-//! sampled once a round in alternating order and read at its fastest twentieth over the same
-//! rounds ([`crate::stats::ArmQuantiles`], the estimator of the report's paired ratios): each
-//! strategy's time over `sequential`'s at the same size is a paired figure with a 95% interval.
-//!
-//! From those ratios, [`BreakEven::of`] finds, per strategy and worker count, the task size at
-//! which the strategy starts to beat `sequential` and the one at which it reaches
-//! [`NEAR_IDEAL`] of its ideal speedup, each interpolated between the measured sizes (on log
-//! scales) with an interval from the ratios' intervals; and [`predicted_ns`] gives what the
-//! same run's dispatch costs predict, to set beside the measured one.
-
-use std::time::Duration;
+//! [`BreakEven::of`] finds, per strategy and worker count, the task size at which the strategy
+//! starts to beat `sequential` and the one at which it reaches [`NEAR_IDEAL`] of its ideal
+//! speedup, each interpolated between the measured sizes (on log scales) with an interval from the
+//! ratios' intervals; and [`predicted_ns`] gives what the same run's dispatch costs predict, to
+//! set beside the measured one.
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::observe::{SizePoint, Sweep, SweepArm, usable};
-
-use crate::advise::{calibrate, every_arm, sample_maps, sequential_entry};
-use crate::error::Result;
-use crate::interleave::Plan;
-use crate::stats::{ArmQuantiles, Estimate};
-use crate::strategy::{Options, Strategies, StrategyKind, StrategyName};
-use crate::workload::Job;
-
-/// The sweep's name: `cargo bench -- breakeven` runs it alone.
-pub const NAME: &str = "breakeven";
-
-/// Work per task of the sweep's sizes, ns on one core of the machine measured.
-pub const SIZES_NS: [u64; 10] = [
-    30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000,
-];
-
-/// Most tasks in one map: below about 100 ns per task the map holds less than [`MAP_TARGET`] of
-/// work (a map of a million tiny tasks under `processes` would take a second).
-pub const MAX_TASKS: usize = 200_000;
-
-/// Work in one measured map (`sequential`'s time): long enough that dispatch and wake-ups show
-/// as in a real workload, short enough for many rounds.
-pub const MAP_TARGET: Duration = Duration::from_millis(20);
+use crate::measure::sweep::{MAP_TARGET, Sweep, usable};
+use crate::stats::Estimate;
+use crate::strategy::{StrategyKind, StrategyName};
 
 /// The share of its ideal speedup a strategy is said to reach ("within reach of its ideal").
 pub const NEAR_IDEAL: f64 = 0.9;
 
-/// How long each size is sampled: at least `min_rounds`, then until every ratio is within ±2%,
-/// at most `max_rounds` or `per_size`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Budget {
-    /// Rounds before the first look.
-    pub min_rounds: usize,
-    /// Never more rounds than this.
-    pub max_rounds: usize,
-    /// Wall time per size (a round is never cut short).
-    pub per_size: Duration,
-}
-
-/// A full run: about 3.5 s per size, 38 s in all on 2 cores.
-pub const FULL: Budget = Budget {
-    min_rounds: 8,
-    max_rounds: 40,
-    per_size: Duration::from_millis(3_500),
-};
-
-/// With Criterion's `--quick`.
-pub const QUICK: Budget = Budget {
-    min_rounds: 6,
-    max_rounds: 12,
-    per_size: Duration::from_millis(800),
-};
-
-impl Budget {
-    /// About how long the sweep takes at this budget, s: each size's sampling, and about 0.3 s
-    /// to calibrate it and start its pools.
-    pub fn estimated_secs(&self) -> f64 {
-        (self.per_size.as_secs_f64() + 0.3) * SIZES_NS.len() as f64
-    }
-}
-
-/// The sweep's worker counts on a machine of `cores` logical cores: 1 (what a pool costs when it
-/// cannot gain: `advise` reads it), the core count and one above (where a pool's workers
-/// outnumber the cores).
-pub fn worker_counts(cores: usize) -> Vec<usize> {
-    let c = cores.clamp(1, crate::limits::MAX_WORKERS - 1);
-    let mut w = vec![1, c, c + 1];
-    w.dedup();
-    w
-}
-
 /// Fewest workers with a break-even: at 1 no pool can beat `sequential` (a ratio below 1 there
 /// is noise), so the sweep's 1-worker points are drawn and read by `advise`, not searched.
 pub const BREAK_EVEN_FROM_WORKERS: usize = 2;
-
-/// Measures the sweep for `strategies` at [`worker_counts`]`(cores)`, at `sizes` (ns of work
-/// per task; the benches pass [`SIZES_NS`]).
-pub fn measure(
-    strategies: &Strategies,
-    options: &Options,
-    cores: usize,
-    sizes_ns: &[u64],
-    budget: Budget,
-) -> Result<Sweep> {
-    let seq = sequential_entry(strategies)?;
-    let workers = worker_counts(cores);
-    let max_w = workers.iter().copied().max().unwrap_or(1);
-    let mut sizes = Vec::with_capacity(sizes_ns.len());
-    for &target_ns in sizes_ns {
-        crate::interrupt::check()?;
-        let (decrements, _) = calibrate(&seq, options, target_ns as f64)?;
-        // Enough tasks for MAP_TARGET of work (at most MAX_TASKS), and at least eight per worker.
-        let tasks = ((MAP_TARGET.as_nanos() as u64 / target_ns.max(1)) as usize)
-            .min(MAX_TASKS)
-            .max(8 * max_w);
-        let plan = Plan {
-            budget: budget.per_size,
-            min_rounds: budget.min_rounds,
-            check_every: 2,
-            max_rounds: budget.max_rounds,
-            sample_time: Duration::ZERO,
-        };
-        let jobs = |_| vec![Job::Countdown { n: decrements }; tasks];
-        let arms = every_arm(strategies, &seq, &workers);
-        let (labels, rounds) = sample_maps(&seq, &arms, options, &jobs, &plan)?;
-        let q = ArmQuantiles::of(&rounds.samples);
-        let arms = labels
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(i, &(strategy, workers))| SweepArm {
-                strategy,
-                workers,
-                vs_sequential: q.as_ref().and_then(|q| q.estimate(|r| r[i] / r[0])),
-            })
-            .collect();
-        sizes.push(SizePoint {
-            target_ns,
-            decrements,
-            tasks,
-            task_ns: q.as_ref().and_then(|q| q.estimate(|r| r[0] / tasks as f64)),
-            rounds: rounds.samples.len(),
-            arms,
-        });
-    }
-    Ok(Sweep {
-        run_id: None,
-        cores,
-        workers,
-        sizes,
-    })
-}
 
 /// Where a strategy's ratio over `sequential` falls below a threshold, as the task size grows.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -230,18 +99,6 @@ impl Crossing {
                     .map(|v| v.max(size_ns)),
             },
             other => other,
-        })
-    }
-}
-
-impl Sweep {
-    /// Whether any point at `workers` can be drawn (a task time and a ratio both usable).
-    pub fn has_points_at(&self, workers: usize) -> bool {
-        self.sizes.iter().any(|p| {
-            p.task_ns.as_ref().is_some_and(usable)
-                && p.arms
-                    .iter()
-                    .any(|a| a.workers == workers && a.vs_sequential.as_ref().is_some_and(usable))
         })
     }
 }
@@ -352,6 +209,7 @@ pub fn predicted_ns(k: f64, costs: Option<Costs>, sequential: Option<Costs>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::measure::sweep::{SizePoint, SweepArm};
 
     fn e(point: f64, half: f64) -> Estimate {
         Estimate {
@@ -464,50 +322,6 @@ mod tests {
         // speedup to come near.
         assert!(matches!(get(Gil).beats_sequential, Crossing::Never { .. }));
         assert_eq!(get(Gil).near_ideal, None);
-    }
-
-    #[test]
-    fn the_sweep_measures_every_strategy_at_every_count_and_size_against_sequential() {
-        let suite = Strategies::new()
-            .with_builtin(StrategyKind::Sequential)
-            .with_builtin(StrategyKind::Threads)
-            .with_builtin(StrategyKind::Gil);
-        let budget = Budget {
-            min_rounds: 6,
-            max_rounds: 6,
-            per_size: Duration::from_secs(600),
-        };
-        let sweep = measure(&suite, &Options::default(), 2, &[1_000, 100_000], budget).unwrap();
-        assert_eq!(sweep.workers, [1, 2, 3]);
-        assert_eq!(sweep.sizes.len(), 2);
-        for p in &sweep.sizes {
-            assert_eq!(p.rounds, 6);
-            assert!(p.decrements >= 1 && p.tasks >= 24, "{p:?}");
-            assert!(p.task_ns.is_some_and(|t| t.is_valid()), "{p:?}");
-            let arms: Vec<(&str, usize)> = p
-                .arms
-                .iter()
-                .map(|a| (a.strategy.as_str(), a.workers))
-                .collect();
-            assert_eq!(
-                arms,
-                [
-                    ("threads", 1),
-                    ("threads", 2),
-                    ("threads", 3),
-                    ("gil", 1),
-                    ("gil", 2),
-                    ("gil", 3)
-                ]
-            );
-            assert!(
-                p.arms
-                    .iter()
-                    .all(|a| a.vs_sequential.is_some_and(|e| e.is_valid()))
-            );
-        }
-        // A break-even per strategy at 2 and at 3 workers: none at 1, none for `sequential`.
-        assert_eq!(BreakEven::of(&sweep, &|_, _| None).len(), 4);
     }
 
     #[test]

@@ -257,7 +257,7 @@ pub fn write_svg(
     known: &[crate::strategy::StrategyName],
 ) -> crate::error::Result<()> {
     if path.exists() {
-        let old = crate::fsutil::read_small_file(path, 64 << 20).unwrap_or_default();
+        let old = crate::platform::fsutil::read_small_file(path, 64 << 20).unwrap_or_default();
         if !old.contains(MARKER) {
             return Err(crate::error::Error::WouldOverwrite {
                 path: path.to_path_buf(),
@@ -270,7 +270,7 @@ pub fn write_svg(
             crate::error::Error::io(format!("cannot create `{}`", dir.display()), e)
         })?;
     }
-    crate::fsutil::atomic_write(path, timeline.to_svg(known).as_bytes())
+    crate::platform::fsutil::atomic_write(path, timeline.to_svg(known).as_bytes())
 }
 
 /// Five to ten round tick positions from 0 to `span` (ns).

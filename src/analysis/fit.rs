@@ -48,6 +48,21 @@ pub enum Scaling {
     Weak,
 }
 
+impl Scaling {
+    /// How the scaling laws read `group`'s curve (from its model), or why they do not apply.
+    pub fn of(group: crate::group::Group) -> Result<Scaling, &'static str> {
+        use crate::group::Model;
+        match group.model() {
+            Model::Weak => Ok(Scaling::Weak),
+            Model::Strong => Ok(Scaling::Strong),
+            Model::Rounds => Err(
+                "latency-bound: its speedup follows the rounds model ceil(tasks / w), not contention",
+            ),
+            Model::PerUnit => Err("reported per unit: there is no speedup curve to fit"),
+        }
+    }
+}
+
 /// The fitted laws and what they predict.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Fit {

@@ -18,7 +18,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::probe::Probe;
+use crate::measure::probe::Probe;
 use crate::stats::{Estimate, paired_ratio, ratio_of_values};
 use crate::strategy::Options;
 use crate::workload::Placement;
@@ -123,7 +123,7 @@ pub fn calibrate(
             (0..k).rev().collect()
         };
         for i in order {
-            crate::interrupt::check()?;
+            crate::platform::interrupt::check()?;
             let (t, p) = binaries[i].2.burst(BURST)?;
             if t == 0 {
                 return Err(Error::invalid(

@@ -76,7 +76,7 @@ pub struct RunRecord {
     /// With [`RunConfig::timeline`]: the map as a timeline (not printed by `--json`; `run
     /// --timeline` draws it).
     #[serde(skip)]
-    pub timeline: Option<crate::timeline::Timeline>,
+    pub timeline: Option<crate::measure::timeline::Timeline>,
 }
 
 /// Starts the pool (timed separately), runs one map, checks its results.

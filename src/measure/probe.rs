@@ -6,7 +6,7 @@
 //! ([`crate::gate::paired`]) judge each strategy *relative* to the probe measured in the same
 //! rounds, so a machine that lost a core does not fail the gate, and a strategy that stopped
 //! scaling still does. `cargo bench` samples it between groups ([`capacity`]), and the
-//! instrument check ([`crate::instrument`]) uses a probe process to time another binary's
+//! instrument check ([`crate::measure::instrument`]) uses a probe process to time another binary's
 //! countdown.
 //!
 //! The probe processes are the worker program (the `poolscale` binary, or a binary of yours
@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::child::Process;
 use crate::error::{Error, Result};
 use crate::measure::Arm;
+use crate::platform::child::Process;
 use crate::stats::{Estimate, ratio_of_values};
 use crate::strategy::Options;
 use crate::strategy::processes::{default_worker_program, describe_exit};
@@ -66,9 +66,9 @@ pub struct Probe {
     count: u64,
     /// How long one round may wait for an answer ([`answer_timeout`] of the count).
     timeout: Duration,
-    cancel: crate::interrupt::Cancel,
+    cancel: crate::platform::interrupt::Cancel,
     /// Tells the Ctrl-C handler to let this probe reap its processes.
-    _interrupt: crate::interrupt::PoolGuard,
+    _interrupt: crate::platform::interrupt::PoolGuard,
 }
 
 impl Probe {
@@ -84,12 +84,12 @@ impl Probe {
             count,
             timeout: answer_timeout(count),
             cancel: options.cancel.clone(),
-            _interrupt: crate::interrupt::PoolGuard::new(),
+            _interrupt: crate::platform::interrupt::PoolGuard::new(),
         };
         for worker in 0..workers {
             let (child, pid, stdin, stdout) =
-                crate::child::spawn(&program, PROBE_ARG, None, true, |_| {})
-                    .and_then(crate::child::Spawned::piped)
+                crate::platform::child::spawn(&program, PROBE_ARG, None, true, |_| {})
+                    .and_then(crate::platform::child::Spawned::piped)
                     .map_err(|source| Error::Spawn {
                         worker,
                         program: program.clone(),
@@ -184,11 +184,11 @@ impl Probe {
                     ),
                 });
             }
-            let interest = [crate::sys::Interest {
+            let interest = [crate::platform::sys::Interest {
                 fd: p.stdout.as_fd(),
                 write: false,
             }];
-            let ready = crate::sys::poll(&interest, left.min(Duration::from_millis(100)))
+            let ready = crate::platform::sys::poll(&interest, left.min(Duration::from_millis(100)))
                 .map_err(|e| Error::io("cannot wait for a capacity probe", e))?;
             cancel.check()?;
             if ready.is_empty() {
@@ -246,11 +246,11 @@ impl Drop for Probe {
 
 /// The probe process's loop (what `poolscale __probe` runs); returns the exit code.
 pub fn serve() -> i32 {
-    if let Err(code) = crate::child::exit_with_parent("probe") {
+    if let Err(code) = crate::platform::child::exit_with_parent("probe") {
         return code;
     }
-    crate::sys::ignore_interrupts();
-    let (mut input, mut output) = match crate::child::raw_stdio() {
+    crate::platform::sys::ignore_interrupts();
+    let (mut input, mut output) = match crate::platform::child::raw_stdio() {
         Ok(io) => io,
         Err(e) => {
             eprintln!("poolscale probe: cannot open stdin/stdout: {e}");

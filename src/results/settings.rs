@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::group::Workloads;
 use crate::limits;
-use crate::machine::Machine;
-use crate::store::{Kept, LATEST, Versioned};
+use crate::platform::machine::Machine;
+use crate::results::store::{Kept, LATEST, Versioned};
 
 /// The version of the settings file's layout this build writes. Version 1 (poolscale 0.1) had
 /// no `schema_version`, `tool_version`, `run_id` or `started_unix_ms`; version 2 no `instrument`
@@ -63,13 +63,13 @@ pub struct Settings {
     #[serde(default = "builtin_strategies", with = "crate::strategy::with_facts")]
     pub strategies: Vec<crate::strategy::StrategyName>,
     /// The instrument check: each binary's cost per countdown decrement at the start and end of
-    /// the run (`crate::instrument`); empty before poolscale 0.4 or when not measured.
+    /// the run (`crate::measure::instrument`); empty before poolscale 0.4 or when not measured.
     #[serde(default)]
-    pub instrument: Vec<crate::instrument::Calibration>,
+    pub instrument: Vec<crate::measure::instrument::Calibration>,
     /// What the machine gave during the run, sampled at its start, after each group and at its
-    /// end ([`crate::probe::capacity`]); empty before poolscale 0.4.
+    /// end ([`crate::measure::probe::capacity`]); empty before poolscale 0.4.
     #[serde(default)]
-    pub capacity: Vec<crate::probe::Capacity>,
+    pub capacity: Vec<crate::measure::probe::Capacity>,
     /// Whether Criterion ran with `--quick` (fewer samples, wider intervals).
     #[serde(default)]
     pub quick: bool,
@@ -207,7 +207,7 @@ impl Settings {
     }
 
     /// Checks values read from a file against the CLI's bounds (worker counts 1-256, counts,
-    /// naps, tasks); the schema version is checked as it is read ([`crate::store`]).
+    /// naps, tasks); the schema version is checked as it is read ([`crate::results::store`]).
     pub fn validate(self, path: &Path) -> Result<Settings> {
         let named = |e: Error| Error::invalid("settings file", path.display(), e.to_string());
         if self.workers.is_empty() {
@@ -405,7 +405,7 @@ impl Settings {
 
     /// Reads and validates one settings file.
     fn read(p: &Path) -> Result<Settings> {
-        crate::store::read_versioned::<Settings>(p)?.validate(p)
+        crate::results::store::read_versioned::<Settings>(p)?.validate(p)
     }
 
     /// Reads the settings saved with a Criterion directory (for a saved baseline if named and
@@ -489,7 +489,7 @@ mod tests {
     fn files_of_the_previous_version_still_load_and_bad_values_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         // Written by poolscale 0.1: no schema_version, tool_version, run_id or start.
-        let v1 = include_str!("../tests/fixtures/poolscale-settings.v1.json");
+        let v1 = include_str!("../../tests/fixtures/poolscale-settings.v1.json");
         std::fs::write(Kept::Settings.path(dir.path(), LATEST), v1).unwrap();
         let s = Settings::load(dir.path(), None).unwrap().unwrap();
         assert_eq!(s.schema_version, 1);

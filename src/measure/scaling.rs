@@ -7,23 +7,45 @@
 //! apart that way. Here, for a strategy `S` at `w` workers, every round samples `S@1`, `S@w` and,
 //! where a capacity probe can run, the probe at 1 and `w` (`w` independent processes counting with
 //! no coordination: what the machine gives right now), in alternating order (A B C D | D C B A,
-//! see [`crate::interleave`]). Each round gives the ratio `t(S@w) / t(S@1)`; the estimate is
+//! see [`crate::measure::interleave`]). Each round gives the ratio `t(S@w) / t(S@1)`; the estimate is
 //! Hodges–Lehmann over the rounds' ratios (on logs) with its 95% interval, the estimator
 //! `gate --ab` and `gate --paired-invariants` use. The cores the machine gave during a round are
 //! `w × t(P@1) / t(P@w)`, so "held to the cores given" is paired too. A strategy's 1-worker map is
 //! also interleaved with `sequential`'s (the same work on one core): the paired same-work spread.
 //!
 //! The bench records each benchmark's [`Paired`] beside its CPU time
-//! ([`crate::observe::Observed::paired`]); [`crate::analysis`] turns them into the report's ratios.
+//! ([`crate::results::observe::Observed::paired`]); [`crate::analysis`] turns them into the report's ratios.
 
 use crate::error::Result;
 use crate::group::{BenchId, Group, Model, Workloads};
-use crate::interleave::{Plan, interleave};
+use crate::measure::interleave::{Plan, interleave};
+use crate::measure::probe::Probe;
 use crate::measure::{Arm, Prepared};
-pub use crate::observe::Paired;
-use crate::probe::Probe;
 use crate::stats::{ArmQuantiles, Estimate};
 use crate::strategy::{Options, Strategies, StrategyKind};
+use serde::{Deserialize, Serialize};
+
+/// What was measured paired for one benchmark.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Paired {
+    /// `t(S@w) / t(S@1)`, the same strategy at `w` and at 1 worker in the same rounds (absent at
+    /// 1 worker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_one: Option<Estimate>,
+    /// Cores' worth the machine gave to `w` probe processes in the same rounds:
+    /// `w × t(P@1) / t(P@w)` (absent where no probe could run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores_given: Option<Estimate>,
+    /// `t(S@w) / ideal(w, cores given)` per round, the ideal from the group's model with the
+    /// round's `t(S@1)` and the cores the probe was given in that round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_ideal_given: Option<Estimate>,
+    /// `t(S@1) / t(sequential@1)`: the same work on one core, interleaved (1-worker rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_sequential: Option<Estimate>,
+    /// Rounds sampled for `to_one` (or for `vs_sequential` at 1 worker).
+    pub rounds: usize,
+}
 
 /// How long the paired pass of one group may sample: at least `min_rounds` rounds, then until
 /// every ratio it states is resolved ([`resolved`]), at most `max_rounds` rounds or `time`.
@@ -153,7 +175,7 @@ pub fn measure(
     let mut slots: Vec<(BenchId, Slots)> = ids
         .iter()
         .map(|&id| {
-            let one = arms.map(BenchId::new(group, id.strategy, 1));
+            let one = arms.map(id.at_one());
             let many = arms.map(id);
             let sequential = (has_seq && id.strategy.as_str() != seq(1).strategy.as_str())
                 .then(|| arms.map(seq(id.workers)));
@@ -189,7 +211,7 @@ pub fn measure(
             slot.probe = None;
         }
     }
-    crate::interrupt::check()?;
+    crate::platform::interrupt::check()?;
     let mut maps = arms
         .maps
         .iter()
@@ -262,7 +284,7 @@ fn paired_of(
         cores_given: probe.and_then(|p| q.estimate(|r| given(r, p))),
         over_ideal_given: probe.and_then(|p| {
             q.estimate(|r| {
-                crate::analysis::ideal_with_cores(
+                crate::group::ideal_with_cores(
                     group,
                     &info,
                     w,
@@ -294,7 +316,7 @@ mod tests {
     }
 
     fn of(group: Group, id: BenchId, s: &[Vec<f64>], slot: &Slots) -> Paired {
-        let w = crate::settings::Settings::defaults().workloads();
+        let w = crate::results::settings::Settings::defaults().workloads();
         let q = ArmQuantiles::of(s).expect("rounds enough");
         paired_of(group, id, &w, &q, s.len(), slot)
     }

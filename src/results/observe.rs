@@ -1,5 +1,5 @@
 //! What the benches observe besides Criterion's times, kept beside Criterion's files: each
-//! benchmark's CPU time ([`crate::cpu::Usage`]) and, for the benchmarks a report draws, the
+//! benchmark's CPU time ([`crate::measure::cpu::Usage`]) and, for the benchmarks a report draws, the
 //! timeline of one map. Written as `<criterion home>/poolscale-observations.json` (and
 //! `poolscale-observations.<baseline>.json` when a baseline is saved) after every benchmark, tagged
 //! with the run id of the settings record, so `report` never mixes in another run's numbers.
@@ -9,13 +9,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cpu::Usage;
 use crate::error::{Error, Result};
 use crate::group::{BenchId, Group};
-use crate::stats::Estimate;
-use crate::store::{Kept, Versioned};
-use crate::strategy::StrategyName;
-use crate::timeline::Timeline;
+use crate::measure::cpu::Usage;
+use crate::measure::scaling::Paired;
+use crate::measure::sweep::Sweep;
+use crate::measure::timeline::Timeline;
+use crate::results::store::{Kept, Versioned};
 
 /// The layout version this build writes.
 pub const OBSERVATIONS_SCHEMA: u32 = 1;
@@ -29,7 +29,7 @@ pub struct Observations {
     pub run_id: Option<String>,
     /// Per bench id.
     pub benches: BTreeMap<BenchId, Observed>,
-    /// The break-even sweep (`crate::breakeven`), where this run (or an earlier run of its
+    /// The break-even sweep (`crate::analysis::breakeven`), where this run (or an earlier run of its
     /// series) measured it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakeven: Option<Sweep>,
@@ -50,79 +50,9 @@ pub struct Observed {
     /// file's time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimates: Option<String>,
-    /// Its ratios measured paired in the same run ([`crate::scaling`]), for CPU-bound groups.
+    /// Its ratios measured paired in the same run ([`crate::measure::scaling`]), for CPU-bound groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paired: Option<Paired>,
-}
-
-/// What the break-even sweep measured (`crate::breakeven`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Sweep {
-    /// The run that measured it.
-    #[serde(default)]
-    pub run_id: Option<String>,
-    /// Logical cores of the machine measured (what the ideal speedups assume).
-    pub cores: usize,
-    /// Worker counts measured.
-    pub workers: Vec<usize>,
-    /// One entry per size, smallest first.
-    pub sizes: Vec<SizePoint>,
-}
-
-/// Whether an estimate read from a file can stand on a log scale: finite, ordered, above zero
-/// (a file another run or another version wrote may hold anything).
-pub fn usable(e: &Estimate) -> bool {
-    e.is_valid() && e.lower > 0.0
-}
-
-/// One task size of the sweep.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SizePoint {
-    /// The work per task aimed at, ns.
-    pub target_ns: u64,
-    /// Countdown decrements per task (calibrated to `target_ns` here).
-    pub decrements: u64,
-    /// Tasks in each map.
-    pub tasks: usize,
-    /// What one task took in `sequential`'s map, ns: the size the ratios are plotted at.
-    pub task_ns: Option<Estimate>,
-    /// Interleaved rounds sampled.
-    pub rounds: usize,
-    /// Every strategy at every count.
-    pub arms: Vec<SweepArm>,
-}
-
-/// One strategy at one worker count, at one size.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SweepArm {
-    /// The strategy.
-    pub strategy: StrategyName,
-    /// Worker count.
-    pub workers: usize,
-    /// Its map's time over `sequential`'s in the same rounds (below 1: it pays off).
-    pub vs_sequential: Option<Estimate>,
-}
-
-/// What was measured paired for one benchmark.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Paired {
-    /// `t(S@w) / t(S@1)`, the same strategy at `w` and at 1 worker in the same rounds (absent at
-    /// 1 worker).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_one: Option<Estimate>,
-    /// Cores' worth the machine gave to `w` probe processes in the same rounds:
-    /// `w × t(P@1) / t(P@w)` (absent where no probe could run).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cores_given: Option<Estimate>,
-    /// `t(S@w) / ideal(w, cores given)` per round, the ideal from the group's model with the
-    /// round's `t(S@1)` and the cores the probe was given in that round.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub over_ideal_given: Option<Estimate>,
-    /// `t(S@1) / t(sequential@1)`: the same work on one core, interleaved (1-worker rows).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vs_sequential: Option<Estimate>,
-    /// Rounds sampled for `to_one` (or for `vs_sequential` at 1 worker).
-    pub rounds: usize,
 }
 
 /// Whether the report draws a timeline of this benchmark: `square_sleep` at 3 workers (the seed's
@@ -173,12 +103,13 @@ impl Observations {
         if !p.exists() || run_id.is_none() {
             return Ok(Ok(None));
         }
-        let obs: Observations = crate::store::read_versioned(&p)?;
+        let obs: Observations = crate::results::store::read_versioned(&p)?;
         for (id, b) in &obs.benches {
             // CPU time a run could have used: at most every core busy for the whole wall time
             // (u64::MAX would read as 1.8e19 cores busy).
             let cpu = u128::from(b.usage.cpu.user_ns) + u128::from(b.usage.cpu.sys_ns);
-            let most = u128::from(b.usage.wall_ns) * crate::machine::Machine::MAX_CORES as u128;
+            let most =
+                u128::from(b.usage.wall_ns) * crate::platform::machine::Machine::MAX_CORES as u128;
             if cpu > most {
                 return Err(Error::invalid(
                     "observations file",
@@ -274,7 +205,7 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        let file = Kept::Observations.path(dir.path(), crate::store::LATEST);
+        let file = Kept::Observations.path(dir.path(), crate::results::store::LATEST);
         std::fs::write(&file, "{not json").unwrap();
         let e = Observations::load(dir.path(), "new", Some("abc")).unwrap_err();
         assert!(e.to_string().contains("poolscale-observations.json"), "{e}");

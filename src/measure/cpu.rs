@@ -53,7 +53,7 @@ impl CpuTime {
 /// file cannot be read: not Linux, or no `/proc`).
 pub fn of_process(pid: u32) -> Option<CpuTime> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat(&text, crate::sys::clock_ticks_per_second())
+    parse_stat(&text, crate::platform::sys::clock_ticks_per_second())
 }
 
 /// utime and stime (fields 14 and 15) of a `/proc/<pid>/stat` line, in ticks of `1/hz` s. The
@@ -91,8 +91,8 @@ impl Snapshot {
                 .chain(&servers)
                 .filter_map(|&pid| Some((pid, of_process(pid)?)))
                 .collect(),
-            own: CpuTime::from_durations(crate::sys::rusage(false)),
-            reaped: CpuTime::from_durations(crate::sys::rusage(true)),
+            own: CpuTime::from_durations(crate::platform::sys::rusage(false)),
+            reaped: CpuTime::from_durations(crate::platform::sys::rusage(true)),
             at: Instant::now(),
         }
     }

@@ -20,7 +20,7 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::store::Versioned;
+use crate::results::store::Versioned;
 
 /// Most variants of one build.
 pub const MAX_LAYOUTS: u32 = 32;
@@ -63,7 +63,8 @@ pub fn record_path(binary: &Path) -> PathBuf {
 
 /// The SHA-256 of a binary (bounded: 1 GiB).
 fn digest_of(path: &Path) -> Result<String> {
-    crate::fsutil::read_small_bytes(path, 1 << 30).map(|b| crate::fsutil::sha256_hex(&b))
+    crate::platform::fsutil::read_small_bytes(path, 1 << 30)
+        .map(|b| crate::platform::fsutil::sha256_hex(&b))
 }
 
 /// The `k` variants of `binary`, which must all exist and be the ones `layouts` recorded building
@@ -80,7 +81,7 @@ pub fn variants(binary: &Path, k: u32) -> Result<Vec<PathBuf>> {
     let record_file = record_path(binary);
     let record: Option<Record> = record_file
         .is_file()
-        .then(|| crate::store::read_versioned(&record_file))
+        .then(|| crate::results::store::read_versioned(&record_file))
         .transpose()?;
     let binary_digest = digest_of(binary)?;
     (1..=k)
@@ -150,8 +151,10 @@ pub fn build(cfg: &BuildConfig) -> Result<(PathBuf, Vec<PathBuf>)> {
     let binary = cfg.target_dir.join("release").join(&cfg.bin);
     // Variants in place that this tool did not record building are a user's: never replaced.
     let recorded: Vec<String> =
-        match crate::fsutil::read_small_file_if_any(&record_path(&binary), 64 << 10)? {
-            Some(_) => crate::store::read_versioned::<Record>(&record_path(&binary))?.variants,
+        match crate::platform::fsutil::read_small_file_if_any(&record_path(&binary), 64 << 10)? {
+            Some(_) => {
+                crate::results::store::read_versioned::<Record>(&record_path(&binary))?.variants
+            }
             None => Vec::new(),
         };
     for i in 1..=cfg.k {
@@ -183,11 +186,11 @@ pub fn build(cfg: &BuildConfig) -> Result<(PathBuf, Vec<PathBuf>)> {
             c.arg("--").args(extra);
         }
         let mut child = c.spawn().map_err(|e| Error::io("cannot run cargo", e))?;
-        let _group = crate::interrupt::GroupGuard::new(child.id());
+        let _group = crate::platform::interrupt::GroupGuard::new(child.id());
         let status = child
             .wait()
             .map_err(|e| Error::io("cannot wait for cargo", e))?;
-        crate::interrupt::check()?;
+        crate::platform::interrupt::check()?;
         if status.success() {
             Ok(())
         } else {
@@ -201,7 +204,7 @@ pub fn build(cfg: &BuildConfig) -> Result<(PathBuf, Vec<PathBuf>)> {
     let mut variants = Vec::new();
     let mut digests = Vec::new();
     for i in 1..=cfg.k {
-        crate::interrupt::check()?;
+        crate::platform::interrupt::check()?;
         let seed = u64::from(cfg.first_seed) + u64::from(i) - 1;
         run(
             &["rustc"],
@@ -211,13 +214,13 @@ pub fn build(cfg: &BuildConfig) -> Result<(PathBuf, Vec<PathBuf>)> {
             ],
         )?;
         let to = variant_path(&binary, i);
-        let bytes = crate::fsutil::read_small_bytes(&binary, 1 << 30)?;
+        let bytes = crate::platform::fsutil::read_small_bytes(&binary, 1 << 30)?;
         // Replaced atomically, never through a link planted under the variant's name.
-        crate::fsutil::atomic_write(&to, &bytes)?;
+        crate::platform::fsutil::atomic_write(&to, &bytes)?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| Error::io(format!("cannot make `{}` executable", to.display()), e))?;
-        digests.push(crate::fsutil::sha256_hex(&bytes));
+        digests.push(crate::platform::fsutil::sha256_hex(&bytes));
         variants.push(to);
     }
     // Last, the plain build, so that `DIR/release/BIN` is the unshuffled binary.
@@ -229,7 +232,7 @@ pub fn build(cfg: &BuildConfig) -> Result<(PathBuf, Vec<PathBuf>)> {
     };
     let json = serde_json::to_string_pretty(&record)
         .map_err(|e| Error::invalid("layouts record", "?", e.to_string()))?;
-    crate::fsutil::atomic_write(&record_path(&binary), json.as_bytes())?;
+    crate::platform::fsutil::atomic_write(&record_path(&binary), json.as_bytes())?;
     Ok((binary, variants))
 }
 
@@ -272,8 +275,8 @@ mod tests {
         assert!(e.contains("no record"), "{e}");
         let record = Record {
             schema_version: 1,
-            binary: crate::fsutil::sha256_hex(b"plain"),
-            variants: vec![crate::fsutil::sha256_hex(b"one")],
+            binary: crate::platform::fsutil::sha256_hex(b"plain"),
+            variants: vec![crate::platform::fsutil::sha256_hex(b"one")],
         };
         std::fs::write(record_path(&bin), serde_json::to_string(&record).unwrap()).unwrap();
         assert_eq!(variants(&bin, 1).unwrap().len(), 1);

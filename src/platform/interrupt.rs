@@ -24,7 +24,7 @@ pub fn install() {
         let _ = ctrlc::set_handler(|| {
             INTERRUPTED.store(true, Ordering::SeqCst);
             for &pgid in GROUPS.lock().unwrap_or_else(PoisonError::into_inner).iter() {
-                crate::sys::kill_group(pgid);
+                crate::platform::sys::kill_group(pgid);
             }
             if POOLS.load(Ordering::SeqCst) == 0 {
                 // Exiting at once drops nothing: remove the temporary files being written.

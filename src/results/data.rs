@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! <criterion dir>/                      target/criterion, or $CRITERION_HOME
-//!   poolscale-settings.json             what the benches ran with (see crate::settings)
+//!   poolscale-settings.json             what the benches ran with (see crate::results::settings)
 //!   <group>/<strategy>/<workers>/       one directory per bench id `group/strategy/workers`
 //!     new/estimates.json                the latest run
 //!     base/estimates.json               the run before it
@@ -34,25 +34,14 @@ use crate::strategy::StrategyName;
 /// One benchmark's measurement as Criterion recorded it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Measurement {
-    /// The group.
-    pub group: Group,
-    /// The strategy.
-    pub strategy: StrategyName,
-    /// The worker count.
-    pub workers: usize,
+    /// Its bench id, parsed once from Criterion's folder `<group>/<strategy>/<workers>`.
+    pub id: BenchId,
     /// Median time per iteration, ns.
     pub median: Estimate,
     /// Mean time per iteration, ns.
     pub mean: Estimate,
     /// When Criterion wrote it (the file's modification time), if known.
     pub written: Option<SystemTime>,
-}
-
-impl Measurement {
-    /// The bench id `group/strategy/workers`.
-    pub fn id(&self) -> BenchId {
-        BenchId::new(self.group, self.strategy, self.workers)
-    }
 }
 
 /// How [`Dataset::load`] tells the results of the run being read from older ones left in place.
@@ -67,6 +56,25 @@ pub enum Freshness {
     WrittenSince(Option<SystemTime>),
 }
 
+/// Criterion's name for the latest run's results.
+pub const LATEST: &str = "new";
+
+/// Criterion's copy of the previous plain run (what `new` was before): never a saved baseline.
+pub const PREVIOUS: &str = "base";
+
+/// Criterion's page of one benchmark, relative to its results directory.
+pub fn bench_page(id: BenchId) -> String {
+    format!(
+        "{}/{}/{}/report/index.html",
+        id.group, id.strategy, id.workers
+    )
+}
+
+/// Criterion's page of one group, relative to its results directory.
+pub fn group_page(group: Group) -> String {
+    format!("{group}/report/index.html")
+}
+
 /// Where Criterion keeps the estimates of `id` for `baseline` (`new`: the latest run).
 pub fn estimates_path(dir: &Path, id: BenchId, baseline: &str) -> PathBuf {
     dir.join(id.group.as_str())
@@ -78,9 +86,9 @@ pub fn estimates_path(dir: &Path, id: BenchId, baseline: &str) -> PathBuf {
 
 /// The SHA-256 of the estimates Criterion wrote for `id` in `dir`'s latest run, if readable.
 pub fn estimates_digest(dir: &Path, id: BenchId) -> Option<String> {
-    crate::fsutil::read_small_bytes(&estimates_path(dir, id, "new"), MAX_ESTIMATES_BYTES)
+    crate::platform::fsutil::read_small_bytes(&estimates_path(dir, id, LATEST), MAX_ESTIMATES_BYTES)
         .ok()
-        .map(|b| crate::fsutil::sha256_hex(&b))
+        .map(|b| crate::platform::fsutil::sha256_hex(&b))
 }
 
 /// Largest `estimates.json` read (Criterion's are ~1 KiB).
@@ -205,15 +213,14 @@ impl Dataset {
         let mut stale = Vec::new();
         let mut baselines_seen = BTreeSet::new();
         for (gname, gpath) in subdirs(dir)? {
-            let Ok(group) = gname.parse::<Group>() else {
+            // Criterion's other folders (`report`, a user's own groups) are not poolscale's.
+            if gname.parse::<Group>().is_err() {
                 continue;
-            };
+            }
             for (sname, spath) in subdirs(&gpath)? {
-                let Ok(strategy) = sname.parse::<StrategyName>() else {
-                    continue;
-                };
                 for (wname, wpath) in subdirs(&spath)? {
-                    let Ok(workers) = crate::limits::parse_bare_workers(&wname) else {
+                    // The folder `<group>/<strategy>/<workers>` is the bench id: parsed once.
+                    let Ok(id) = format!("{gname}/{sname}/{wname}").parse::<BenchId>() else {
                         continue;
                     };
                     for (b, bpath) in subdirs(&wpath)? {
@@ -232,26 +239,24 @@ impl Dataset {
                             format!("more than {MAX_BENCHMARKS} poolscale benchmarks"),
                         ));
                     }
-                    let bytes = crate::fsutil::read_small_bytes(&file, MAX_ESTIMATES_BYTES)?;
+                    let bytes =
+                        crate::platform::fsutil::read_small_bytes(&file, MAX_ESTIMATES_BYTES)?;
                     let (median, mean) = parse_estimates(&file, &bytes)?;
                     let written = std::fs::metadata(&file).and_then(|m| m.modified()).ok();
-                    let id = BenchId::new(group, strategy, workers);
                     let is_stale = match fresh {
                         Freshness::Recorded(digests) => digests
                             .get(&id)
-                            .is_none_or(|d| *d != crate::fsutil::sha256_hex(&bytes)),
+                            .is_none_or(|d| *d != crate::platform::fsutil::sha256_hex(&bytes)),
                         Freshness::WrittenSince(since) => {
                             matches!((since, written), (Some(since), Some(w)) if w < *since)
                         }
                     };
                     if is_stale {
-                        stale.push(BenchId::new(group, strategy, workers));
+                        stale.push(id);
                         continue;
                     }
                     measurements.push(Measurement {
-                        group,
-                        strategy,
-                        workers,
+                        id,
                         median,
                         mean,
                         written,
@@ -287,9 +292,7 @@ impl Dataset {
                 reason,
             });
         }
-        measurements.sort_by(|a, b| {
-            (a.group, a.strategy, a.workers).cmp(&(b.group, b.strategy, b.workers))
-        });
+        measurements.sort_by_key(|m| m.id);
         Ok(Dataset {
             measurements,
             stale,
@@ -297,16 +300,8 @@ impl Dataset {
     }
 
     /// The measurement of one bench id, if present.
-    pub fn get(
-        &self,
-        group: Group,
-        strategy: impl Into<StrategyName>,
-        workers: usize,
-    ) -> Option<&Measurement> {
-        let strategy = strategy.into();
-        self.measurements
-            .iter()
-            .find(|m| m.group == group && m.strategy == strategy && m.workers == workers)
+    pub fn get(&self, id: BenchId) -> Option<&Measurement> {
+        self.measurements.iter().find(|m| m.id == id)
     }
 
     /// Ids that `workers` (the swept worker counts) lead one to expect but that are absent.
@@ -319,20 +314,20 @@ impl Dataset {
         Group::ALL
             .into_iter()
             .flat_map(|g| g.ids(strategies, workers))
-            .filter(|id| self.get(id.group, id.strategy, id.workers).is_none())
+            .filter(|id| self.get(*id).is_none())
             .collect()
     }
 
     /// Gives each measurement's strategy the facts `known` declares for its name.
     pub fn resolve(&mut self, known: &[StrategyName]) {
         for m in &mut self.measurements {
-            m.strategy = m.strategy.resolve(known);
+            m.id.strategy = m.id.strategy.resolve(known);
         }
     }
 
     /// The worker counts present anywhere in the data, ascending.
     pub fn worker_counts(&self) -> Vec<usize> {
-        let set: BTreeSet<usize> = self.measurements.iter().map(|m| m.workers).collect();
+        let set: BTreeSet<usize> = self.measurements.iter().map(|m| m.id.workers).collect();
         set.into_iter().collect()
     }
 }
@@ -342,7 +337,7 @@ impl Dataset {
 fn read_estimates(path: &Path) -> Result<(Estimate, Estimate)> {
     parse_estimates(
         path,
-        &crate::fsutil::read_small_bytes(path, MAX_ESTIMATES_BYTES)?,
+        &crate::platform::fsutil::read_small_bytes(path, MAX_ESTIMATES_BYTES)?,
     )
 }
 
