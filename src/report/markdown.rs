@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Exporter, Report};
+use super::{BenchRecord, Exporter, Report};
 use crate::error::Result;
 use crate::escape::{markdown_code as code, markdown_text as text};
 use crate::group::{BenchId, Group, Model};
@@ -532,13 +532,114 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         "## {g}\n\n{}.\n",
         capitalise(&describe(g, &report.settings.workloads()))
     );
-    let busy = report.group(g).any(|r| r.cores_busy.is_some());
-    let several_runs = runs_of(report).len() > 1;
-    // CPU-bound groups also hold each strategy to the cores the machine gave.
-    let given = matches!(g.model(), Model::Weak | Model::Strong)
+    criterion_links(report, g, out);
+    charts(report, g, out);
+    model_prose(report, g, out);
+    let columns = columns(report, g);
+    let head: Vec<&str> = columns.iter().map(|c| c.head.as_str()).collect();
+    let rows: Vec<Vec<String>> = report
+        .group(g)
+        .map(|r| columns.iter().map(|c| (c.cell)(r)).collect())
+        .collect();
+    table(out, &head, &rows);
+    table_notes(report, g, out);
+    fit_section(report, g, out);
+}
+
+/// Whether a group's table has a column of the cores its benchmarks kept busy.
+fn shows_busy(report: &Report, g: Group) -> bool {
+    report.group(g).any(|r| r.cores_busy.is_some())
+}
+
+/// Whether a group's table holds each strategy to the cores the machine gave (CPU-bound groups).
+fn shows_given(report: &Report, g: Group) -> bool {
+    matches!(g.model(), Model::Weak | Model::Strong)
         && report
             .group(g)
-            .any(|r| r.measured_over_ideal_given.is_some());
+            .any(|r| r.measured_over_ideal_given.is_some())
+}
+
+/// One column of a group's table: its header and how a record fills its cell, described
+/// together so that they cannot drift apart.
+struct Column<'a> {
+    head: String,
+    cell: Box<dyn Fn(&BenchRecord) -> String + 'a>,
+}
+
+fn column<'a>(head: impl Into<String>, cell: impl Fn(&BenchRecord) -> String + 'a) -> Column<'a> {
+    Column {
+        head: head.into(),
+        cell: Box::new(cell),
+    }
+}
+
+/// The columns of a group's table, in order: the ones every group has, then those its data and
+/// model call for.
+fn columns(report: &Report, g: Group) -> Vec<Column<'_>> {
+    let mut c = vec![
+        column("strategy", |r| r.strategy.to_string()),
+        column("workers", |r| {
+            if r.oversubscribed {
+                format!("{}†", r.workers)
+            } else {
+                r.workers.to_string()
+            }
+        }),
+        column("median", |r| fmt_ns(r.median_ns)),
+        column("95% CI", |r| {
+            format!(
+                "{} – {}",
+                fmt_ns(r.median_lower_ns),
+                fmt_ns(r.median_upper_ns)
+            )
+        }),
+    ];
+    if shows_busy(report, g) {
+        c.push(column("cores busy (sys)", cores_busy));
+    }
+    if runs_of(report).len() > 1 {
+        c.push(column("run", |r| {
+            r.run_id
+                .as_deref()
+                .map_or("–".into(), |id| code(short_run(id)))
+        }));
+    }
+    if g.model() == Model::PerUnit {
+        let per = format!("per {}", g.per_unit().map_or("unit", |u| u.noun));
+        c.push(column(per, |r| fmt_ns(r.per_unit_ns.unwrap_or(f64::NAN))));
+        return c;
+    }
+    let paired = |r: &BenchRecord| r.paired.unwrap_or_default();
+    c.push(column("speedup", move |r| {
+        with_interval(fmt_ratio(r.speedup), paired(r).speedup, 1.0)
+    }));
+    c.push(column("efficiency", move |r| {
+        with_interval(fmt_pct(r.efficiency), paired(r).efficiency, 100.0)
+    }));
+    c.push(column("ideal", |r| {
+        r.ideal_ns.map_or_else(|| "–".into(), fmt_ns)
+    }));
+    c.push(column("measured/ideal", move |r| {
+        with_interval(
+            fmt_ratio(r.measured_over_ideal),
+            paired(r).measured_over_ideal,
+            1.0,
+        )
+    }));
+    if shows_given(report, g) {
+        c.push(column("measured/ideal (given)", move |r| {
+            with_interval(
+                fmt_ratio(r.measured_over_ideal_given),
+                paired(r).measured_over_ideal_given,
+                1.0,
+            )
+        }));
+    }
+    c
+}
+
+/// Links to Criterion's own pages of the group and of each benchmark, where the report has them.
+fn criterion_links(report: &Report, g: Group, out: &mut String) {
     if let Some(link) = &report.criterion_link {
         let per: Vec<String> = report
             .strategies(g)
@@ -565,6 +666,11 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
             per.join(" · ")
         );
     }
+}
+
+/// The group's charts.
+fn charts(report: &Report, g: Group, out: &mut String) {
+    let busy = shows_busy(report, g);
     let _ = write!(out, "![{g} time]({g}-time.svg)");
     if g.model() != Model::PerUnit {
         let _ = write!(out, " ![{g} speedup]({g}-speedup.svg)");
@@ -576,6 +682,10 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
         let _ = write!(out, " ![{g} marginal cost per task]({g}-marginal.svg)");
     }
     out.push_str("\n\n");
+}
+
+/// The model the group is held to, naming its strategies by the facts they declare.
+fn model_prose(report: &Report, g: Group, out: &mut String) {
     // The model's prose names the strategies of this group by the facts they declare.
     let names = |keep: &dyn Fn(&crate::strategy::StrategyInfo) -> bool| {
         report
@@ -663,71 +773,12 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
              than one worker's work per core.\n\n",
         );
     }
-    let rows: Vec<Vec<String>> = report
-        .group(g)
-        .map(|r| {
-            let mut row = vec![
-                r.strategy.to_string(),
-                if r.oversubscribed {
-                    format!("{}†", r.workers)
-                } else {
-                    r.workers.to_string()
-                },
-                fmt_ns(r.median_ns),
-                format!(
-                    "{} – {}",
-                    fmt_ns(r.median_lower_ns),
-                    fmt_ns(r.median_upper_ns)
-                ),
-            ];
-            if busy {
-                row.push(cores_busy(r));
-            }
-            if several_runs {
-                row.push(
-                    r.run_id
-                        .as_deref()
-                        .map_or("–".into(), |id| code(short_run(id))),
-                );
-            }
-            if g.model() == Model::PerUnit {
-                row.push(fmt_ns(r.per_unit_ns.unwrap_or(f64::NAN)));
-            } else {
-                let p = r.paired.unwrap_or_default();
-                row.extend([
-                    with_interval(fmt_ratio(r.speedup), p.speedup, 1.0),
-                    with_interval(fmt_pct(r.efficiency), p.efficiency, 100.0),
-                    r.ideal_ns.map_or_else(|| "–".into(), fmt_ns),
-                    with_interval(fmt_ratio(r.measured_over_ideal), p.measured_over_ideal, 1.0),
-                ]);
-                if given {
-                    row.push(with_interval(
-                        fmt_ratio(r.measured_over_ideal_given),
-                        p.measured_over_ideal_given,
-                        1.0,
-                    ));
-                }
-            }
-            row
-        })
-        .collect();
-    let per = format!("per {}", g.per_unit().map_or("unit", |u| u.noun));
-    let mut head = vec!["strategy", "workers", "median", "95% CI"];
-    if busy {
-        head.push("cores busy (sys)");
-    }
-    if several_runs {
-        head.push("run");
-    }
-    if g.model() == Model::PerUnit {
-        head.push(&per);
-    } else {
-        head.extend(["speedup", "efficiency", "ideal", "measured/ideal"]);
-        if given {
-            head.push("measured/ideal (given)");
-        }
-    }
-    table(out, &head, &rows);
+}
+
+/// What the table's marks mean, how its ratios were measured, and the same-work check.
+fn table_notes(report: &Report, g: Group, out: &mut String) {
+    let busy = shows_busy(report, g);
+    let given = shows_given(report, g);
     if report.group(g).any(|r| r.oversubscribed) {
         let _ = writeln!(
             out,
@@ -841,7 +892,6 @@ fn group_section(report: &Report, g: Group, out: &mut String) {
             report.cores
         );
     }
-    fit_section(report, g, out);
 }
 
 /// A table cell: the point as `shown`, then the paired interval `[lo, hi]` (scaled by `k`) when
