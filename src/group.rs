@@ -9,9 +9,9 @@ use crate::error::Error;
 use crate::strategy::StrategyName;
 use crate::workload::{Job, countdown_jobs, square_jobs};
 
-/// A bench group: one workload shape swept over strategies and worker counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A bench group: one workload shape swept over strategies and worker counts. Written and read
+/// everywhere (files, the sampling protocol, bench ids) as its stable name ([`Group::as_str`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Group {
     /// Program 1 as the seed runs it: each of `w` jobs counts the full count (weak scaling).
     CountdownWeak,
@@ -548,6 +548,19 @@ impl FromStr for BenchId {
     }
 }
 
+impl Serialize for Group {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Group {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::fmt::Display for Group {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -578,6 +591,10 @@ mod tests {
         for g in Group::ALL {
             assert_eq!(g.spec().group, g);
             assert_eq!(g.as_str().parse::<Group>().unwrap(), g);
+            // Written as its name everywhere, and read back.
+            let json = serde_json::to_string(&g).unwrap();
+            assert_eq!(json, format!("\"{}\"", g.as_str()));
+            assert_eq!(serde_json::from_str::<Group>(&json).unwrap(), g);
             for w in [1, 3, 8] {
                 let jobs = g.jobs(&s, w).len() as f64;
                 assert_eq!(g.units(&s, w), g.per_unit().map(|_| jobs), "{g} at {w}");

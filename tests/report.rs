@@ -282,9 +282,9 @@ fn the_committed_reference_never_beats_its_ideal() {
     for rec in &r.records {
         let t1 = r.get(rec.id.at_one()).map(|one| one.median_ns);
         let Some(ideal) = ideal_ns(
-            rec.group,
-            &rec.strategy.info(),
-            rec.workers,
+            rec.id.group,
+            &rec.id.strategy.info(),
+            rec.id.workers,
             t1,
             r.cores,
             &r.settings.workloads(),
@@ -298,7 +298,7 @@ fn the_committed_reference_never_beats_its_ideal() {
         let (ratio, floor) = match rec.paired.and_then(|p| p.measured_over_ideal) {
             Some(p) => (p.upper, 0.98),
             None => {
-                let drift = r.median_same_work_spread(rec.group).unwrap_or(0.0);
+                let drift = r.median_same_work_spread(rec.id.group).unwrap_or(0.0);
                 (rec.median_ns / ideal, 0.95f64.min(1.0 - drift - 0.02))
             }
         };

@@ -31,14 +31,11 @@ use crate::strategy::StrategyName;
 /// One measured benchmark and what follows from it: the single source of every output format.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BenchRecord {
-    /// Bench id `group/strategy/workers`.
+    /// Bench id `group/strategy/workers`, the record's one key. Written as `id` with its three
+    /// parts beside it (`group`, `strategy`, `workers`) for readers of `results.json`; read from
+    /// `id` alone.
+    #[serde(flatten, with = "id_with_parts")]
     pub id: BenchId,
-    /// The group (`countdown_weak`, ...).
-    pub group: Group,
-    /// The strategy (`threads`, ...).
-    pub strategy: StrategyName,
-    /// Worker count.
-    pub workers: usize,
     /// Median wall-clock time of one iteration, ns.
     pub median_ns: f64,
     /// Lower bound of the median's 95% confidence interval, ns.
@@ -128,6 +125,41 @@ pub struct MedianRatios {
     pub measured_over_ideal_given: Option<f64>,
 }
 
+/// How a record's key is written: `id` and, beside it, its three parts.
+mod id_with_parts {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::group::{BenchId, Group};
+    use crate::strategy::StrategyName;
+
+    #[derive(Serialize)]
+    struct Written {
+        id: BenchId,
+        group: Group,
+        strategy: StrategyName,
+        workers: usize,
+    }
+
+    #[derive(Deserialize)]
+    struct Read {
+        id: BenchId,
+    }
+
+    pub fn serialize<S: Serializer>(id: &BenchId, s: S) -> Result<S::Ok, S::Error> {
+        Written {
+            id: *id,
+            group: id.group,
+            strategy: id.strategy,
+            workers: id.workers,
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BenchId, D::Error> {
+        Read::deserialize(d).map(|r| r.id)
+    }
+}
+
 impl BenchRecord {
     /// Takes the ratios measured paired (`p`), keeping the medians' in `from_medians`.
     fn apply_paired(
@@ -136,7 +168,7 @@ impl BenchRecord {
         cores: usize,
         workloads: &Workloads,
     ) {
-        let w = self.workers as f64;
+        let w = self.id.workers as f64;
         let inv = |e: Estimate| Estimate {
             point: 1.0 / e.point,
             lower: 1.0 / e.upper,
@@ -151,7 +183,7 @@ impl BenchRecord {
             ..PairedRatios::default()
         };
         if let Some(to_one) = p.to_one.filter(Estimate::is_valid) {
-            let speedup = match self.group.model() {
+            let speedup = match self.id.group.model() {
                 Model::Weak => Some(scale(inv(to_one), w)),
                 Model::Strong | Model::Rounds => Some(inv(to_one)),
                 Model::PerUnit => None,
@@ -159,9 +191,9 @@ impl BenchRecord {
             r.speedup = speedup;
             r.efficiency = speedup.map(|s| scale(s, 1.0 / w));
             r.measured_over_ideal = ideal_ns(
-                self.group,
-                &self.strategy.info(),
-                self.workers,
+                self.id.group,
+                &self.id.strategy.info(),
+                self.id.workers,
                 Some(1.0),
                 cores,
                 workloads,
@@ -487,9 +519,6 @@ impl Report {
                     cpu_sys_ns: usage.map(|u| per_iter(u.cpu.sys_ns)),
                     cores_busy: usage.and_then(|u| u.cores_busy()),
                     id: m.id,
-                    group: m.id.group,
-                    strategy: m.id.strategy,
-                    workers: m.id.workers,
                     median_ns: t,
                     median_lower_ns: m.median.lower,
                     median_upper_ns: m.median.upper,
@@ -583,7 +612,7 @@ impl Report {
 
     /// The records of one group.
     pub fn group(&self, group: Group) -> impl Iterator<Item = &BenchRecord> {
-        self.records.iter().filter(move |r| r.group == group)
+        self.records.iter().filter(move |r| r.id.group == group)
     }
 
     /// One record, if present.
@@ -593,7 +622,7 @@ impl Report {
 
     /// The groups with at least one record, in report order.
     pub fn groups(&self) -> Vec<Group> {
-        let present: BTreeSet<Group> = self.records.iter().map(|r| r.group).collect();
+        let present: BTreeSet<Group> = self.records.iter().map(|r| r.id.group).collect();
         Group::ALL
             .into_iter()
             .filter(|g| present.contains(g))
@@ -603,7 +632,7 @@ impl Report {
     /// The strategies with at least one record in `group`: built-ins first in
     /// [`crate::StrategyKind::ALL`] order, then any other by name.
     pub fn strategies(&self, group: Group) -> Vec<StrategyName> {
-        let present: BTreeSet<StrategyName> = self.group(group).map(|r| r.strategy).collect();
+        let present: BTreeSet<StrategyName> = self.group(group).map(|r| r.id.strategy).collect();
         present.into_iter().collect()
     }
 
@@ -628,7 +657,7 @@ impl Report {
     pub fn paired_same_work_spread(&self, group: Group) -> Option<f64> {
         let ratios: Vec<f64> = self
             .group(group)
-            .filter(|r| r.workers == 1)
+            .filter(|r| r.id.workers == 1)
             .filter_map(|r| r.paired?.vs_sequential.map(|e| e.point))
             .chain(std::iter::once(1.0))
             .collect();
@@ -649,7 +678,7 @@ impl Report {
         }
         let ones: Vec<f64> = self
             .group(group)
-            .filter(|r| r.workers == 1)
+            .filter(|r| r.id.workers == 1)
             .map(|r| r.median_ns)
             .collect();
         if ones.len() < 2 {
@@ -663,7 +692,7 @@ impl Report {
 
     /// Every strategy with a record, in the same order.
     pub fn all_strategies(&self) -> Vec<StrategyName> {
-        let present: BTreeSet<StrategyName> = self.records.iter().map(|r| r.strategy).collect();
+        let present: BTreeSet<StrategyName> = self.records.iter().map(|r| r.id.strategy).collect();
         present.into_iter().collect()
     }
 
@@ -678,7 +707,7 @@ impl Report {
         // Its strategies' facts are those its settings recorded.
         let known = report.settings.strategies.clone();
         for r in &mut report.records {
-            r.strategy = r.strategy.resolve(&known);
+            r.id.strategy = r.id.strategy.resolve(&known);
         }
         for f in &mut report.fits {
             f.strategy = f.strategy.resolve(&known);
@@ -687,7 +716,7 @@ impl Report {
             d.strategy = d.strategy.resolve(&known);
         }
         for r in &report.records {
-            crate::limits::workers(r.workers).map_err(|e| bad(format!("{}: {e}", r.id)))?;
+            crate::limits::workers(r.id.workers).map_err(|e| bad(format!("{}: {e}", r.id)))?;
             let (lo, m, hi) = (r.median_lower_ns, r.median_ns, r.median_upper_ns);
             let ok = [lo, m, hi].iter().all(|v| v.is_finite())
                 && lo >= crate::results::data::MIN_PLAUSIBLE_NS

@@ -339,7 +339,7 @@ pub fn invariants(report: &Report, limits: &Limits) -> Vec<Check> {
                 // Its worst point over every worker count.
                 Invariant::SquareNearIdeal => report
                     .group(Group::SquareSleep)
-                    .filter(|r| r.strategy == kind)
+                    .filter(|r| r.id.strategy == kind)
                     .filter_map(|r| r.measured_over_ideal)
                     .reduce(f64::max),
             };

@@ -507,12 +507,12 @@ fn headlines(report: &Report, out: &mut String) {
     }
     if let Some(r) = report
         .group(Group::Startup)
-        .filter(|r| r.strategy == StrategyKind::Processes)
-        .max_by_key(|r| r.workers)
+        .filter(|r| r.id.strategy == StrategyKind::Processes)
+        .max_by_key(|r| r.id.workers)
     {
         lines.push(format!(
             "A pool of {} worker processes starts, runs one job each and stops in {} ({} per worker).",
-            r.workers,
+            r.id.workers,
             fmt_ns(r.median_ns),
             fmt_ns(r.per_unit_ns.unwrap_or(0.0))
         ));
@@ -577,12 +577,12 @@ fn column<'a>(head: impl Into<String>, cell: impl Fn(&BenchRecord) -> String + '
 /// model call for.
 fn columns(report: &Report, g: Group) -> Vec<Column<'_>> {
     let mut c = vec![
-        column("strategy", |r| r.strategy.to_string()),
+        column("strategy", |r| r.id.strategy.to_string()),
         column("workers", |r| {
             if r.oversubscribed {
-                format!("{}†", r.workers)
+                format!("{}†", r.id.workers)
             } else {
-                r.workers.to_string()
+                r.id.workers.to_string()
             }
         }),
         column("median", |r| fmt_ns(r.median_ns)),
@@ -647,11 +647,11 @@ fn criterion_links(report: &Report, g: Group, out: &mut String) {
             .map(|k| {
                 let ws: Vec<String> = report
                     .group(g)
-                    .filter(|r| r.strategy == k)
+                    .filter(|r| r.id.strategy == k)
                     .map(|r| {
                         format!(
                             "[{}]({link}/{})",
-                            r.workers,
+                            r.id.workers,
                             crate::results::data::bench_page(r.id)
                         )
                     })
@@ -818,12 +818,12 @@ fn table_notes(report: &Report, g: Group, out: &mut String) {
     ) {
         let ratios: Vec<String> = report
             .group(g)
-            .filter(|r| r.workers == 1)
+            .filter(|r| r.id.workers == 1)
             .filter_map(|r| {
                 let e = r.paired?.vs_sequential?;
                 Some(format!(
                     "{} {:.3} [{:.3}, {:.3}]",
-                    r.strategy, e.point, e.lower, e.upper
+                    r.id.strategy, e.point, e.lower, e.upper
                 ))
             })
             .collect();
@@ -842,14 +842,14 @@ fn table_notes(report: &Report, g: Group, out: &mut String) {
         let w = report.cores.max(2);
         let mut at_w: Vec<(f64, String)> = report
             .group(g)
-            .filter(|r| r.workers == w)
+            .filter(|r| r.id.workers == w)
             .filter_map(|r| {
                 let e = r.paired?.vs_sequential?;
                 Some((
                     e.point,
                     format!(
                         "{} {:.2} [{:.2}, {:.2}]",
-                        r.strategy, e.point, e.lower, e.upper
+                        r.id.strategy, e.point, e.lower, e.upper
                     ),
                 ))
             })
@@ -1266,7 +1266,7 @@ mod tests {
         let r = report
             .records
             .iter_mut()
-            .find(|r| r.strategy == StrategyKind::Processes)
+            .find(|r| r.id.strategy == StrategyKind::Processes)
             .unwrap();
         r.paired = Some(crate::analysis::PairedRatios {
             vs_sequential: Some(vs_sequential),

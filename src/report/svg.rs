@@ -151,8 +151,8 @@ fn chart(report: &Report, group: Group, plot: Plot) -> Result<String> {
             }
             let pts = report
                 .group(group)
-                .filter(|r| r.strategy == k)
-                .map(|r| (r.workers as f64, value(r)))
+                .filter(|r| r.id.strategy == k)
+                .map(|r| (r.id.workers as f64, value(r)))
                 .filter(|(_, v)| v.is_finite() && (*v > 0.0 || plot == Plot::Cores))
                 .collect();
             (k, pts)

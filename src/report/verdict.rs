@@ -97,7 +97,7 @@ pub fn gil_slowdown(report: &Report) -> Option<Estimate> {
 fn standing(r: &BenchRecord) -> Option<Standing> {
     let p = r.paired;
     Some(Standing {
-        strategy: r.strategy,
+        strategy: r.id.strategy,
         efficiency: p
             .and_then(|p| p.efficiency)
             .or_else(|| r.efficiency.map(point))?,
@@ -114,7 +114,7 @@ impl Conclusions {
         let workers = report.cores.max(2);
         let mut standings: Vec<Standing> = report
             .group(Group::CountdownWeak)
-            .filter(|r| r.workers == workers)
+            .filter(|r| r.id.workers == workers)
             .filter_map(standing)
             .collect();
         if standings.is_empty() {
@@ -128,8 +128,8 @@ impl Conclusions {
         let gil_slowdown = gil_slowdown(report);
         let sleep = report
             .group(Group::SquareSleep)
-            .filter(|r| r.workers == 3)
-            .filter_map(|r| Some((r.strategy, r.speedup?)))
+            .filter(|r| r.id.workers == 3)
+            .filter_map(|r| Some((r.id.strategy, r.speedup?)))
             .collect();
         let tasks = report.settings.tasks.max(1) as f64;
         let sleep_model = tasks / (tasks / 3.0).ceil();
