@@ -616,6 +616,7 @@ mod tests {
         };
         Sweep {
             run_id: Some("r1".into()),
+            capacity: Vec::new(),
             cores: 2,
             workers: vec![2],
             sizes: vec![point(1_000.0, 0.8, 0.7), point(10_000.0, 0.55, 0.6)],

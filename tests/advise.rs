@@ -136,6 +136,7 @@ fn sweep_in(crit: &std::path::Path) {
         cores: num_cpus::get().max(1),
         workers: vec![2],
         sizes: vec![point(1_000.0, 0.8, 0.7), point(10_000.0, 0.55, 0.6)],
+        capacity: Vec::new(),
     });
     obs.save(crit, None).unwrap();
 }

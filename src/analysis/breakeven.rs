@@ -284,6 +284,7 @@ mod tests {
         use StrategyKind::*;
         let sweep = Sweep {
             run_id: None,
+            capacity: Vec::new(),
             cores: 2,
             workers: vec![2, 3],
             sizes: vec![
@@ -333,6 +334,7 @@ mod tests {
         negative.arms[0].vs_sequential = Some(e(-0.5, 0.1));
         let sweep = Sweep {
             run_id: None,
+            capacity: Vec::new(),
             cores: 2,
             workers: vec![2],
             sizes: vec![

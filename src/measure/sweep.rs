@@ -87,6 +87,9 @@ pub fn measure(
     sizes_ns: &[u64],
     budget: Budget,
 ) -> Result<Sweep> {
+    // What the machine gives around the sweep, said beside its break-evens (a sample the
+    // machine refuses leaves it unsaid, not the sweep undone).
+    let start = crate::measure::probe::capacity(cores, "breakeven start", options).ok();
     let seq = sequential_entry(strategies)?;
     let workers = worker_counts(cores);
     let max_w = workers.iter().copied().max().unwrap_or(1);
@@ -128,11 +131,13 @@ pub fn measure(
             arms,
         });
     }
+    let end = crate::measure::probe::capacity(cores, "breakeven end", options).ok();
     Ok(Sweep {
         run_id: None,
         cores,
         workers,
         sizes,
+        capacity: start.into_iter().chain(end).collect(),
     })
 }
 
@@ -148,6 +153,10 @@ pub struct Sweep {
     pub workers: Vec<usize>,
     /// One entry per size, smallest first.
     pub sizes: Vec<SizePoint>,
+    /// What the machine gave at the sweep's start and end (absent before poolscale 0.9): a
+    /// machine that gave fewer cores than it has breaks even later.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity: Vec<crate::measure::probe::Capacity>,
 }
 
 /// Whether an estimate read from a file can stand on a log scale: finite, ordered, above zero
@@ -185,6 +194,15 @@ pub struct SweepArm {
 }
 
 impl Sweep {
+    /// The fewest cores' worth the machine gave at the sweep's start or end, where sampled.
+    pub fn lowest_given(&self) -> Option<f64> {
+        self.capacity
+            .iter()
+            .map(|c| c.given.point)
+            .filter(|g| g.is_finite() && *g > 0.0)
+            .reduce(f64::min)
+    }
+
     /// Whether any point at `workers` can be drawn (a task time and a ratio both usable).
     pub fn has_points_at(&self, workers: usize) -> bool {
         self.sizes.iter().any(|p| {

@@ -89,7 +89,27 @@ pub fn headline(report: &Report) -> Option<String> {
         );
     }
     line.push('.');
+    if let Some(why) = short_of_cores(sweep) {
+        let _ = write!(line, " {why}");
+    }
     Some(line)
+}
+
+/// Share of its cores below which the machine is said to have been busy during the sweep.
+pub const BUSY_BELOW: f64 = 0.9;
+
+/// What to say when the machine gave fewer than [`BUSY_BELOW`] of its cores at the sweep's start
+/// or end: its pools broke even later than they would on a quiet machine.
+pub fn short_of_cores(sweep: &crate::measure::sweep::Sweep) -> Option<String> {
+    let lowest = sweep.lowest_given()?;
+    (lowest < BUSY_BELOW * sweep.cores as f64).then(|| {
+        format!(
+            "But the machine gave only {lowest:.2} of its {} cores around the sweep: on a quiet \
+             machine the pools break even at smaller tasks (run `cargo bench -- breakeven` again \
+             to compare).",
+            sweep.cores
+        )
+    })
 }
 
 /// The section: headline, how it was measured, the table of break-evens, the charts.
@@ -105,6 +125,19 @@ pub fn section(report: &Report, out: &mut String) {
     let _ = writeln!(out, "## When does parallel pay off?\n");
     if let Some(h) = headline(report) {
         let _ = writeln!(out, "**{h}**\n");
+    }
+    let given: Vec<String> = sweep
+        .capacity
+        .iter()
+        .map(|c| format!("{:.2}", c.given.point))
+        .collect();
+    if !given.is_empty() && short_of_cores(sweep).is_none() {
+        let _ = writeln!(
+            out,
+            "The machine gave {} of its {} cores at the sweep's start and end.\n",
+            crate::units::and_list(&given),
+            sweep.cores
+        );
     }
     let _ = writeln!(
         out,
@@ -236,6 +269,7 @@ mod tests {
         };
         report.breakeven = Some(Sweep {
             run_id: None,
+            capacity: Vec::new(),
             cores: 2,
             workers: vec![2],
             sizes: vec![SizePoint {
@@ -260,5 +294,33 @@ mod tests {
         let page = crate::report::markdown::Markdown.render(&report).unwrap();
         assert!(page.contains("When does parallel pay off?"));
         assert!(!page.contains("breakeven-2.svg"), "{page}");
+    }
+
+    #[test]
+    fn a_sweep_beside_a_busy_machine_says_its_break_evens_are_late() {
+        let at = |given: f64| crate::measure::probe::Capacity {
+            at_unix_ms: 0,
+            at: "breakeven start".into(),
+            cores: 2,
+            given: Estimate {
+                point: given,
+                lower: given,
+                upper: given,
+            },
+        };
+        let mut sweep = Sweep {
+            run_id: None,
+            capacity: vec![at(1.95), at(1.98)],
+            cores: 2,
+            workers: vec![2],
+            sizes: Vec::new(),
+        };
+        assert_eq!(super::short_of_cores(&sweep), None);
+        sweep.capacity[1] = at(1.06);
+        let why = super::short_of_cores(&sweep).unwrap();
+        assert!(why.contains("only 1.06 of its 2 cores"), "{why}");
+        // Not sampled (a file of an older version): nothing said.
+        sweep.capacity.clear();
+        assert_eq!(super::short_of_cores(&sweep), None);
     }
 }
