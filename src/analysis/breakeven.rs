@@ -115,8 +115,9 @@ pub struct BreakEven {
     /// Where it reaches [`NEAR_IDEAL`] of its ideal speedup (absent for a strategy whose ideal
     /// is no speedup: `gil`, or one that does not run in parallel).
     pub near_ideal: Option<Crossing>,
-    /// The ideal speedup over `sequential`: `min(workers, cores)` for a strategy that computes
-    /// in parallel, else 1.
+    /// The ideal speedup over `sequential`: `min(workers, cores given)` for a strategy that
+    /// computes in parallel (the cores' worth the machine gave around the sweep, its logical
+    /// cores where not sampled), else 1.
     pub ideal_speedup: f64,
     /// The break-even the same run's dispatch costs predict, ns ([`predicted_ns`]); `None` where
     /// they were not measured or predict none.
@@ -155,12 +156,22 @@ impl BreakEven {
                     })
                     .unzip();
                 let info = strategy.info();
+                // The ideal is held to the cores the machine gave around the sweep (its
+                // nominal cores where not sampled): a machine giving 1.9 of 2 cores cannot give
+                // a speedup of 2.
                 let ideal_speedup = if info.computes_in_parallel {
-                    workers.min(sweep.cores).max(1) as f64
+                    (workers as f64).min(sweep.cores_given()).max(1.0)
                 } else {
                     1.0
                 };
-                let beats_sequential = Crossing::of_estimates(&xs, &rs, 1.0)?;
+                let mut beats_sequential = Crossing::of_estimates(&xs, &rs, 1.0)?;
+                // A ratio whose interval still holds 1 at the largest size has not been shown to
+                // beat `sequential` anywhere: a dip of noise is not a break-even.
+                if let (Some(&x), Some(r)) = (xs.last(), rs.last())
+                    && r.upper >= 1.0
+                {
+                    beats_sequential = Crossing::Never { size_ns: x };
+                }
                 let near_ideal = (ideal_speedup > 1.0)
                     .then(|| Crossing::of_estimates(&xs, &rs, 1.0 / (NEAR_IDEAL * ideal_speedup)))
                     .flatten();
@@ -363,5 +374,47 @@ mod tests {
         // No speedup to win, or a cost not measured: no prediction.
         assert_eq!(predicted_ns(1.0, c(103.0, 0.0), c(3.0, 0.0)), None);
         assert_eq!(predicted_ns(2.0, None, c(3.0, 0.0)), None);
+    }
+
+    #[test]
+    fn a_dip_of_noise_is_no_break_even_and_the_ideal_is_held_to_the_cores_given() {
+        use StrategyKind::*;
+        let mut sweep = Sweep {
+            run_id: None,
+            capacity: Vec::new(),
+            cores: 2,
+            workers: vec![2],
+            sizes: vec![
+                point(100, 100.0, &[(Gil, 2, 2.0), (Threads, 2, 1.5)]),
+                point(1_000, 1_000.0, &[(Gil, 2, 1.1), (Threads, 2, 0.7)]),
+                point(10_000, 10_000.0, &[(Gil, 2, 0.99), (Threads, 2, 0.53)]),
+            ],
+        };
+        // gil's last ratio is 0.99 ± 0.03: within noise of 1.
+        sweep.sizes[2].arms[0].vs_sequential = Some(e(0.99, 0.03));
+        let b = BreakEven::of(&sweep, &|_, _| None);
+        let get = |k: StrategyKind| b.iter().find(|b| b.strategy == k).unwrap();
+        assert!(matches!(get(Gil).beats_sequential, Crossing::Never { .. }));
+        // On 2 nominal cores threads' 0.53 is within 90% of 2× (0.556): near ideal by 10 µs.
+        assert_eq!(get(Threads).ideal_speedup, 2.0);
+        assert!(
+            get(Threads)
+                .near_ideal
+                .is_some_and(|c| c.size_ns().is_some())
+        );
+        // A machine that gave 1.8 cores: the ideal is 1.8×, whose 90% (0.617) the ratio reaches at
+        // a smaller task size than 90% of 2× (0.556).
+        let given = |g: f64| crate::measure::probe::Capacity {
+            at_unix_ms: 0,
+            at: "breakeven start".into(),
+            cores: 2,
+            given: e(g, 0.0),
+        };
+        sweep.capacity = vec![given(1.8), given(1.8)];
+        let b = BreakEven::of(&sweep, &|_, _| None);
+        let threads = b.iter().find(|b| b.strategy == Threads).unwrap();
+        assert!((threads.ideal_speedup - 1.8).abs() < 1e-9);
+        let near = threads.near_ideal.unwrap().size_ns().unwrap();
+        assert!(1_000.0 < near && near < nominal, "{near} {nominal}");
     }
 }

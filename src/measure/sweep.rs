@@ -194,6 +194,21 @@ pub struct SweepArm {
 }
 
 impl Sweep {
+    /// The cores' worth the machine gave around the sweep (the mean of its capacity samples, at
+    /// least 1 and at most its logical cores); its logical cores where it was not sampled.
+    pub fn cores_given(&self) -> f64 {
+        let g: Vec<f64> = self
+            .capacity
+            .iter()
+            .map(|c| c.given.point)
+            .filter(|g| g.is_finite() && *g > 0.0)
+            .collect();
+        if g.is_empty() {
+            return self.cores as f64;
+        }
+        (g.iter().sum::<f64>() / g.len() as f64).clamp(1.0, self.cores.max(1) as f64)
+    }
+
     /// The fewest cores' worth the machine gave at the sweep's start or end, where sampled.
     pub fn lowest_given(&self) -> Option<f64> {
         self.capacity

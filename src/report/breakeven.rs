@@ -149,9 +149,10 @@ pub fn section(report: &Report, out: &mut String) {
          twentieth over the same rounds: every ratio is paired, with a 95% interval. A \
          break-even is the size from which on a strategy's time stays below `sequential`'s, \
          **interpolated** between the two measured sizes around it (straight on log scales), its \
-         interval where the ratios' interval bounds cross. \"Near ideal\" is where it reaches \
-         {:.0}% of its ideal speedup (the workers, at most the {} cores; none for a strategy that \
-         computes on one core at a time). The prediction uses the same run's dispatch costs: a \
+         interval where the ratios' interval bounds cross; none where the ratio at the largest \
+         size is still within its interval of 1. \"Near ideal\" is where it reaches {:.0}% of \
+         its ideal speedup (the workers, at most {}; none for a strategy that computes on one \
+         core at a time). The prediction uses the same run's dispatch costs: a \
          map of N tasks of t takes N·t/k + N·d + F against `sequential`'s N·t + N·d₀ + F₀ (k the \
          ideal speedup, d per task, F per map, from `dispatch` and `dispatch_bulk` at the same \
          count).\n",
@@ -161,7 +162,14 @@ pub fn section(report: &Report, out: &mut String) {
         fmt_ns(largest()),
         crate::units::and_list(&sweep.workers),
         NEAR_IDEAL * 100.0,
-        sweep.cores,
+        if sweep.capacity.is_empty() {
+            format!("the {} cores", sweep.cores)
+        } else {
+            format!(
+                "the {:.2} cores' worth the machine gave around the sweep",
+                sweep.cores_given()
+            )
+        },
     );
     let mut disagree: Vec<String> = Vec::new();
     let rows: Vec<Vec<String>> = report
