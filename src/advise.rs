@@ -267,19 +267,25 @@ fn describe(q: &Question) -> String {
     }
 }
 
+/// How long an answer samples: at least enough rounds for an interval, then until every ratio
+/// is within ±2%, at most 60 rounds or `budget`.
+fn plan(budget: Duration) -> Plan {
+    Plan {
+        budget,
+        min_rounds: crate::stats::MIN_N,
+        check_every: 2,
+        max_rounds: 60,
+        sample_time: Duration::ZERO,
+    }
+}
+
 /// Measures the candidates of `cfg` on the spot and ranks them.
 pub fn advise(cfg: &AdviseConfig) -> Result<Advice> {
     let seq_entry = sequential_entry(&cfg.strategies)?;
     let max_w = cfg.workers.iter().copied().max().unwrap_or(1);
     let maps = Maps::of(&cfg.question, &seq_entry, &cfg.options, max_w)?;
     let m = maps.jobs.len();
-    let plan = Plan {
-        budget: cfg.budget,
-        min_rounds: crate::stats::MIN_N,
-        check_every: 2,
-        max_rounds: 60,
-        sample_time: Duration::ZERO,
-    };
+    let plan = plan(cfg.budget);
     let (labels, rounds) = sample_maps(
         &seq_entry,
         &every_arm(&cfg.strategies, &seq_entry, &cfg.workers),
@@ -500,13 +506,7 @@ pub fn check(cfg: &AdviseConfig, advice: &Advice) -> Result<Option<Check>> {
     let (i1, i2) = (index(first), index(second));
     let max_w = arms.iter().map(|a| a.1).max().unwrap_or(1);
     let maps = Maps::of(&cfg.question, &seq_entry, &cfg.options, max_w)?;
-    let plan = Plan {
-        budget: cfg.budget,
-        min_rounds: crate::stats::MIN_N,
-        check_every: 2,
-        max_rounds: 60,
-        sample_time: Duration::ZERO,
-    };
+    let plan = plan(cfg.budget);
     let (_, rounds) = sample_maps(
         &seq_entry,
         &arms,
@@ -586,11 +586,7 @@ mod tests {
     }
 
     fn est(point: f64, half: f64) -> Estimate {
-        Estimate {
-            point,
-            lower: point - half,
-            upper: point + half,
-        }
+        Estimate::around(point, half)
     }
 
     /// A sweep at 1 µs and 10 µs: threads/2 at 0.8× then 0.55×, rayon/2 at 0.7× then 0.6×.

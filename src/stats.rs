@@ -36,6 +36,16 @@ impl Estimate {
             && self.point <= self.upper
     }
 
+    /// `point ± half`: the tests' shorthand for an interval.
+    #[cfg(test)]
+    pub fn around(point: f64, half: f64) -> Estimate {
+        Estimate {
+            point,
+            lower: point - half,
+            upper: point + half,
+        }
+    }
+
     /// The estimate mapped through a monotonic increasing function (e.g. `exp`).
     pub fn map(self, f: impl Fn(f64) -> f64) -> Estimate {
         Estimate {

@@ -97,6 +97,15 @@ pub fn markdown_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     out.push('\n');
 }
 
+/// `1 worker`, `2 workers`.
+pub fn workers_noun(w: usize) -> String {
+    if w == 1 {
+        "1 worker".into()
+    } else {
+        format!("{w} workers")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

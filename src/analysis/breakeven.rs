@@ -223,11 +223,7 @@ mod tests {
     use crate::measure::sweep::{SizePoint, SweepArm};
 
     fn e(point: f64, half: f64) -> Estimate {
-        Estimate {
-            point,
-            lower: point - half,
-            upper: point + half,
-        }
+        Estimate::around(point, half)
     }
 
     #[test]
@@ -397,11 +393,7 @@ mod tests {
         assert!(matches!(get(Gil).beats_sequential, Crossing::Never { .. }));
         // On 2 nominal cores threads' 0.53 is within 90% of 2× (0.556): near ideal by 10 µs.
         assert_eq!(get(Threads).ideal_speedup, 2.0);
-        assert!(
-            get(Threads)
-                .near_ideal
-                .is_some_and(|c| c.size_ns().is_some())
-        );
+        let nominal = get(Threads).near_ideal.unwrap().size_ns().unwrap();
         // A machine that gave 1.8 cores: the ideal is 1.8×, whose 90% (0.617) the ratio reaches at
         // a smaller task size than 90% of 2× (0.556).
         let given = |g: f64| crate::measure::probe::Capacity {

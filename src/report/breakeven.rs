@@ -248,7 +248,8 @@ pub fn section(report: &Report, out: &mut String) {
     for &w in sweep.workers.iter().filter(|&&w| sweep.has_points_at(w)) {
         let _ = write!(
             out,
-            "![breakeven at {w} workers]({}) ",
+            "![breakeven at {}]({}) ",
+            crate::units::workers_noun(w),
             super::svg::breakeven_name(w)
         );
     }

@@ -1236,11 +1236,7 @@ mod tests {
     use crate::workload::Placement;
 
     fn e(point: f64, half: f64) -> Estimate {
-        Estimate {
-            point,
-            lower: point - half,
-            upper: point + half,
-        }
+        Estimate::around(point, half)
     }
 
     /// A run whose instrument check read the worker binary 2× the bench's, and `processes`' paired

@@ -374,7 +374,10 @@ fn breakeven_chart(
         root.fill(&WHITE).map_err(|e| draw_err(&name, e))?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                format!("breakeven: speedup over sequential at {workers} workers"),
+                format!(
+                    "breakeven: speedup over sequential at {}",
+                    crate::units::workers_noun(workers)
+                ),
                 ("sans-serif", 22),
             )
             .margin(14)
