@@ -165,10 +165,10 @@ impl BreakEven {
                     1.0
                 };
                 let mut beats_sequential = Crossing::of_estimates(&xs, &rs, 1.0)?;
-                // A ratio whose interval still holds 1 at the largest size has not been shown to
-                // beat `sequential` anywhere: a dip of noise is not a break-even.
-                if let (Some(&x), Some(r)) = (xs.last(), rs.last())
-                    && r.upper >= 1.0
+                // A strategy whose ratio is below 1 beyond its interval at no size measured has
+                // not been shown to beat `sequential` anywhere: a dip of noise is no break-even.
+                if let Some(&x) = xs.last()
+                    && rs.iter().all(|r| r.upper >= 1.0)
                 {
                     beats_sequential = Crossing::Never { size_ns: x };
                 }

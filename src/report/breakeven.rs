@@ -149,8 +149,8 @@ pub fn section(report: &Report, out: &mut String) {
          twentieth over the same rounds: every ratio is paired, with a 95% interval. A \
          break-even is the size from which on a strategy's time stays below `sequential`'s, \
          **interpolated** between the two measured sizes around it (straight on log scales), its \
-         interval where the ratios' interval bounds cross; none where the ratio at the largest \
-         size is still within its interval of 1. \"Near ideal\" is where it reaches {:.0}% of \
+         interval where the ratios' interval bounds cross; none where no size shows the ratio \
+         below 1 beyond its interval. \"Near ideal\" is where it reaches {:.0}% of \
          its ideal speedup (the workers, at most {}; none for a strategy that computes on one \
          core at a time). The prediction uses the same run's dispatch costs: a \
          map of N tasks of t takes N·t/k + N·d + F against `sequential`'s N·t + N·d₀ + F₀ (k the \
