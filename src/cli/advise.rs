@@ -235,9 +235,11 @@ fn to_text(a: &Advice) -> String {
         } => format!(
             "{}: from the break-even sweep of bench run {}{} on {}, each ratio interpolated between the sizes it measured around it ({}{}); `--measure` measures it now\n\n",
             a.workload,
-            run_id.as_deref().unwrap_or("?"),
-            date.as_deref()
-                .map_or_else(String::new, |d| format!(" ({d})")),
+            crate::escape::terminal_line(run_id.as_deref().unwrap_or("?")),
+            date.as_deref().map_or_else(String::new, |d| format!(
+                " ({})",
+                crate::escape::terminal_line(d)
+            )),
             crate::escape::terminal_line(cpu),
             fmt_ns(between_ns[0]),
             if between_ns[1] > between_ns[0] {
